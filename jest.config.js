@@ -6,6 +6,7 @@ export default {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@mast/proto$': '<rootDir>/proto/src/index.ts',
+    '^@mast/test-support$': '<rootDir>/services/common/test-support/index.ts',
     '^@mast/([a-z-]+)$': '<rootDir>/services/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

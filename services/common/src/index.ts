@@ -1,0 +1,7 @@
+export * from './errors.js';
+export * from './config.js';
+export * from './database.js';
+export * from './migrations.js';
+export * from './http.js';
+export * from './request.js';
+export * from './wire.js';

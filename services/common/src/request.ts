@@ -1,0 +1,197 @@
+import { API_DOCS_HINT, MlflowError } from './errors.js';
+
+type Source = Record<string, unknown>;
+
+interface FieldOptions {
+  required?: boolean;
+}
+
+const INT64_PATTERN = /^-?\d+$/;
+const NUMBER_PATTERN = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'object') return 'dict';
+  return 'str';
+}
+
+export function missingParameter(path: string): MlflowError {
+  return MlflowError.invalidParameter(`Missing value for required parameter '${path}'.${API_DOCS_HINT}`);
+}
+
+export function invalidParameter(path: string, value: unknown, hint?: string): MlflowError {
+  const shown = typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+  const why = hint ?? `Value was of type '${typeName(value)}'.`;
+  return MlflowError.invalidParameter(
+    `Invalid value ${shown} for parameter '${path}' supplied. Hint: ${why}${API_DOCS_HINT}`,
+  );
+}
+
+/**
+ * Reads fields of a request message the way MLflow's server parses them: JSON bodies and query strings
+ * alike, numbers given as strings, enums by name or number, repeated query keys as lists, unknown
+ * fields ignored. Every failure is an INVALID_PARAMETER_VALUE naming the field's path.
+ */
+export class RequestReader {
+  constructor(
+    private readonly source: Source,
+    private readonly prefix = '',
+  ) {}
+
+  /** A reader over a JSON object body or a parsed query string (anything else is rejected). */
+  static of(value: unknown): RequestReader {
+    if (value === undefined || value === null || value === '') return new RequestReader({});
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      throw MlflowError.invalidParameter(`Request body must be a JSON object.${API_DOCS_HINT}`);
+    }
+    return new RequestReader(value as Source);
+  }
+
+  path(name: string): string {
+    return this.prefix ? `${this.prefix}.${name}` : name;
+  }
+
+  has(name: string): boolean {
+    const value = this.source[name];
+    return value !== undefined && value !== null;
+  }
+
+  private raw(name: string, options: FieldOptions): unknown {
+    let value = this.source[name];
+    // A repeated query key given for a scalar field: protobuf keeps the last one.
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) value = value[value.length - 1];
+    if (value === undefined || value === null || value === '') {
+      if (options.required) throw missingParameter(this.path(name));
+      return undefined;
+    }
+    return value;
+  }
+
+  string(name: string, options: FieldOptions & { required: true }): string;
+  string(name: string, options?: FieldOptions): string | undefined;
+  string(name: string, options: FieldOptions = {}): string | undefined {
+    const value = this.raw(name, options);
+    if (value === undefined) return undefined;
+    if (typeof value === 'string') return value;
+    throw invalidParameter(this.path(name), value);
+  }
+
+  /** Like `string`, but an empty string is kept (fields such as a tag value may be empty). */
+  stringOrEmpty(name: string): string | undefined {
+    const value = this.source[name];
+    if (value === '') return '';
+    return this.string(name);
+  }
+
+  /** Identifiers MLflow coerces from numbers (experiment ids). */
+  id(name: string, options: FieldOptions & { required: true }): string;
+  id(name: string, options?: FieldOptions): string | undefined;
+  id(name: string, options: FieldOptions = {}): string | undefined {
+    const value = this.raw(name, options);
+    if (value === undefined) return undefined;
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number' && Number.isInteger(value)) return String(value);
+    throw invalidParameter(this.path(name), value);
+  }
+
+  integer(name: string, options: FieldOptions & { required: true }): number;
+  integer(name: string, options?: FieldOptions): number | undefined;
+  integer(name: string, options: FieldOptions = {}): number | undefined {
+    const value = this.raw(name, options);
+    if (value === undefined) return undefined;
+    const parsed =
+      typeof value === 'number' ? value : typeof value === 'string' && INT64_PATTERN.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(parsed)) throw invalidParameter(this.path(name), value);
+    return parsed;
+  }
+
+  /** A double: numbers, numeric strings, and "NaN"/"Infinity"/"-Infinity" as protobuf JSON allows. */
+  double(name: string, options: FieldOptions & { required: true }): number;
+  double(name: string, options?: FieldOptions): number | undefined;
+  double(name: string, options: FieldOptions = {}): number | undefined {
+    const value = this.raw(name, options);
+    if (value === undefined) return undefined;
+    const parsed = parseDouble(value);
+    if (parsed === undefined) throw invalidParameter(this.path(name), value);
+    return parsed;
+  }
+
+  boolean(name: string): boolean | undefined {
+    const value = this.raw(name, {});
+    if (value === undefined) return undefined;
+    if (typeof value === 'boolean') return value;
+    if (typeof value === 'string') {
+      const lowered = value.toLowerCase();
+      if (lowered === 'true') return true;
+      if (lowered === 'false') return false;
+    }
+    throw invalidParameter(this.path(name), value);
+  }
+
+  /** An enum by name or by its number; `values` lists names in number order starting at `firstNumber`. */
+  enumValue<T extends string>(name: string, values: readonly T[], firstNumber = 1): T | undefined {
+    const value = this.raw(name, {});
+    if (value === undefined) return undefined;
+    if (typeof value === 'string' && (values as readonly string[]).includes(value)) return value as T;
+    const asNumber = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+    const byNumber = Number.isInteger(asNumber) ? values[asNumber - firstNumber] : undefined;
+    if (byNumber !== undefined) return byNumber;
+    throw invalidParameter(this.path(name), value, `Valid values are ${values.join(', ')}.`);
+  }
+
+  /** A repeated string field: a JSON array, or one or more query keys. Numbers become strings. */
+  stringList(name: string, options: FieldOptions = {}): string[] {
+    const value = this.source[name];
+    if (value === undefined || value === null) {
+      if (options.required) throw missingParameter(this.path(name));
+      return [];
+    }
+    const list = Array.isArray(value) ? value : [value];
+    const out = list.map((item, i) => {
+      if (typeof item === 'string') return item;
+      if (typeof item === 'number' && Number.isFinite(item)) return String(item);
+      throw invalidParameter(`${this.path(name)}[${i}]`, item);
+    });
+    if (options.required && out.length === 0) throw missingParameter(this.path(name));
+    return out;
+  }
+
+  /** A repeated message field, each item read with its own reader (paths like `metrics[3].key`). */
+  messageList(name: string, options: FieldOptions = {}): RequestReader[] {
+    const value = this.source[name];
+    if (value === undefined || value === null) {
+      if (options.required) throw missingParameter(this.path(name));
+      return [];
+    }
+    if (!Array.isArray(value)) throw invalidParameter(this.path(name), value);
+    return value.map((item, i) => {
+      const path = `${this.path(name)}[${i}]`;
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) throw invalidParameter(path, item);
+      return new RequestReader(item as Source, path);
+    });
+  }
+
+  message(name: string, options: FieldOptions & { required: true }): RequestReader;
+  message(name: string, options?: FieldOptions): RequestReader | undefined;
+  message(name: string, options: FieldOptions = {}): RequestReader | undefined {
+    const value = this.source[name];
+    if (value === undefined || value === null) {
+      if (options.required) throw missingParameter(this.path(name));
+      return undefined;
+    }
+    if (typeof value !== 'object' || Array.isArray(value)) throw invalidParameter(this.path(name), value);
+    return new RequestReader(value as Source, this.path(name));
+  }
+}
+
+export function parseDouble(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return undefined;
+  if (value === 'NaN') return NaN;
+  if (value === 'Infinity' || value === 'inf') return Infinity;
+  if (value === '-Infinity' || value === '-inf') return -Infinity;
+  return NUMBER_PATTERN.test(value.trim()) ? Number(value) : undefined;
+}

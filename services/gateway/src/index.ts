@@ -1,0 +1,1 @@
+export { type AllInOne, buildAllInOne } from './all-in-one.js';

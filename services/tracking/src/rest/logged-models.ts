@@ -1,0 +1,253 @@
+import {
+  API_DOCS_HINT,
+  invalidParameter,
+  MlflowError,
+  missingParameter,
+  type RequestReader,
+} from '@mast/common';
+import type {
+  CreateLoggedModel_Response,
+  FinalizeLoggedModel_Response,
+  GetLoggedModel_Response,
+  LoggedModelStatus,
+  SearchLoggedModels_Response,
+} from '@mast/proto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { newLoggedModelId } from '../domain/ids.js';
+import { LIMITS } from '../domain/limits.js';
+import { generateRunName } from '../domain/run-names.js';
+import { parseLoggedModelFilter } from '../domain/search-filter.js';
+import {
+  truncateParamValue,
+  truncateRunTagValue,
+  validateKey,
+  validateLength,
+} from '../domain/validation.js';
+import type {
+  DatasetFilter,
+  KeyValue,
+  LoggedModelColumn,
+  LoggedModelOrderTerm,
+} from '../store/logged-model-store.js';
+import { decodePageToken, encodePageToken } from '../store/search-sql.js';
+import type { TrackingContext } from './context.js';
+import { nonEmpty, rpc } from './rpc.js';
+
+const MODELS = '/mlflow/logged-models';
+
+/** Proto enum order (numbers 0..3), so clients may send the number too. */
+const STATUSES: readonly LoggedModelStatus[] = [
+  'LOGGED_MODEL_STATUS_UNSPECIFIED',
+  'LOGGED_MODEL_PENDING',
+  'LOGGED_MODEL_READY',
+  'LOGGED_MODEL_UPLOAD_FAILED',
+];
+const FINAL_STATUSES: readonly LoggedModelStatus[] = ['LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'];
+
+/** MLflow sets no upper bound; this one keeps a single page from exhausting memory. */
+const SEARCH_MAX_RESULTS = 50_000;
+const MODEL_NAME_MAX_LENGTH = 500;
+const BAD_NAME_CHARS = ['/', ':', '.', '%', '"', "'"];
+
+/** order_by attribute names (MLflow's `VALID_ORDER_BY_ATTRIBUTE_KEYS` plus the SQL store's column names). */
+const ORDER_COLUMNS: Readonly<Record<string, LoggedModelColumn>> = {
+  name: 'name',
+  model_id: 'model_id',
+  model_type: 'model_type',
+  status: 'status',
+  source_run_id: 'source_run_id',
+  experiment_id: 'experiment_id',
+  artifact_location: 'artifact_location',
+  creation_timestamp: 'creation_timestamp_ms',
+  creation_time: 'creation_timestamp_ms',
+  creation_timestamp_ms: 'creation_timestamp_ms',
+  last_updated_timestamp: 'last_updated_timestamp_ms',
+  last_updated_time: 'last_updated_timestamp_ms',
+  last_updated_timestamp_ms: 'last_updated_timestamp_ms',
+};
+
+function modelIdOf(request: FastifyRequest): string {
+  return (request.params as { model_id: string }).model_id;
+}
+
+/** Python's repr() of a string, as MLflow's messages print names. */
+function pyRepr(value: string): string {
+  if (value.includes("'") && !value.includes('"')) return `"${value}"`;
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+/** MLflow's `_validate_logged_model_name`: names become path segments, so no separators or quotes. */
+function validateModelName(name: string): void {
+  if (BAD_NAME_CHARS.some((char) => name.includes(char))) {
+    throw MlflowError.invalidParameter(
+      `Invalid model name (${pyRepr(name)}) provided. Model name must be a non-empty string and cannot contain the following characters: ('/', ':', '.', '%', '"', "'")`,
+    );
+  }
+  validateLength(name, MODEL_NAME_MAX_LENGTH, 'name');
+}
+
+function readParam(reader: RequestReader): KeyValue {
+  const key = reader.string('key', { required: true });
+  validateKey('param', key, reader.path('key'));
+  return { key, value: truncateParamValue(reader.stringOrEmpty('value') ?? '') };
+}
+
+function readTag(reader: RequestReader): KeyValue {
+  const key = reader.string('key', { required: true });
+  validateKey('tag', key, reader.path('key'));
+  return { key, value: truncateRunTagValue(reader.stringOrEmpty('value') ?? '') };
+}
+
+/** MLflow reads `allow_deleted` straight from the query string: only "true" (any case) means true. */
+function readAllowDeleted(request: FastifyRequest): boolean {
+  const raw = (request.query as Record<string, unknown> | undefined)?.allow_deleted;
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  return String(value ?? 'false').toLowerCase() === 'true';
+}
+
+function readFinalStatus(reader: RequestReader): LoggedModelStatus {
+  const status = reader.enumValue('status', STATUSES, 0);
+  if (status === undefined) throw missingParameter(reader.path('status'));
+  if (!FINAL_STATUSES.includes(status)) {
+    throw invalidParameter(
+      reader.path('status'),
+      status,
+      `A logged model can only be finalized as ${FINAL_STATUSES.join(' or ')}.`,
+    );
+  }
+  return status;
+}
+
+function readDatasets(reader: RequestReader): DatasetFilter[] {
+  return reader.messageList('datasets').map((dataset) => {
+    const name = dataset.string('dataset_name');
+    if (name === undefined) {
+      throw MlflowError.invalidParameter('`dataset_name` in the `datasets` clause must be specified.');
+    }
+    return { name, digest: dataset.string('dataset_digest') };
+  });
+}
+
+/** `order_by` messages: attribute names or `metrics.<key>` (optionally on one dataset). */
+function readOrderBy(reader: RequestReader): LoggedModelOrderTerm[] {
+  return reader.messageList('order_by').map((item) => {
+    const fieldName = item.string('field_name');
+    if (fieldName === undefined) {
+      throw MlflowError.invalidParameter('`field_name` in the `order_by` clause must be specified.');
+    }
+    const ascending = item.boolean('ascending') ?? true;
+    const datasetName = item.string('dataset_name');
+    const datasetDigest = item.string('dataset_digest');
+    if (datasetDigest !== undefined && datasetName === undefined) {
+      throw MlflowError.invalidParameter(
+        '`dataset_digest` can only be specified if `dataset_name` is also specified.',
+      );
+    }
+    const dot = fieldName.indexOf('.');
+    if (dot >= 0) {
+      const entity = fieldName.slice(0, dot);
+      const key = fieldName.slice(dot + 1);
+      if (entity !== 'metrics' || key === '') {
+        throw MlflowError.invalidParameter(
+          `Invalid order by field name: ${fieldName}. Only metrics are supported.`,
+        );
+      }
+      return { kind: 'metric', key, ascending, datasetName, datasetDigest };
+    }
+    const column = Object.hasOwn(ORDER_COLUMNS, fieldName.trim())
+      ? ORDER_COLUMNS[fieldName.trim()]
+      : undefined;
+    if (column === undefined) throw MlflowError.invalidParameter(`Invalid order by field name: ${fieldName}`);
+    return { kind: 'attribute', column, ascending };
+  });
+}
+
+/** `max_results`: absent or 0 means the default (protobuf's unset), otherwise 1..SEARCH_MAX_RESULTS. */
+function readSearchMaxResults(reader: RequestReader): number {
+  const value = reader.integer('max_results');
+  if (value === undefined || value === 0) return LIMITS.loggedModelsDefault;
+  if (value < 1 || value > SEARCH_MAX_RESULTS) {
+    throw MlflowError.invalidParameter(
+      `Invalid value ${value} for parameter 'max_results' supplied. It must be at most ${SEARCH_MAX_RESULTS} and at least 1.${API_DOCS_HINT}`,
+    );
+  }
+  return value;
+}
+
+/** MLflow 3 logged models (spec §1.5); ListLoggedModelArtifacts belongs to the artifact service. */
+export function loggedModelRoutes(app: FastifyInstance, { loggedModels, clock }: TrackingContext): void {
+  rpc(app, 'POST', MODELS, async (reader): Promise<CreateLoggedModel_Response> => {
+    const experimentId = reader.id('experiment_id', { required: true });
+    const name = reader.string('name');
+    if (name !== undefined) validateModelName(name);
+    const params = reader.messageList('params').map(readParam);
+    const tags = reader.messageList('tags').map(readTag);
+    const model = await loggedModels.create({
+      modelId: newLoggedModelId(),
+      experimentId,
+      name: name ?? generateRunName(),
+      modelType: reader.string('model_type'),
+      sourceRunId: reader.string('source_run_id'),
+      params,
+      tags,
+      now: clock(),
+    });
+    return { model };
+  });
+
+  rpc(app, 'POST', `${MODELS}/search`, async (reader): Promise<SearchLoggedModels_Response> => {
+    const experimentIds = reader.stringList('experiment_ids', { required: true });
+    const filter = parseLoggedModelFilter(reader.string('filter'));
+    const datasets = readDatasets(reader);
+    const orderBy = readOrderBy(reader);
+    const maxResults = readSearchMaxResults(reader);
+    const offset = decodePageToken(reader.string('page_token'));
+    const { models, hasMore } = await loggedModels.search({
+      experimentIds,
+      filter,
+      datasets,
+      orderBy,
+      maxResults,
+      offset,
+    });
+    return {
+      models: nonEmpty(models),
+      next_page_token: hasMore ? encodePageToken(offset + maxResults) : undefined,
+    };
+  });
+
+  rpc(app, 'GET', `${MODELS}/:model_id`, async (_reader, request): Promise<GetLoggedModel_Response> => {
+    const model = await loggedModels.get(modelIdOf(request), { allowDeleted: readAllowDeleted(request) });
+    return { model };
+  });
+
+  rpc(app, 'PATCH', `${MODELS}/:model_id`, async (reader, request): Promise<FinalizeLoggedModel_Response> => {
+    const status = readFinalStatus(reader);
+    return { model: await loggedModels.finalize(modelIdOf(request), status, clock()) };
+  });
+
+  rpc(app, 'DELETE', `${MODELS}/:model_id`, async (_reader, request) => {
+    await loggedModels.delete(modelIdOf(request), clock());
+    return {};
+  });
+
+  rpc(app, 'PATCH', `${MODELS}/:model_id/tags`, async (reader, request) => {
+    const tags = reader.messageList('tags').map(readTag);
+    await loggedModels.setTags(modelIdOf(request), tags);
+    return {};
+  });
+
+  // A wildcard, so tag keys containing '/' (legal in MLflow keys) work whether or not clients encode it.
+  rpc(app, 'DELETE', `${MODELS}/:model_id/tags/*`, async (_reader, request) => {
+    const key = (request.params as { '*': string })['*'];
+    if (key === '') throw missingParameter('tag_key');
+    await loggedModels.deleteTag(modelIdOf(request), key);
+    return {};
+  });
+
+  rpc(app, 'POST', `${MODELS}/:model_id/params`, async (reader, request) => {
+    const params = reader.messageList('params').map(readParam);
+    await loggedModels.logParams(modelIdOf(request), params);
+    return {};
+  });
+}

@@ -1,0 +1,137 @@
+import type { Generated } from 'kysely';
+
+/** Table types of the `tracking` schema: the one source for row shapes (see migrations/). */
+export interface ExperimentsTable {
+  experiment_id: Generated<number>;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: string;
+  creation_time: number;
+  last_update_time: number;
+}
+
+export interface ExperimentTagsTable {
+  experiment_id: number;
+  key: string;
+  value: string;
+}
+
+export interface RunsTable {
+  run_uuid: string;
+  experiment_id: number;
+  name: string;
+  user_id: string;
+  status: string;
+  start_time: number;
+  end_time: number | null;
+  artifact_uri: string;
+  lifecycle_stage: string;
+  deleted_time: number | null;
+}
+
+export interface KeyValueTable {
+  run_uuid: string;
+  key: string;
+  value: string;
+}
+
+/** Every logged point; the primary key starts with run_uuid so the table can be distributed by run. */
+export interface MetricsTable {
+  run_uuid: string;
+  key: string;
+  step: number;
+  timestamp: number;
+  value: number;
+  model_id: string | null;
+  dataset_name: string | null;
+  dataset_digest: string | null;
+}
+
+/** The run's summary value per key: max by (step, timestamp, value); listing never reads history. */
+export interface LatestMetricsTable {
+  run_uuid: string;
+  key: string;
+  step: number;
+  timestamp: number;
+  value: number;
+}
+
+export interface DatasetsTable {
+  dataset_uuid: string;
+  experiment_id: number;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+}
+
+export interface DatasetInputsTable {
+  run_uuid: string;
+  dataset_uuid: string;
+  /** The input's tags as a JSON list of {key, value}. */
+  tags: string;
+  /** The `mlflow.data.context` input tag, kept apart for search. */
+  context: string | null;
+}
+
+export interface RunModelInputsTable {
+  run_uuid: string;
+  model_id: string;
+}
+
+export interface RunModelOutputsTable {
+  run_uuid: string;
+  model_id: string;
+  step: number;
+}
+
+export interface LoggedModelsTable {
+  model_id: string;
+  experiment_id: number;
+  name: string;
+  artifact_location: string;
+  creation_timestamp_ms: number;
+  last_updated_timestamp_ms: number;
+  status: string;
+  lifecycle_stage: string;
+  model_type: string | null;
+  source_run_id: string | null;
+  status_message: string | null;
+}
+
+export interface LoggedModelKeyValueTable {
+  model_id: string;
+  key: string;
+  value: string;
+}
+
+export interface LoggedModelMetricsTable {
+  model_id: string;
+  key: string;
+  step: number;
+  timestamp: number;
+  value: number;
+  run_uuid: string | null;
+  dataset_name: string | null;
+  dataset_digest: string | null;
+}
+
+export interface TrackingDatabase {
+  'tracking.experiments': ExperimentsTable;
+  'tracking.experiment_tags': ExperimentTagsTable;
+  'tracking.runs': RunsTable;
+  'tracking.params': KeyValueTable;
+  'tracking.tags': KeyValueTable;
+  'tracking.metrics': MetricsTable;
+  'tracking.latest_metrics': LatestMetricsTable;
+  'tracking.datasets': DatasetsTable;
+  'tracking.dataset_inputs': DatasetInputsTable;
+  'tracking.run_model_inputs': RunModelInputsTable;
+  'tracking.run_model_outputs': RunModelOutputsTable;
+  'tracking.logged_models': LoggedModelsTable;
+  'tracking.logged_model_params': LoggedModelKeyValueTable;
+  'tracking.logged_model_tags': LoggedModelKeyValueTable;
+  'tracking.logged_model_metrics': LoggedModelMetricsTable;
+}

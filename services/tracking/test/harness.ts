@@ -1,0 +1,31 @@
+import { createHttpApp, type Database } from '@mast/common';
+import { type Backend, HttpClient, openTestDatabase } from '@mast/test-support';
+import type { FastifyInstance } from 'fastify';
+import { prepareTrackingDatabase, registerTracking } from '../src/plugin.js';
+import type { TrackingDatabase } from '../src/store/schema.js';
+
+export interface TrackingServer {
+  client: HttpClient;
+  app: FastifyInstance;
+  database: Database<TrackingDatabase>;
+  close(): Promise<void>;
+}
+
+/** The tracking service on a fresh database of the given backend, listening on a loopback port. */
+export async function startTrackingServer(backend: Backend, defaultArtifactRoot = 'mlflow-artifacts:/'): Promise<TrackingServer> {
+  const database = await openTestDatabase<TrackingDatabase>(backend);
+  const deps = { db: database.db, defaultArtifactRoot };
+  await prepareTrackingDatabase(deps);
+  const { app } = createHttpApp({ logLevel: 'silent', bodyLimit: 32 * 1024 * 1024, readinessChecks: [database.ping] });
+  await registerTracking(app, deps);
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    client: new HttpClient(address),
+    app,
+    database,
+    close: async () => {
+      await app.close();
+      await database.close();
+    },
+  };
+}
