@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, type MastConfig, loadConfig, migrateToLatest, openDatabase, serve } from '@mast/common';
+import { ConfigError, loadConfig, type MastConfig, migrateToLatest, openDatabase, serve } from '@mast/common';
 import { buildAllInOne } from '@mast/gateway';
 import { trackingMigrations } from '@mast/tracking';
 

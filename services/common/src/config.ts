@@ -12,7 +12,10 @@ const envSchema = z.object({
   /** postgresql:// URI, or a directory for the embedded PGlite database. */
   MAST_BACKEND_STORE_URI: optionalString,
   DATABASE_URL: optionalString,
-  MAST_DEFAULT_ARTIFACT_ROOT: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('mlflow-artifacts:/')),
+  MAST_DEFAULT_ARTIFACT_ROOT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().default('mlflow-artifacts:/'),
+  ),
   MAST_DB_POOL_SIZE: intWithDefault(20),
   MAST_LOG_LEVEL: z.preprocess(
     (v) => (v === '' ? undefined : v),

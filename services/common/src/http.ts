@@ -1,5 +1,11 @@
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { API_DOCS_HINT, MlflowError } from './errors.js';
 import { parseRequestJson } from './wire.js';
 
@@ -76,7 +82,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       return reply.code(503).type('text/plain').send('NOT READY');
     }
   });
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.contentType).send(await metrics.metrics()),
+  );
 
   return { app, metrics };
 }
@@ -101,7 +109,8 @@ export function toMlflowError(error: FastifyError | Error): MlflowError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new MlflowError('BAD_REQUEST', error.message);
   }
-  if (status !== undefined && status >= 400 && status < 500) return new MlflowError('BAD_REQUEST', error.message);
+  if (status !== undefined && status >= 400 && status < 500)
+    return new MlflowError('BAD_REQUEST', error.message);
   return new MlflowError('INTERNAL_ERROR', 'Internal server error');
 }
 

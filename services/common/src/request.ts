@@ -103,7 +103,11 @@ export class RequestReader {
     const value = this.raw(name, options);
     if (value === undefined) return undefined;
     const parsed =
-      typeof value === 'number' ? value : typeof value === 'string' && INT64_PATTERN.test(value) ? Number(value) : NaN;
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && INT64_PATTERN.test(value)
+          ? Number(value)
+          : NaN;
     if (!Number.isSafeInteger(parsed)) throw invalidParameter(this.path(name), value);
     return parsed;
   }
@@ -169,7 +173,8 @@ export class RequestReader {
     if (!Array.isArray(value)) throw invalidParameter(this.path(name), value);
     return value.map((item, i) => {
       const path = `${this.path(name)}[${i}]`;
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) throw invalidParameter(path, item);
+      if (typeof item !== 'object' || item === null || Array.isArray(item))
+        throw invalidParameter(path, item);
       return new RequestReader(item as Source, path);
     });
   }

@@ -30,7 +30,9 @@ function parseWithBareNonFinite(text: string): unknown {
   try {
     return JSON.parse(quoted);
   } catch (error) {
-    throw MlflowError.invalidParameter(`Malformed JSON request body: ${(error as Error).message}.${API_DOCS_HINT}`);
+    throw MlflowError.invalidParameter(
+      `Malformed JSON request body: ${(error as Error).message}.${API_DOCS_HINT}`,
+    );
   }
 }
 

@@ -8,7 +8,8 @@ export const BACKENDS = ['postgres', 'pglite'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
 /** The PostgreSQL server tests use (the machine's, trust auth); each suite gets its own database in it. */
-export const TEST_POSTGRES_URL = process.env.MAST_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+export const TEST_POSTGRES_URL =
+  process.env.MAST_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
 function withDatabase(url: string, name: string): string {
   const parsed = new URL(url);

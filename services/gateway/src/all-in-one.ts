@@ -11,11 +11,18 @@ export interface AllInOne extends HttpApp {
  * sharing one database pool. The composition root for the embedded default.
  */
 export async function buildAllInOne(config: MastConfig): Promise<AllInOne> {
-  const database = await openDatabase<TrackingDatabase>({ uri: config.backendStoreUri, poolSize: config.dbPoolSize });
+  const database = await openDatabase<TrackingDatabase>({
+    uri: config.backendStoreUri,
+    poolSize: config.dbPoolSize,
+  });
   try {
     const tracking = { db: database.db, defaultArtifactRoot: config.defaultArtifactRoot };
     await prepareTrackingDatabase(tracking);
-    const http = createHttpApp({ logLevel: config.logLevel, bodyLimit: config.bodyLimit, readinessChecks: [database.ping] });
+    const http = createHttpApp({
+      logLevel: config.logLevel,
+      bodyLimit: config.bodyLimit,
+      readinessChecks: [database.ping],
+    });
     await registerTracking(http.app, tracking);
     registerServerInfo(http);
     return {

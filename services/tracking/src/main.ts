@@ -4,10 +4,17 @@ import type { TrackingDatabase } from './store/schema.js';
 
 /** The tracking service as its own process (cluster mode): config, database, routes, listen. */
 const config = loadConfig(process.env);
-const database = await openDatabase<TrackingDatabase>({ uri: config.backendStoreUri, poolSize: config.dbPoolSize });
+const database = await openDatabase<TrackingDatabase>({
+  uri: config.backendStoreUri,
+  poolSize: config.dbPoolSize,
+});
 const deps = { db: database.db, defaultArtifactRoot: config.defaultArtifactRoot };
 await prepareTrackingDatabase(deps);
-const { app } = createHttpApp({ logLevel: config.logLevel, bodyLimit: config.bodyLimit, readinessChecks: [database.ping] });
+const { app } = createHttpApp({
+  logLevel: config.logLevel,
+  bodyLimit: config.bodyLimit,
+  readinessChecks: [database.ping],
+});
 await registerTracking(app, deps);
 await serve(app, {
   host: config.host,

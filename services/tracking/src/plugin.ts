@@ -6,8 +6,8 @@ import { experimentRoutes } from './rest/experiments.js';
 import { loggedModelRoutes } from './rest/logged-models.js';
 import { runRoutes } from './rest/runs.js';
 import { ExperimentStore } from './store/experiment-store.js';
-import { trackingMigrations } from './store/migrations/index.js';
 import { LoggedModelStore } from './store/logged-model-store.js';
+import { trackingMigrations } from './store/migrations/index.js';
 import { RunStore } from './store/run-store.js';
 import type { TrackingDatabase } from './store/schema.js';
 

@@ -12,11 +12,18 @@ export interface TrackingServer {
 }
 
 /** The tracking service on a fresh database of the given backend, listening on a loopback port. */
-export async function startTrackingServer(backend: Backend, defaultArtifactRoot = 'mlflow-artifacts:/'): Promise<TrackingServer> {
+export async function startTrackingServer(
+  backend: Backend,
+  defaultArtifactRoot = 'mlflow-artifacts:/',
+): Promise<TrackingServer> {
   const database = await openTestDatabase<TrackingDatabase>(backend);
   const deps = { db: database.db, defaultArtifactRoot };
   await prepareTrackingDatabase(deps);
-  const { app } = createHttpApp({ logLevel: 'silent', bodyLimit: 32 * 1024 * 1024, readinessChecks: [database.ping] });
+  const { app } = createHttpApp({
+    logLevel: 'silent',
+    bodyLimit: 32 * 1024 * 1024,
+    readinessChecks: [database.ping],
+  });
   await registerTracking(app, deps);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

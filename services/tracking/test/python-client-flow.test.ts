@@ -15,7 +15,9 @@ describe.each(BACKENDS)('Python client start_run session (%s)', (backend) => {
 
   test('get-by-name, create, create run, log-batch, update, search, get-history', async () => {
     const http = server.client;
-    const missing = await http.get('/api/2.0/mlflow/experiments/get-by-name', { experiment_name: 'fraud-model' });
+    const missing = await http.get('/api/2.0/mlflow/experiments/get-by-name', {
+      experiment_name: 'fraud-model',
+    });
     expect(missing.status).toBe(404);
     expect(missing.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
 
@@ -24,7 +26,9 @@ describe.each(BACKENDS)('Python client start_run session (%s)', (backend) => {
     const experimentId = created.body.experiment_id;
     expect(experimentId).toMatch(/^[1-9]\d*$/);
 
-    const experiment = await http.get('/api/2.0/mlflow/experiments/get-by-name', { experiment_name: 'fraud-model' });
+    const experiment = await http.get('/api/2.0/mlflow/experiments/get-by-name', {
+      experiment_name: 'fraud-model',
+    });
     expect(experiment.body.experiment).toMatchObject({
       experiment_id: experimentId,
       name: 'fraud-model',

@@ -54,7 +54,9 @@ export function validateExperimentTagValue(value: string, path = 'value'): void 
 
 export function validateExperimentName(name: string): void {
   if (name.trim() === '') {
-    throw MlflowError.invalidParameter(`Invalid experiment name: '${name}'. Experiment names cannot be empty.`);
+    throw MlflowError.invalidParameter(
+      `Invalid experiment name: '${name}'. Experiment names cannot be empty.`,
+    );
   }
   if (name.length > LIMITS.experimentNameLength) {
     throw MlflowError.invalidParameter(
@@ -65,9 +67,7 @@ export function validateExperimentName(name: string): void {
 
 export function validateArtifactLocation(location: string): void {
   if (location.startsWith('runs:')) {
-    throw MlflowError.invalidParameter(
-      `Artifact location cannot be a runs:/ URI. Given: '${location}'.`,
-    );
+    throw MlflowError.invalidParameter(`Artifact location cannot be a runs:/ URI. Given: '${location}'.`);
   }
   if (/^[a-z][\w+.-]*:\/\//i.test(location)) {
     const url = URL.parse(location);
@@ -81,7 +81,9 @@ export function validateArtifactLocation(location: string): void {
 
 export function validateRunId(runId: string, path = 'run_id'): void {
   if (!RUN_ID.test(runId)) {
-    throw MlflowError.invalidParameter(`Invalid value '${runId}' for parameter '${path}' supplied.${API_DOCS_HINT}`);
+    throw MlflowError.invalidParameter(
+      `Invalid value '${runId}' for parameter '${path}' supplied.${API_DOCS_HINT}`,
+    );
   }
 }
 

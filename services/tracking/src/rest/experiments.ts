@@ -47,12 +47,22 @@ export function experimentRoutes(app: FastifyInstance, { experiments, clock }: T
       validateExperimentTagValue(value, tag.path('value'));
       return { key, value };
     });
-    const experimentId = await experiments.create({ name, artifactLocation, tags: lastValuePerKey(tags), now: clock() });
+    const experimentId = await experiments.create({
+      name,
+      artifactLocation,
+      tags: lastValuePerKey(tags),
+      now: clock(),
+    });
     return { experiment_id: experimentId };
   });
 
   const search = async (reader: RequestReader): Promise<SearchExperiments_Response> => {
-    const maxResults = readMaxResults(reader, 'max_results', LIMITS.searchExperimentsDefault, LIMITS.searchExperimentsMax);
+    const maxResults = readMaxResults(
+      reader,
+      'max_results',
+      LIMITS.searchExperimentsDefault,
+      LIMITS.searchExperimentsMax,
+    );
     const offset = decodePageToken(reader.string('page_token'));
     const { experiments: page, hasMore } = await experiments.search({
       filter: parseExperimentFilter(reader.string('filter')),
@@ -61,7 +71,10 @@ export function experimentRoutes(app: FastifyInstance, { experiments, clock }: T
       maxResults,
       offset,
     });
-    return { experiments: nonEmpty(page), next_page_token: hasMore ? encodePageToken(offset + maxResults) : undefined };
+    return {
+      experiments: nonEmpty(page),
+      next_page_token: hasMore ? encodePageToken(offset + maxResults) : undefined,
+    };
   };
   rpc(app, 'POST', '/mlflow/experiments/search', search);
   rpc(app, 'GET', '/mlflow/experiments/search', search);
@@ -80,12 +93,22 @@ export function experimentRoutes(app: FastifyInstance, { experiments, clock }: T
   });
 
   rpc(app, 'POST', '/mlflow/experiments/delete', async (reader) => {
-    await experiments.setLifecycle(reader.id('experiment_id', { required: true }), 'active', 'deleted', clock());
+    await experiments.setLifecycle(
+      reader.id('experiment_id', { required: true }),
+      'active',
+      'deleted',
+      clock(),
+    );
     return {};
   });
 
   rpc(app, 'POST', '/mlflow/experiments/restore', async (reader) => {
-    await experiments.setLifecycle(reader.id('experiment_id', { required: true }), 'deleted', 'active', clock());
+    await experiments.setLifecycle(
+      reader.id('experiment_id', { required: true }),
+      'deleted',
+      'active',
+      clock(),
+    );
     return {};
   });
 
@@ -108,7 +131,10 @@ export function experimentRoutes(app: FastifyInstance, { experiments, clock }: T
   });
 
   rpc(app, 'POST', '/mlflow/experiments/delete-experiment-tag', async (reader) => {
-    await experiments.deleteTag(reader.id('experiment_id', { required: true }), reader.string('key', { required: true }));
+    await experiments.deleteTag(
+      reader.id('experiment_id', { required: true }),
+      reader.string('key', { required: true }),
+    );
     return {};
   });
 }

@@ -12,7 +12,13 @@ export const API_PREFIXES = ['/api/2.0', '/ajax-api/2.0'] as const;
  * Registers an MLflow RPC at both prefixes. GET reads the query string; other methods read the JSON
  * body (DELETE too, as the Python client sends one), falling back to the query string when bodiless.
  */
-export function rpc(app: FastifyInstance, method: RpcMethod, path: string, handler: RpcHandler, bodyLimit?: number): void {
+export function rpc(
+  app: FastifyInstance,
+  method: RpcMethod,
+  path: string,
+  handler: RpcHandler,
+  bodyLimit?: number,
+): void {
   for (const prefix of API_PREFIXES) {
     app.route({
       method,

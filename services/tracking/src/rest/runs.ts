@@ -149,7 +149,12 @@ export function runRoutes(app: FastifyInstance, { experiments, runs, clock }: Tr
     return {};
   });
 
-  rpc(app, 'GET', '/mlflow/runs/get', async (reader): Promise<GetRun_Response> => ({ run: await runs.get(readRunId(reader)) }));
+  rpc(
+    app,
+    'GET',
+    '/mlflow/runs/get',
+    async (reader): Promise<GetRun_Response> => ({ run: await runs.get(readRunId(reader)) }),
+  );
 
   rpc(app, 'POST', '/mlflow/runs/log-metric', async (reader) => {
     const runId = readRunId(reader);
@@ -170,7 +175,10 @@ export function runRoutes(app: FastifyInstance, { experiments, runs, clock }: Tr
   });
 
   rpc(app, 'POST', '/mlflow/runs/delete-tag', async (reader) => {
-    await runs.deleteTag(reader.string('run_id', { required: true }), reader.string('key', { required: true }));
+    await runs.deleteTag(
+      reader.string('run_id', { required: true }),
+      reader.string('key', { required: true }),
+    );
     return {};
   });
 
@@ -207,9 +215,13 @@ export function runRoutes(app: FastifyInstance, { experiments, runs, clock }: Tr
     if (typeof model !== 'object' || model === null || Array.isArray(model)) {
       throw MlflowError.invalidParameter(`Malformed model info. \n ${modelJson} \n is not a JSON object.`);
     }
-    const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter((field) => !(field in model));
+    const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter(
+      (field) => !(field in model),
+    );
     if (missing.length > 0) {
-      throw MlflowError.invalidParameter(`Model json is missing mandatory fields: {${missing.map((f) => `'${f}'`).join(', ')}}`);
+      throw MlflowError.invalidParameter(
+        `Model json is missing mandatory fields: {${missing.map((f) => `'${f}'`).join(', ')}}`,
+      );
     }
     await runs.appendToJsonListTag(runId, MODEL_HISTORY_TAG, model);
     return {};
@@ -225,7 +237,9 @@ export function runRoutes(app: FastifyInstance, { experiments, runs, clock }: Tr
       );
     }
     const datasets = datasetReaders.map(readDatasetInput);
-    const modelIds = reader.messageList('models').map((model) => model.string('model_id', { required: true }));
+    const modelIds = reader
+      .messageList('models')
+      .map((model) => model.string('model_id', { required: true }));
     await runs.logInputs(runId, datasets, modelIds);
     return {};
   });
@@ -264,7 +278,12 @@ export function runRoutes(app: FastifyInstance, { experiments, runs, clock }: Tr
       ? readMaxResults(reader, 'max_results', LIMITS.metricHistoryPageMax, LIMITS.metricHistoryPageMax)
       : undefined;
     const offset = decodePageToken(reader.string('page_token'));
-    const metrics = await runs.metricHistory(runId, key, offset, maxResults === undefined ? undefined : maxResults + 1);
+    const metrics = await runs.metricHistory(
+      runId,
+      key,
+      offset,
+      maxResults === undefined ? undefined : maxResults + 1,
+    );
     const hasMore = maxResults !== undefined && metrics.length > maxResults;
     return {
       metrics: nonEmpty(hasMore ? metrics.slice(0, maxResults) : metrics),
@@ -272,51 +291,75 @@ export function runRoutes(app: FastifyInstance, { experiments, runs, clock }: Tr
     };
   });
 
-  rpc(app, 'GET', '/mlflow/metrics/get-history-bulk-interval', async (reader): Promise<GetMetricHistoryBulkInterval_Response> => {
-    const runIds = reader.stringList('run_ids');
-    if (runIds.length === 0) throw MlflowError.invalidParameter(`GetMetricHistoryBulkInterval request must specify at least one run_id.`);
-    if (runIds.length > LIMITS.bulkIntervalRuns) {
-      throw MlflowError.invalidParameter(
-        `GetMetricHistoryBulkInterval request cannot specify more than ${LIMITS.bulkIntervalRuns} run_ids. Received ${runIds.length} run_ids.`,
+  rpc(
+    app,
+    'GET',
+    '/mlflow/metrics/get-history-bulk-interval',
+    async (reader): Promise<GetMetricHistoryBulkInterval_Response> => {
+      const runIds = reader.stringList('run_ids');
+      if (runIds.length === 0)
+        throw MlflowError.invalidParameter(
+          `GetMetricHistoryBulkInterval request must specify at least one run_id.`,
+        );
+      if (runIds.length > LIMITS.bulkIntervalRuns) {
+        throw MlflowError.invalidParameter(
+          `GetMetricHistoryBulkInterval request cannot specify more than ${LIMITS.bulkIntervalRuns} run_ids. Received ${runIds.length} run_ids.`,
+        );
+      }
+      const key = reader.string('metric_key', { required: true });
+      const startStep = reader.integer('start_step');
+      const endStep = reader.integer('end_step');
+      if ((startStep === undefined) !== (endStep === undefined)) {
+        throw MlflowError.invalidParameter(
+          'If either start step or end step are specified, both must be specified.',
+        );
+      }
+      if (startStep !== undefined && endStep !== undefined && startStep > endStep) {
+        throw MlflowError.invalidParameter('end_step must be greater than start_step. ');
+      }
+      const maxResults = readMaxResults(
+        reader,
+        'max_results',
+        LIMITS.bulkIntervalMaxResults,
+        LIMITS.bulkIntervalMaxResults,
       );
-    }
-    const key = reader.string('metric_key', { required: true });
-    const startStep = reader.integer('start_step');
-    const endStep = reader.integer('end_step');
-    if ((startStep === undefined) !== (endStep === undefined)) {
-      throw MlflowError.invalidParameter('If either start step or end step are specified, both must be specified.');
-    }
-    if (startStep !== undefined && endStep !== undefined && startStep > endStep) {
-      throw MlflowError.invalidParameter('end_step must be greater than start_step. ');
-    }
-    const maxResults = readMaxResults(reader, 'max_results', LIMITS.bulkIntervalMaxResults, LIMITS.bulkIntervalMaxResults);
-    const metrics = await runs.historyBulkInterval({ runIds, key, startStep, endStep, maxResults });
-    return { metrics: nonEmpty(metrics) };
-  });
+      const metrics = await runs.historyBulkInterval({ runIds, key, startStep, endStep, maxResults });
+      return { metrics: nonEmpty(metrics) };
+    },
+  );
 
   /** The UI's legacy bulk history (ajax only; repeated key `run_id`). */
   app.get('/ajax-api/2.0/mlflow/metrics/get-history-bulk', async (request) => {
     const reader = RequestReader.of(request.query);
     const runIds = reader.stringList('run_id');
-    if (runIds.length === 0) throw MlflowError.invalidParameter(`GetMetricHistoryBulk request must specify at least one run_id.`);
+    if (runIds.length === 0)
+      throw MlflowError.invalidParameter(`GetMetricHistoryBulk request must specify at least one run_id.`);
     if (runIds.length > LIMITS.bulkHistoryRuns) {
       throw MlflowError.invalidParameter(
         `GetMetricHistoryBulk request cannot specify more than ${LIMITS.bulkHistoryRuns} run_ids. Received ${runIds.length} run_ids.`,
       );
     }
     const key = reader.string('metric_key', { required: true });
-    const maxResults = Math.min(reader.integer('max_results') ?? LIMITS.bulkHistoryMaxResults, LIMITS.bulkHistoryMaxResults);
+    const maxResults = Math.min(
+      reader.integer('max_results') ?? LIMITS.bulkHistoryMaxResults,
+      LIMITS.bulkHistoryMaxResults,
+    );
     if (maxResults < 1) throw MlflowError.invalidParameter(`max_results must be positive.${API_DOCS_HINT}`);
     return { metrics: await runs.historyBulk(runIds, key, maxResults) };
   });
 
-  rpc(app, 'POST', '/mlflow/experiments/search-datasets', async (reader): Promise<SearchDatasets_Response> => {
-    const experimentIds = reader.stringList('experiment_ids');
-    if (experimentIds.length < 1 || experimentIds.length > LIMITS.searchDatasetsExperiments) {
-      throw MlflowError.invalidParameter(
-        `SearchDatasets request must specify at least one experiment_id and at most ${LIMITS.searchDatasetsExperiments} experiment_ids. Received ${experimentIds.length} experiment_ids.`,
-      );
-    }
-    return { dataset_summaries: nonEmpty(await runs.searchDatasets(experimentIds)) };
-  });
+  rpc(
+    app,
+    'POST',
+    '/mlflow/experiments/search-datasets',
+    async (reader): Promise<SearchDatasets_Response> => {
+      const experimentIds = reader.stringList('experiment_ids');
+      if (experimentIds.length < 1 || experimentIds.length > LIMITS.searchDatasetsExperiments) {
+        throw MlflowError.invalidParameter(
+          `SearchDatasets request must specify at least one experiment_id and at most ${LIMITS.searchDatasetsExperiments} experiment_ids. Received ${experimentIds.length} experiment_ids.`,
+        );
+      }
+      return { dataset_summaries: nonEmpty(await runs.searchDatasets(experimentIds)) };
+    },
+  );
 }

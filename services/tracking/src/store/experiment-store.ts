@@ -62,7 +62,12 @@ export class ExperimentStore {
       .execute();
   }
 
-  async create(input: { name: string; artifactLocation?: string; tags: ExperimentTag[]; now: number }): Promise<string> {
+  async create(input: {
+    name: string;
+    artifactLocation?: string;
+    tags: ExperimentTag[];
+    now: number;
+  }): Promise<string> {
     try {
       return await this.db.transaction().execute(async (tx) => {
         const { rows } = await sql<{ id: number }>`
@@ -83,7 +88,13 @@ export class ExperimentStore {
         if (input.tags.length > 0) {
           await tx
             .insertInto('tracking.experiment_tags')
-            .values(lastValuePerKey(input.tags).map((tag) => ({ experiment_id: id, key: tag.key, value: tag.value })))
+            .values(
+              lastValuePerKey(input.tags).map((tag) => ({
+                experiment_id: id,
+                key: tag.key,
+                value: tag.value,
+              })),
+            )
             .execute();
         }
         return String(id);
@@ -101,7 +112,11 @@ export class ExperimentStore {
     const row =
       numericId === undefined
         ? undefined
-        : await this.db.selectFrom('tracking.experiments').selectAll().where('experiment_id', '=', numericId).executeTakeFirst();
+        : await this.db
+            .selectFrom('tracking.experiments')
+            .selectAll()
+            .where('experiment_id', '=', numericId)
+            .executeTakeFirst();
     if (!row) throw experimentNotFound(id);
     const [experiment] = await this.withTags([row]);
     return experiment!;
@@ -146,7 +161,12 @@ export class ExperimentStore {
   }
 
   /** Soft-deletes the experiment and its runs (restore brings both back). */
-  async setLifecycle(id: string, from: 'active' | 'deleted', to: 'active' | 'deleted', now: number): Promise<void> {
+  async setLifecycle(
+    id: string,
+    from: 'active' | 'deleted',
+    to: 'active' | 'deleted',
+    now: number,
+  ): Promise<void> {
     const numericId = parseExperimentId(id);
     if (numericId === undefined) throw experimentNotFound(id);
     await this.db.transaction().execute(async (tx) => {
@@ -235,7 +255,10 @@ export class ExperimentStore {
     for (const term of experimentOrder(search.orderBy)) {
       query = query.orderBy(sql`${sql.ref(`e.${term.key}`)} ${sql.raw(term.ascending ? 'asc' : 'desc')}`);
     }
-    const rows = await query.limit(search.maxResults + 1).offset(search.offset).execute();
+    const rows = await query
+      .limit(search.maxResults + 1)
+      .offset(search.offset)
+      .execute();
     const hasMore = rows.length > search.maxResults;
     return { experiments: await this.withTags(rows.slice(0, search.maxResults)), hasMore };
   }
@@ -276,14 +299,23 @@ function toExperiment(row: ExperimentRow, tags: ExperimentTag[] | undefined): Ex
 
 function experimentComparison(comparison: Comparison): RawBuilder<boolean> {
   if (comparison.type === 'tag') {
-    return compareKeyValue('tracking.experiment_tags', sql.ref('e.experiment_id'), 'experiment_id', comparison, compareColumn);
+    return compareKeyValue(
+      'tracking.experiment_tags',
+      sql.ref('e.experiment_id'),
+      'experiment_id',
+      comparison,
+      compareColumn,
+    );
   }
   return compareColumn(sql.ref(`e.${comparison.key}`), comparison);
 }
 
 /** MLflow appends `experiment_id` as the tie-break; with no order given, newest first. */
 function experimentOrder(orderBy: OrderByTerm[]): OrderByTerm[] {
-  const terms = orderBy.length > 0 ? [...orderBy] : [{ type: 'attribute' as const, key: 'creation_time', ascending: false }];
+  const terms =
+    orderBy.length > 0
+      ? [...orderBy]
+      : [{ type: 'attribute' as const, key: 'creation_time', ascending: false }];
   if (!terms.some((term) => term.key === 'experiment_id')) {
     terms.push({ type: 'attribute', key: 'experiment_id', ascending: orderBy.length === 0 });
   }
@@ -291,7 +323,9 @@ function experimentOrder(orderBy: OrderByTerm[]): OrderByTerm[] {
 }
 
 /** Last write wins when the same key appears twice in one request. */
-export function lastValuePerKey<T extends { key?: string; value?: string }>(items: T[]): Array<{ key: string; value: string }> {
+export function lastValuePerKey<T extends { key?: string; value?: string }>(
+  items: T[],
+): Array<{ key: string; value: string }> {
   const byKey = new Map<string, string>();
   for (const item of items) byKey.set(item.key ?? '', item.value ?? '');
   return [...byKey].map(([key, value]) => ({ key, value }));

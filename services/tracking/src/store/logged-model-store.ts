@@ -527,6 +527,9 @@ function orderTermToSql(
   return {
     join,
     // NaN compares equal to NaN in PostgreSQL, so nullif folds it into "missing" and tie-breakers decide.
-    ordering: [sql`(nullif(${ref}.value, 'NaN'::float8) is null)`, sql`nullif(${ref}.value, 'NaN'::float8) ${direction}`],
+    ordering: [
+      sql`(nullif(${ref}.value, 'NaN'::float8) is null)`,
+      sql`nullif(${ref}.value, 'NaN'::float8) ${direction}`,
+    ],
   };
 }

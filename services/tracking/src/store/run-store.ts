@@ -11,7 +11,7 @@ import type {
   RunTag,
   ViewType,
 } from '@mast/proto';
-import { type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { OrderByTerm } from '../domain/order-by.js';
 import type { Comparison, FilterNode } from '../domain/search-filter.js';
 import { childUri, lifecycleStages, parseExperimentId } from './experiment-store.js';
@@ -59,7 +59,9 @@ export function runNotFound(runId: string): MlflowError {
 }
 
 function inactiveRun(runId: string, stage: string): MlflowError {
-  return MlflowError.invalidParameter(`The run ${runId} must be in the 'active' state. Current state is ${stage}.`);
+  return MlflowError.invalidParameter(
+    `The run ${runId} must be in the 'active' state. Current state is ${stage}.`,
+  );
 }
 
 /** Runs and everything logged to them, in the `tracking` schema. */
@@ -104,7 +106,11 @@ export class RunStore {
   }
 
   async get(runId: string): Promise<Run> {
-    const row = await this.db.selectFrom('tracking.runs').selectAll().where('run_uuid', '=', runId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('tracking.runs')
+      .selectAll()
+      .where('run_uuid', '=', runId)
+      .executeTakeFirst();
     if (!row) throw runNotFound(runId);
     const [run] = await this.assemble([row], { withModels: true });
     return run!;
@@ -112,7 +118,11 @@ export class RunStore {
 
   /** The run's row, or a 404; `requireActive` adds MLflow's check that the run is not deleted. */
   async info(runId: string, db: Kysely<TrackingDatabase> = this.db): Promise<RunsTable> {
-    const row = await db.selectFrom('tracking.runs').selectAll().where('run_uuid', '=', runId).executeTakeFirst();
+    const row = await db
+      .selectFrom('tracking.runs')
+      .selectAll()
+      .where('run_uuid', '=', runId)
+      .executeTakeFirst();
     if (!row) throw runNotFound(runId);
     return row;
   }
@@ -123,7 +133,10 @@ export class RunStore {
     return row;
   }
 
-  async update(runId: string, changes: { status?: RunStatus; endTime?: number; runName?: string }): Promise<RunInfo> {
+  async update(
+    runId: string,
+    changes: { status?: RunStatus; endTime?: number; runName?: string },
+  ): Promise<RunInfo> {
     return this.db.transaction().execute(async (tx) => {
       const row = await this.requireActive(runId, tx);
       const next: RunsTable = {
@@ -137,7 +150,8 @@ export class RunStore {
         .set({ status: next.status, end_time: next.end_time, name: next.name })
         .where('run_uuid', '=', runId)
         .execute();
-      if (changes.runName !== undefined) await upsertTags(tx, runId, [{ key: RUN_NAME_TAG, value: changes.runName }]);
+      if (changes.runName !== undefined)
+        await upsertTags(tx, runId, [{ key: RUN_NAME_TAG, value: changes.runName }]);
       return toRunInfo(next);
     });
   }
@@ -155,7 +169,10 @@ export class RunStore {
    * Logs params, metrics and tags in one transaction (all or nothing). Params are immutable: the same
    * value again is a no-op, a different one fails the whole batch. Identical metric points are ignored.
    */
-  async logBatch(runId: string, batch: { metrics: MetricPoint[]; params: KeyValue[]; tags: KeyValue[] }): Promise<void> {
+  async logBatch(
+    runId: string,
+    batch: { metrics: MetricPoint[]; params: KeyValue[]; tags: KeyValue[] },
+  ): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await this.requireActive(runId, tx);
       if (batch.params.length > 0) await insertParams(tx, runId, batch.params);
@@ -225,13 +242,20 @@ export class RunStore {
       await tx
         .insertInto('tracking.run_model_outputs')
         .values([...byModel].map(([model_id, step]) => ({ run_uuid: runId, model_id, step })))
-        .onConflict((oc) => oc.columns(['run_uuid', 'model_id']).doUpdateSet((eb) => ({ step: eb.ref('excluded.step') })))
+        .onConflict((oc) =>
+          oc.columns(['run_uuid', 'model_id']).doUpdateSet((eb) => ({ step: eb.ref('excluded.step') })),
+        )
         .execute();
     });
   }
 
   /** One page of a metric's history, ordered by (timestamp, step, value). */
-  async metricHistory(runId: string, key: string, offset: number, limit: number | undefined): Promise<Metric[]> {
+  async metricHistory(
+    runId: string,
+    key: string,
+    offset: number,
+    limit: number | undefined,
+  ): Promise<Metric[]> {
     await this.info(runId);
     let query = this.db
       .selectFrom('tracking.metrics')
@@ -282,7 +306,8 @@ export class RunStore {
     if (inRange.length <= input.maxResults) {
       for (const step of inRange) chosen.add(step);
     } else {
-      for (let i = 0; i < input.maxResults; i++) chosen.add(inRange[Math.floor((i * inRange.length) / input.maxResults)]!);
+      for (let i = 0; i < input.maxResults; i++)
+        chosen.add(inRange[Math.floor((i * inRange.length) / input.maxResults)]!);
       chosen.add(inRange[inRange.length - 1]!);
     }
     const perRun = new Map<string, { min: number; max: number }>();
@@ -307,7 +332,13 @@ export class RunStore {
       .execute();
     const order = new Map(input.runIds.map((id, index) => [id, index]));
     return rows
-      .map((row) => ({ key: row.key, value: row.value, timestamp: row.timestamp, step: row.step, run_id: row.run_uuid }))
+      .map((row) => ({
+        key: row.key,
+        value: row.value,
+        timestamp: row.timestamp,
+        step: row.step,
+        run_id: row.run_uuid,
+      }))
       .sort((a, b) => order.get(a.run_id)! - order.get(b.run_id)!);
   }
 
@@ -324,7 +355,13 @@ export class RunStore {
       .orderBy('value')
       .limit(maxResults)
       .execute();
-    return rows.map((row) => ({ key: row.key, value: row.value, timestamp: row.timestamp, step: row.step, run_id: row.run_uuid }));
+    return rows.map((row) => ({
+      key: row.key,
+      value: row.value,
+      timestamp: row.timestamp,
+      step: row.step,
+      run_id: row.run_uuid,
+    }));
   }
 
   /** One page of runs, filtered and ordered in SQL; MLflow returns a token whenever the page is full. */
@@ -356,7 +393,9 @@ export class RunStore {
   }
 
   /** Distinct (experiment, dataset, context) triples for the UI's dataset filter. */
-  async searchDatasets(experimentIds: string[]): Promise<Array<{ experiment_id: string; name: string; digest: string; context?: string }>> {
+  async searchDatasets(
+    experimentIds: string[],
+  ): Promise<Array<{ experiment_id: string; name: string; digest: string; context?: string }>> {
     const ids = experimentIds.map(parseExperimentId).filter((id): id is number => id !== undefined);
     if (ids.length === 0) return [];
     const rows = await this.db
@@ -383,8 +422,18 @@ export class RunStore {
     if (rows.length === 0) return [];
     const ids = rows.map((row) => row.run_uuid);
     const [params, tags, metrics, datasets, modelInputs, modelOutputs] = await Promise.all([
-      this.db.selectFrom('tracking.params').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('key').execute(),
-      this.db.selectFrom('tracking.tags').select(['run_uuid', 'key', 'value']).where('run_uuid', 'in', ids).orderBy('key').execute(),
+      this.db
+        .selectFrom('tracking.params')
+        .select(['run_uuid', 'key', 'value'])
+        .where('run_uuid', 'in', ids)
+        .orderBy('key')
+        .execute(),
+      this.db
+        .selectFrom('tracking.tags')
+        .select(['run_uuid', 'key', 'value'])
+        .where('run_uuid', 'in', ids)
+        .orderBy('key')
+        .execute(),
       this.db
         .selectFrom('tracking.latest_metrics')
         .select(['run_uuid', 'key', 'value', 'timestamp', 'step'])
@@ -394,33 +443,59 @@ export class RunStore {
       this.db
         .selectFrom('tracking.dataset_inputs as di')
         .innerJoin('tracking.datasets as d', 'd.dataset_uuid', 'di.dataset_uuid')
-        .select(['di.run_uuid', 'di.tags', 'd.name', 'd.digest', 'd.source_type', 'd.source', 'd.schema', 'd.profile'])
+        .select([
+          'di.run_uuid',
+          'di.tags',
+          'd.name',
+          'd.digest',
+          'd.source_type',
+          'd.source',
+          'd.schema',
+          'd.profile',
+        ])
         .where('di.run_uuid', 'in', ids)
         .orderBy('d.name')
         .execute(),
       options.withModels
-        ? this.db.selectFrom('tracking.run_model_inputs').select(['run_uuid', 'model_id']).where('run_uuid', 'in', ids).execute()
+        ? this.db
+            .selectFrom('tracking.run_model_inputs')
+            .select(['run_uuid', 'model_id'])
+            .where('run_uuid', 'in', ids)
+            .execute()
         : Promise.resolve([]),
       options.withModels
-        ? this.db.selectFrom('tracking.run_model_outputs').select(['run_uuid', 'model_id', 'step']).where('run_uuid', 'in', ids).execute()
+        ? this.db
+            .selectFrom('tracking.run_model_outputs')
+            .select(['run_uuid', 'model_id', 'step'])
+            .where('run_uuid', 'in', ids)
+            .execute()
         : Promise.resolve([]),
     ]);
     const paramsByRun = groupBy(params, (p): Param => ({ key: p.key, value: p.value }));
     const tagsByRun = groupBy(tags, (t): RunTag => ({ key: t.key, value: t.value }));
-    const metricsByRun = groupBy(metrics, (m): Metric => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step }));
-    const datasetsByRun = groupBy(datasets, (d): DatasetInput => ({
-      tags: nonEmpty(JSON.parse(d.tags) as KeyValue[]),
-      dataset: {
-        name: d.name,
-        digest: d.digest,
-        source_type: d.source_type,
-        source: d.source,
-        schema: d.schema ?? undefined,
-        profile: d.profile ?? undefined,
-      },
-    }));
+    const metricsByRun = groupBy(
+      metrics,
+      (m): Metric => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step }),
+    );
+    const datasetsByRun = groupBy(
+      datasets,
+      (d): DatasetInput => ({
+        tags: nonEmpty(JSON.parse(d.tags) as KeyValue[]),
+        dataset: {
+          name: d.name,
+          digest: d.digest,
+          source_type: d.source_type,
+          source: d.source,
+          schema: d.schema ?? undefined,
+          profile: d.profile ?? undefined,
+        },
+      }),
+    );
     const modelInputsByRun = groupBy(modelInputs, (m) => ({ model_id: m.model_id }));
-    const modelOutputsByRun = groupBy(modelOutputs, (m): ModelOutput => ({ model_id: m.model_id, step: m.step }));
+    const modelOutputsByRun = groupBy(
+      modelOutputs,
+      (m): ModelOutput => ({ model_id: m.model_id, step: m.step }),
+    );
     return rows.map((row) => {
       const id = row.run_uuid;
       const run: Run = {
@@ -467,7 +542,11 @@ function groupBy<R extends { run_uuid: string }, T>(rows: R[], map: (row: R) => 
   return groups;
 }
 
-async function insertParams(tx: Transaction<TrackingDatabase>, runId: string, params: KeyValue[]): Promise<void> {
+async function insertParams(
+  tx: Transaction<TrackingDatabase>,
+  runId: string,
+  params: KeyValue[],
+): Promise<void> {
   const existing = await tx
     .selectFrom('tracking.params')
     .select(['key', 'value'])
@@ -487,7 +566,9 @@ async function insertParams(tx: Transaction<TrackingDatabase>, runId: string, pa
     );
   }
   if (changed.length > 1) {
-    const details = changed.map((p) => `{'key': '${p.key}', 'old_value': '${stored.get(p.key)}', 'new_value': '${p.value}'}`);
+    const details = changed.map(
+      (p) => `{'key': '${p.key}', 'old_value': '${stored.get(p.key)}', 'new_value': '${p.value}'}`,
+    );
     throw MlflowError.invalidParameter(
       `Changing param values is not allowed. Params were already logged='[${details.join(', ')}]' for run ID='${runId}'.`,
     );
@@ -509,7 +590,11 @@ function supersedes(a: MetricPoint, b: MetricPoint): boolean {
   return a.value > b.value || (Number.isNaN(a.value) && !Number.isNaN(b.value));
 }
 
-async function insertMetrics(tx: Transaction<TrackingDatabase>, runId: string, metrics: MetricPoint[]): Promise<void> {
+async function insertMetrics(
+  tx: Transaction<TrackingDatabase>,
+  runId: string,
+  metrics: MetricPoint[],
+): Promise<void> {
   await tx
     .insertInto('tracking.metrics')
     .values(
@@ -535,7 +620,15 @@ async function insertMetrics(tx: Transaction<TrackingDatabase>, runId: string, m
   }
   await tx
     .insertInto('tracking.latest_metrics')
-    .values([...latest.values()].map((m) => ({ run_uuid: runId, key: m.key, step: m.step, timestamp: m.timestamp, value: m.value })))
+    .values(
+      [...latest.values()].map((m) => ({
+        run_uuid: runId,
+        key: m.key,
+        step: m.step,
+        timestamp: m.timestamp,
+        value: m.value,
+      })),
+    )
     .onConflict((oc) =>
       oc
         .columns(['run_uuid', 'key'])
@@ -552,7 +645,11 @@ async function insertMetrics(tx: Transaction<TrackingDatabase>, runId: string, m
 }
 
 /** Metrics logged with a `model_id` also belong to that logged model (ids of unknown models are ignored). */
-async function insertLoggedModelMetrics(tx: Transaction<TrackingDatabase>, runId: string, metrics: MetricPoint[]): Promise<void> {
+async function insertLoggedModelMetrics(
+  tx: Transaction<TrackingDatabase>,
+  runId: string,
+  metrics: MetricPoint[],
+): Promise<void> {
   const rows = metrics.map(
     (m) =>
       sql`(${m.model_id}, ${m.key}, ${m.step}::int8, ${m.timestamp}::int8, ${m.value}::float8, ${runId}, ${m.dataset_name ?? null}::text, ${m.dataset_digest ?? null}::text)`,
@@ -571,7 +668,9 @@ async function upsertTags(tx: Transaction<TrackingDatabase>, runId: string, tags
   await tx
     .insertInto('tracking.tags')
     .values([...byKey].map(([key, value]) => ({ run_uuid: runId, key, value })))
-    .onConflict((oc) => oc.columns(['run_uuid', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+    .onConflict((oc) =>
+      oc.columns(['run_uuid', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
+    )
     .execute();
   const runName = byKey.get(RUN_NAME_TAG);
   if (runName !== undefined) {
@@ -585,7 +684,11 @@ function dedupeDatasets(datasets: NewDatasetInput[]): NewDatasetInput[] {
   return [...byIdentity.values()];
 }
 
-async function findOrCreateDataset(tx: Transaction<TrackingDatabase>, experimentId: number, input: NewDatasetInput): Promise<string> {
+async function findOrCreateDataset(
+  tx: Transaction<TrackingDatabase>,
+  experimentId: number,
+  input: NewDatasetInput,
+): Promise<string> {
   const inserted = await tx
     .insertInto('tracking.datasets')
     .values({
@@ -644,16 +747,26 @@ function runComparison(comparison: Comparison): RawBuilder<boolean> {
 }
 
 /** An order_by term as SQL; runs lacking the key (or with a NaN metric) sort last in both directions. */
-function orderTermToSql(term: OrderByTerm, alias: string): { join?: RawBuilder<unknown>; ordering: RawBuilder<unknown>[] } {
+function orderTermToSql(
+  term: OrderByTerm,
+  alias: string,
+): { join?: RawBuilder<unknown>; ordering: RawBuilder<unknown>[] } {
   const direction = sql.raw(term.ascending ? 'asc' : 'desc');
   if (term.type === 'attribute') {
     const column = sql.ref(`r.${RUN_COLUMNS[term.key] ?? term.key}`);
     return { ordering: [sql`(${column} is null)`, sql`${column} ${direction}`] };
   }
-  const table = { metric: 'tracking.latest_metrics', param: 'tracking.params', tag: 'tracking.tags', dataset: '' }[term.type];
+  const table = {
+    metric: 'tracking.latest_metrics',
+    param: 'tracking.params',
+    tag: 'tracking.tags',
+    dataset: '',
+  }[term.type];
   const ref = sql.id(alias);
   const join = sql`left join ${sql.table(table)} ${ref} on ${ref}.run_uuid = r.run_uuid and ${ref}.key = ${term.key}`;
   const missing =
-    term.type === 'metric' ? sql`(${ref}.value is null or ${ref}.value = 'NaN'::float8)` : sql`(${ref}.value is null)`;
+    term.type === 'metric'
+      ? sql`(${ref}.value is null or ${ref}.value = 'NaN'::float8)`
+      : sql`(${ref}.value is null)`;
   return { join, ordering: [missing, sql`${ref}.value ${direction}`] };
 }

@@ -11,9 +11,15 @@ export function filterToSql(node: FilterNode, toSql: ComparisonToSql): RawBuilde
     case 'comparison':
       return toSql(node.comparison);
     case 'and':
-      return sql<boolean>`(${sql.join(node.children.map((child) => filterToSql(child, toSql)), sql` and `)})`;
+      return sql<boolean>`(${sql.join(
+        node.children.map((child) => filterToSql(child, toSql)),
+        sql` and `,
+      )})`;
     case 'or':
-      return sql<boolean>`(${sql.join(node.children.map((child) => filterToSql(child, toSql)), sql` or `)})`;
+      return sql<boolean>`(${sql.join(
+        node.children.map((child) => filterToSql(child, toSql)),
+        sql` or `,
+      )})`;
   }
 }
 
@@ -28,9 +34,12 @@ export function compareColumn(column: RawBuilder<unknown>, comparison: Compariso
     case 'IN':
     case 'NOT IN': {
       const list = value as string[];
-      if (list.length === 0) return comparator === 'IN' ? sql<boolean>`false` : sql<boolean>`${column} is not null`;
+      if (list.length === 0)
+        return comparator === 'IN' ? sql<boolean>`false` : sql<boolean>`${column} is not null`;
       const items = sql.join(list.map((item) => sql`${item}`));
-      return comparator === 'IN' ? sql<boolean>`${column} in (${items})` : sql<boolean>`${column} not in (${items})`;
+      return comparator === 'IN'
+        ? sql<boolean>`${column} in (${items})`
+        : sql<boolean>`${column} not in (${items})`;
     }
     case 'LIKE':
       return sql<boolean>`${column} like ${value}`;
@@ -61,8 +70,10 @@ export function compareKeyValue(
 ): RawBuilder<boolean> {
   const child = sql`${sql.table(table)} kv`;
   const keyed = sql`kv.${sql.ref(ownerColumn)} = ${owner} and kv.key = ${comparison.key}`;
-  if (comparison.comparator === 'IS NULL') return sql<boolean>`not exists (select 1 from ${child} where ${keyed})`;
-  if (comparison.comparator === 'IS NOT NULL') return sql<boolean>`exists (select 1 from ${child} where ${keyed})`;
+  if (comparison.comparator === 'IS NULL')
+    return sql<boolean>`not exists (select 1 from ${child} where ${keyed})`;
+  if (comparison.comparator === 'IS NOT NULL')
+    return sql<boolean>`exists (select 1 from ${child} where ${keyed})`;
   return sql<boolean>`exists (select 1 from ${child} where ${keyed} and ${valueTest(sql`kv.value`, comparison)})`;
 }
 
