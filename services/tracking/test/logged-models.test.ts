@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHttpApp, type Database } from '@mast/common';
 import { BACKENDS, HttpClient, openTestDatabase } from '@mast/test-support';
 import type { FastifyInstance } from 'fastify';
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely';
 import { prepareTrackingDatabase, registerTracking } from '../src/plugin.js';
+import { LoggedModelStore } from '../src/store/logged-model-store.js';
 import type { TrackingDatabase } from '../src/store/schema.js';
 
 const API = '/api/2.0/mlflow';
@@ -12,6 +21,18 @@ const START = 1_700_000_000_000;
 interface KeyValue {
   key: string;
   value: string;
+}
+
+/** Counts the SQL statements a Kysely instance sends. */
+class StatementCounter implements KyselyPlugin {
+  count = 0;
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.count++;
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
 }
 
 /**
@@ -46,7 +67,10 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
   }
 
   async function createRun(experimentId: string): Promise<string> {
-    const response = await http.post(`${API}/runs/create`, { experiment_id: experimentId, start_time: START });
+    const response = await http.post(`${API}/runs/create`, {
+      experiment_id: experimentId,
+      start_time: START,
+    });
     expect(response.status).toBe(200);
     return response.body.run.info.run_id;
   }
@@ -120,26 +144,46 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
     });
 
     // The client records the model as a run output, then logs evaluation metrics against it.
-    const outputs = await http.post(`${API}/runs/outputs`, { run_id: runId, models: [{ model_id: modelId, step: 0 }] });
+    const outputs = await http.post(`${API}/runs/outputs`, {
+      run_id: runId,
+      models: [{ model_id: modelId, step: 0 }],
+    });
     expect(outputs.status).toBe(200);
     const batch = await http.post(`${API}/runs/log-batch`, {
       run_id: runId,
       metrics: [
-        { key: 'acc', value: 0.93, timestamp: START + 10, step: 0, model_id: modelId, dataset_name: 'eval', dataset_digest: 'd1' },
+        {
+          key: 'acc',
+          value: 0.93,
+          timestamp: START + 10,
+          step: 0,
+          model_id: modelId,
+          dataset_name: 'eval',
+          dataset_digest: 'd1',
+        },
         { key: 'loss', value: 'NaN', timestamp: START + 10, step: 0, model_id: modelId },
         { key: 'unrelated', value: 1, timestamp: START + 10, step: 0 },
       ],
     });
     expect(batch.status).toBe(200);
 
-    const finalized = await patch(`${MODELS}/${modelId}`, { model_id: modelId, status: 'LOGGED_MODEL_READY' });
+    const finalized = await patch(`${MODELS}/${modelId}`, {
+      model_id: modelId,
+      status: 'LOGGED_MODEL_READY',
+    });
     expect(finalized.status).toBe(200);
     expect(finalized.body.model.info.status).toBe('LOGGED_MODEL_READY');
-    expect(finalized.body.model.info.last_updated_timestamp_ms).toBeGreaterThan(model.info.creation_timestamp_ms);
+    expect(finalized.body.model.info.last_updated_timestamp_ms).toBeGreaterThan(
+      model.info.creation_timestamp_ms,
+    );
 
     const fetched = await http.get(`${MODELS}/${modelId}`);
     expect(fetched.status).toBe(200);
-    expect(fetched.body.model.info).toMatchObject({ model_id: modelId, status: 'LOGGED_MODEL_READY', name: 'model' });
+    expect(fetched.body.model.info).toMatchObject({
+      model_id: modelId,
+      status: 'LOGGED_MODEL_READY',
+      name: 'model',
+    });
     expect(fetched.body.model.data.metrics).toEqual([
       {
         key: 'acc',
@@ -176,7 +220,9 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
     expect(data).toEqual({});
     // Experiment "0" (Default) works too.
     const inDefault = await createModel({ experiment_id: '0' });
-    expect(inDefault.info.artifact_uri).toBe(`mlflow-artifacts:/0/models/${inDefault.info.model_id}/artifacts`);
+    expect(inDefault.info.artifact_uri).toBe(
+      `mlflow-artifacts:/0/models/${inDefault.info.model_id}/artifacts`,
+    );
   });
 
   describe('search', () => {
@@ -189,8 +235,21 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
       experimentId = await createExperiment('search-models');
       otherExperimentId = await createExperiment('search-models-other');
       runId = await createRun(experimentId);
-      const specs: Array<{ name: string; alpha: string; team: string; metrics: Array<[string, number | string, string?]> }> = [
-        { name: 'm1', alpha: '0.1', team: 'a', metrics: [['acc', 0.9, 'eval'], ['acc', 0.2, 'train']] },
+      const specs: Array<{
+        name: string;
+        alpha: string;
+        team: string;
+        metrics: Array<[string, number | string, string?]>;
+      }> = [
+        {
+          name: 'm1',
+          alpha: '0.1',
+          team: 'a',
+          metrics: [
+            ['acc', 0.9, 'eval'],
+            ['acc', 0.2, 'train'],
+          ],
+        },
         { name: 'm2', alpha: '0.1', team: 'b', metrics: [['acc', 0.3, 'eval']] },
         { name: 'm3', alpha: '0.2', team: 'a', metrics: [['acc', 0.7, 'eval']] },
         { name: 'm4', alpha: '0.3', team: 'b', metrics: [['acc', 'NaN', 'eval']] },
@@ -206,10 +265,10 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
         });
         ids[spec.name] = model.info.model_id;
         if (spec.metrics.length > 0) {
-          const metrics = spec.metrics.map(([key, value, dataset]) => ({
+          const metrics = spec.metrics.map(([key, value, dataset], index) => ({
             key,
             value,
-            timestamp: START + 100,
+            timestamp: START + 100 + index,
             step: 0,
             model_id: model.info.model_id,
             dataset_name: dataset,
@@ -221,7 +280,17 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
       // m1's latest eval accuracy supersedes an earlier, lower one.
       await http.post(`${API}/runs/log-batch`, {
         run_id: runId,
-        metrics: [{ key: 'acc', value: 0.1, timestamp: START + 50, step: 0, model_id: ids.m1, dataset_name: 'eval', dataset_digest: 'eval-digest' }],
+        metrics: [
+          {
+            key: 'acc',
+            value: 0.1,
+            timestamp: START + 50,
+            step: 0,
+            model_id: ids.m1,
+            dataset_name: 'eval',
+            dataset_digest: 'eval-digest',
+          },
+        ],
       });
       await patch(`${MODELS}/${ids.m1}`, { model_id: ids.m1, status: 'LOGGED_MODEL_READY' });
       await patch(`${MODELS}/${ids.m3}`, { model_id: ids.m3, status: 'LOGGED_MODEL_UPLOAD_FAILED' });
@@ -252,18 +321,35 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
     });
 
     test("filters: metrics.acc > 0.5 and params.alpha = '0.1' (the Python client's examples)", async () => {
-      expect(await searchNames({ experiment_ids: [experimentId], filter: 'metrics.acc > 0.5' })).toEqual(['m3', 'm1']);
-      expect(await searchNames({ experiment_ids: [experimentId], filter: "params.alpha = '0.1'" })).toEqual(['m2', 'm1']);
-      expect(
-        await searchNames({ experiment_ids: [experimentId], filter: "metrics.acc > 0.5 AND params.alpha = '0.1'" }),
-      ).toEqual(['m1']);
-      expect(await searchNames({ experiment_ids: [experimentId], filter: 'metrics.acc != 0.3' })).toEqual(['m3', 'm1']);
-      expect(
-        await searchNames({ experiment_ids: [experimentId], filter: "tags.team = 'b' OR metrics.acc >= 0.7" }),
-      ).toEqual(['m5', 'm4', 'm3', 'm2', 'm1']);
-      expect(await searchNames({ experiment_ids: [experimentId], filter: "tags.team = 'b' AND metrics.acc < 1" })).toEqual([
-        'm2',
+      expect(await searchNames({ experiment_ids: [experimentId], filter: 'metrics.acc > 0.5' })).toEqual([
+        'm3',
+        'm1',
       ]);
+      expect(await searchNames({ experiment_ids: [experimentId], filter: "params.alpha = '0.1'" })).toEqual([
+        'm2',
+        'm1',
+      ]);
+      expect(
+        await searchNames({
+          experiment_ids: [experimentId],
+          filter: "metrics.acc > 0.5 AND params.alpha = '0.1'",
+        }),
+      ).toEqual(['m1']);
+      // NaN is "not equal" to any number (the run search's rule too).
+      expect(await searchNames({ experiment_ids: [experimentId], filter: 'metrics.acc != 0.3' })).toEqual([
+        'm4',
+        'm3',
+        'm1',
+      ]);
+      expect(
+        await searchNames({
+          experiment_ids: [experimentId],
+          filter: "tags.team = 'b' OR metrics.acc >= 0.7",
+        }),
+      ).toEqual(['m5', 'm4', 'm3', 'm2', 'm1']);
+      expect(
+        await searchNames({ experiment_ids: [experimentId], filter: "tags.team = 'b' AND metrics.acc < 1" }),
+      ).toEqual(['m2']);
     });
 
     test('filters on attributes', async () => {
@@ -286,8 +372,12 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
 
     test('datasets restrict which metrics filters consider', async () => {
       const datasets = [{ dataset_name: 'train' }];
-      expect(await searchNames({ experiment_ids: [experimentId], filter: 'metrics.acc > 0.5', datasets })).toEqual([]);
-      expect(await searchNames({ experiment_ids: [experimentId], filter: 'metrics.acc < 0.5', datasets })).toEqual(['m1']);
+      expect(
+        await searchNames({ experiment_ids: [experimentId], filter: 'metrics.acc > 0.5', datasets }),
+      ).toEqual([]);
+      expect(
+        await searchNames({ experiment_ids: [experimentId], filter: 'metrics.acc < 0.5', datasets }),
+      ).toEqual(['m1']);
       // Without a metric filter, `datasets` keeps the models having any metric on those datasets.
       expect(await searchNames({ experiment_ids: [experimentId], datasets })).toEqual(['m1']);
       expect(
@@ -307,8 +397,11 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
 
     test('order by a metric: missing and NaN values last in both directions', async () => {
       const order = (ascending?: boolean, extra: Record<string, string> = {}) =>
-        searchNames({ experiment_ids: [experimentId], order_by: [{ field_name: 'metrics.acc', ascending, ...extra }] });
-      // m1's latest acc (by timestamp) is 0.2 on train — it was logged last among its points.
+        searchNames({
+          experiment_ids: [experimentId],
+          order_by: [{ field_name: 'metrics.acc', ascending, ...extra }],
+        });
+      // m1's latest acc (by timestamp, across datasets) is 0.2 on train: it was logged last.
       expect(await order(false)).toEqual(['m3', 'm2', 'm1', 'm5', 'm4']);
       expect(await order(true)).toEqual(['m1', 'm2', 'm3', 'm5', 'm4']);
       expect(await order(undefined)).toEqual(['m1', 'm2', 'm3', 'm5', 'm4']);
@@ -364,8 +457,28 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
       expect((await search({ experiment_ids: [experimentId], max_results: 0 })).body.models).toHaveLength(5);
     });
 
+    test('a search sends the same number of statements whatever the page size', async () => {
+      const counts: number[] = [];
+      for (const maxResults of [1, 2, 5]) {
+        const counter = new StatementCounter();
+        const store = new LoggedModelStore(database.db.withPlugin(counter));
+        const { models } = await store.search({
+          experimentIds: [experimentId],
+          filter: undefined,
+          datasets: [{ name: 'eval' }],
+          orderBy: [{ kind: 'metric', key: 'acc', ascending: false }],
+          maxResults,
+          offset: 0,
+        });
+        expect(models).toHaveLength(Math.min(maxResults, 4));
+        counts.push(counter.count);
+      }
+      expect(counts).toEqual([4, 4, 4]);
+    });
+
     test('bad search input is a 400', async () => {
-      const bad = async (body: Record<string, unknown>) => expectError(await search(body), 400, 'INVALID_PARAMETER_VALUE');
+      const bad = async (body: Record<string, unknown>) =>
+        expectError(await search(body), 400, 'INVALID_PARAMETER_VALUE');
       await bad({});
       await bad({ experiment_ids: [] });
       await bad({ experiment_ids: experimentId, filter: 'metrics.acc >' });
@@ -377,7 +490,10 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
       await bad({ experiment_ids: [experimentId], order_by: [{ field_name: 'params.alpha' }] });
       await bad({ experiment_ids: [experimentId], order_by: [{ field_name: 'bogus' }] });
       await bad({ experiment_ids: [experimentId], order_by: [{ ascending: true }] });
-      await bad({ experiment_ids: [experimentId], order_by: [{ field_name: 'metrics.acc', dataset_digest: 'x' }] });
+      await bad({
+        experiment_ids: [experimentId],
+        order_by: [{ field_name: 'metrics.acc', dataset_digest: 'x' }],
+      });
       await bad({ experiment_ids: [experimentId], order_by: 'name' });
       await bad({ experiment_ids: [experimentId], datasets: [{ dataset_digest: 'x' }] });
       await bad({ experiment_ids: [experimentId], max_results: -1 });
@@ -412,21 +528,37 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
     const removed = await del(`${path}/tags/a`);
     expect(removed.status).toBe(200);
     expect(removed.body).toEqual({});
-    expect((await del(`${path}/tags/dir/key`)).status).toBe(200);
-    expect((await del(`${path}/tags/${encodeURIComponent('empty')}`)).status).toBe(200);
+    // Keys containing '/' may come raw or percent-encoded.
+    expect((await del(`${path}/tags/${encodeURIComponent('dir/key')}`)).status).toBe(200);
+    expect((await patch(`${path}/tags`, { tags: [{ key: 'x/y', value: '4' }] })).status).toBe(200);
+    expect((await del(`${path}/tags/x/y`)).status).toBe(200);
+    expect(
+      (await del(`${path}/tags/empty`, { model_id: model.info.model_id, tag_key: 'empty' })).status,
+    ).toBe(200);
     expect(await tagsOf()).toEqual([{ key: 'b', value: '2' }]);
 
     expectError(await del(`${path}/tags/a`), 404, 'RESOURCE_DOES_NOT_EXIST');
-    expectError(await patch(`${path}/tags`, { tags: [{ key: '../x', value: '1' }] }), 400, 'INVALID_PARAMETER_VALUE');
+    expectError(
+      await patch(`${path}/tags`, { tags: [{ key: '../x', value: '1' }] }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+    );
     expectError(await patch(`${path}/tags`, { tags: [{ value: '1' }] }), 400, 'INVALID_PARAMETER_VALUE');
-    expectError(await patch(`${MODELS}/m-unknown/tags`, { tags: [{ key: 'a', value: '1' }] }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    expectError(
+      await patch(`${MODELS}/m-unknown/tags`, { tags: [{ key: 'a', value: '1' }] }),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    );
     expectError(await del(`${MODELS}/m-unknown/tags/a`), 404, 'RESOURCE_DOES_NOT_EXIST');
     expect(await tagsOf()).toEqual([{ key: 'b', value: '2' }]);
   });
 
   test('params are immutable: same value is a no-op, a new value fails the whole request', async () => {
     const experimentId = await createExperiment('params');
-    const model = await createModel({ experiment_id: experimentId, params: [{ key: 'alpha', value: '0.1' }] });
+    const model = await createModel({
+      experiment_id: experimentId,
+      params: [{ key: 'alpha', value: '0.1' }],
+    });
     const modelId = model.info.model_id;
     const path = `${MODELS}/${modelId}/params`;
     const paramsOf = async () => (await http.get(`${MODELS}/${modelId}`)).body.model.data.params;
@@ -434,7 +566,9 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
     const same = await http.post(path, { model_id: modelId, params: [{ key: 'alpha', value: '0.1' }] });
     expect(same.status).toBe(200);
     expect(same.body).toEqual({});
-    expect((await http.post(path, { model_id: modelId, params: [{ key: 'beta', value: '2' }] })).status).toBe(200);
+    expect((await http.post(path, { model_id: modelId, params: [{ key: 'beta', value: '2' }] })).status).toBe(
+      200,
+    );
     expect(await paramsOf()).toEqual([
       { key: 'alpha', value: '0.1' },
       { key: 'beta', value: '2' },
@@ -473,17 +607,37 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
       400,
       'INVALID_PARAMETER_VALUE',
     );
-    expectError(await http.post(path, { params: [{ key: 'bad//key', value: '1' }] }), 400, 'INVALID_PARAMETER_VALUE');
     expectError(
-      await http.post(`${MODELS}/m-unknown/params`, { model_id: 'm-unknown', params: [{ key: 'a', value: '1' }] }),
+      await http.post(path, { params: [{ key: 'bad//key', value: '1' }] }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+    );
+    expectError(
+      await http.post(`${MODELS}/m-unknown/params`, {
+        model_id: 'm-unknown',
+        params: [{ key: 'a', value: '1' }],
+      }),
       404,
       'RESOURCE_DOES_NOT_EXIST',
     );
 
+    // Concurrent writers of one new key: exactly one value wins, the others get the immutability error.
+    const racing = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        http.post(path, { model_id: modelId, params: [{ key: 'raced', value: String(i) }] }),
+      ),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400, 400, 400, 400]);
+    for (const loser of racing.filter((r) => r.status !== 200))
+      expect(loser.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+
     // More params than the client sends per request (it batches by 100) still land atomically.
-    const many = Array.from({ length: 250 }, (_, i) => ({ key: `p${String(i).padStart(3, '0')}`, value: String(i) }));
+    const many = Array.from({ length: 250 }, (_, i) => ({
+      key: `p${String(i).padStart(3, '0')}`,
+      value: String(i),
+    }));
     expect((await http.post(path, { model_id: modelId, params: many })).status).toBe(200);
-    expect(await paramsOf()).toHaveLength(252);
+    expect(await paramsOf()).toHaveLength(253);
   });
 
   test('delete is soft: get → 404, allow_deleted=true → 200; finalize errors', async () => {
@@ -493,9 +647,17 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
     const path = `${MODELS}/${modelId}`;
 
     expectError(await patch(path, { model_id: modelId }), 400, 'INVALID_PARAMETER_VALUE');
-    expectError(await patch(path, { model_id: modelId, status: 'LOGGED_MODEL_PENDING' }), 400, 'INVALID_PARAMETER_VALUE');
+    expectError(
+      await patch(path, { model_id: modelId, status: 'LOGGED_MODEL_PENDING' }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+    );
     expectError(await patch(path, { model_id: modelId, status: 'DONE' }), 400, 'INVALID_PARAMETER_VALUE');
-    expectError(await patch(`${MODELS}/m-unknown`, { status: 'LOGGED_MODEL_READY' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    expectError(
+      await patch(`${MODELS}/m-unknown`, { status: 'LOGGED_MODEL_READY' }),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    );
     // Enum by number (3 = LOGGED_MODEL_UPLOAD_FAILED), as protobuf JSON allows.
     const failed = await patch(path, { model_id: modelId, status: 3 });
     expect(failed.status).toBe(200);
@@ -510,7 +672,11 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
     expectError(await http.get(path, { allow_deleted: 'false' }), 404, 'RESOURCE_DOES_NOT_EXIST');
     const kept = await http.get(path, { allow_deleted: 'True' });
     expect(kept.status).toBe(200);
-    expect(kept.body.model.info).toMatchObject({ model_id: modelId, name: 'doomed', status: 'LOGGED_MODEL_UPLOAD_FAILED' });
+    expect(kept.body.model.info).toMatchObject({
+      model_id: modelId,
+      name: 'doomed',
+      status: 'LOGGED_MODEL_UPLOAD_FAILED',
+    });
     expect(await searchNames({ experiment_ids: [experimentId] })).toEqual([]);
 
     expectError(await del(`${MODELS}/m-unknown`, { model_id: 'm-unknown' }), 404, 'RESOURCE_DOES_NOT_EXIST');
@@ -520,7 +686,7 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
   test('create errors: missing, unknown, and deleted experiments; bad names, params and tags', async () => {
     expectError(await http.post(MODELS, {}), 400, 'INVALID_PARAMETER_VALUE');
     expectError(await http.post(MODELS, { experiment_id: '' }), 400, 'INVALID_PARAMETER_VALUE');
-    expectError(await http.post(MODELS, { experiment_id: ['1'] }), 400, 'INVALID_PARAMETER_VALUE');
+    expectError(await http.post(MODELS, { experiment_id: { id: '1' } }), 400, 'INVALID_PARAMETER_VALUE');
     const unknown = await http.post(MODELS, { experiment_id: '987654' });
     expectError(unknown, 404, 'RESOURCE_DOES_NOT_EXIST');
     expect(unknown.body.message).toBe('No Experiment with id=987654 exists');
@@ -538,15 +704,27 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
     for (const name of ['a/b', 'a.b', 'a:b', '50%', "it's"]) {
       expectError(await http.post(MODELS, { experiment_id: active, name }), 400, 'INVALID_PARAMETER_VALUE');
     }
-    expectError(await http.post(MODELS, { experiment_id: active, name: 'x'.repeat(501) }), 400, 'INVALID_PARAMETER_VALUE');
+    expectError(
+      await http.post(MODELS, { experiment_id: active, name: 'x'.repeat(501) }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+    );
     expectError(await http.post(MODELS, { experiment_id: active, name: 42 }), 400, 'INVALID_PARAMETER_VALUE');
     expectError(
       await http.post(MODELS, { experiment_id: active, params: [{ key: '/abs', value: '1' }] }),
       400,
       'INVALID_PARAMETER_VALUE',
     );
-    expectError(await http.post(MODELS, { experiment_id: active, tags: { key: 'a' } }), 400, 'INVALID_PARAMETER_VALUE');
-    expectError(await http.post(MODELS, { experiment_id: active, tags: [{ key: 'a\u0000', value: '1' }] }), 400, 'INVALID_PARAMETER_VALUE');
+    expectError(
+      await http.post(MODELS, { experiment_id: active, tags: { key: 'a' } }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+    );
+    expectError(
+      await http.post(MODELS, { experiment_id: active, tags: [{ key: 'a\u0000', value: '1' }] }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+    );
     // Nothing was created by the failed requests.
     expect(await searchNames({ experiment_ids: [active] })).toEqual([]);
   });
