@@ -21,6 +21,8 @@ export interface DatabaseOptions {
   /** postgresql:// URI, or a directory (or `memory://`) for the embedded PGlite database. */
   uri: string;
   poolSize?: number;
+  /** Told about idle pooled connections that the server dropped (logged by the caller). */
+  onIdleError?: (error: Error) => void;
 }
 
 export function isPostgresUri(uri: string): boolean {
@@ -31,6 +33,9 @@ export function isPostgresUri(uri: string): boolean {
 export async function openDatabase<DB>(options: DatabaseOptions): Promise<Database<DB>> {
   if (isPostgresUri(options.uri)) {
     const pool = new pg.Pool({ connectionString: options.uri, max: options.poolSize ?? 20 });
+    // An idle connection dropped by the server (restart, admin kill) must not crash the process:
+    // the pool replaces it on the next checkout.
+    pool.on('error', (error) => options.onIdleError?.(error));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     const url = new URL(options.uri);
     url.password = '';

@@ -75,7 +75,7 @@ export class RequestReader {
   string(name: string, options: FieldOptions = {}): string | undefined {
     const value = this.raw(name, options);
     if (value === undefined) return undefined;
-    if (typeof value === 'string') return value;
+    if (typeof value === 'string') return checkText(this.path(name), value);
     throw invalidParameter(this.path(name), value);
   }
 
@@ -92,7 +92,7 @@ export class RequestReader {
   id(name: string, options: FieldOptions = {}): string | undefined {
     const value = this.raw(name, options);
     if (value === undefined) return undefined;
-    if (typeof value === 'string') return value;
+    if (typeof value === 'string') return checkText(this.path(name), value);
     if (typeof value === 'number' && Number.isInteger(value)) return String(value);
     throw invalidParameter(this.path(name), value);
   }
@@ -155,7 +155,7 @@ export class RequestReader {
     }
     const list = Array.isArray(value) ? value : [value];
     const out = list.map((item, i) => {
-      if (typeof item === 'string') return item;
+      if (typeof item === 'string') return checkText(`${this.path(name)}[${i}]`, item);
       if (typeof item === 'number' && Number.isFinite(item)) return String(item);
       throw invalidParameter(`${this.path(name)}[${i}]`, item);
     });
@@ -190,6 +190,13 @@ export class RequestReader {
     if (typeof value !== 'object' || Array.isArray(value)) throw invalidParameter(this.path(name), value);
     return new RequestReader(value as Source, this.path(name));
   }
+}
+
+/** PostgreSQL text cannot hold NUL characters: reject them as bad input rather than fail in the database. */
+function checkText(path: string, value: string): string {
+  if (value.includes('\u0000'))
+    throw invalidParameter(path, value, 'Strings may not contain NUL characters.');
+  return value;
 }
 
 export function parseDouble(value: unknown): number | undefined {

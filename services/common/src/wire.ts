@@ -14,15 +14,18 @@ const BARE_NON_FINITE = /("(?:[^"\\]|\\.)*")|-?\b(?:NaN|Infinity)\b/g;
  * decoded again (very old clients), and bare NaN/Infinity tokens (Python's json) are accepted.
  */
 export function parseRequestJson(text: string): unknown {
+  const parsed = parseJsonText(text);
+  // Decoded once more, not recursively: `NaN` reads as the string "NaN", which must not loop forever.
+  return typeof parsed === 'string' ? parseJsonText(parsed) : parsed;
+}
+
+function parseJsonText(text: string): unknown {
   if (text.trim() === '') return {};
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    parsed = parseWithBareNonFinite(text);
+    return parseWithBareNonFinite(text);
   }
-  if (typeof parsed === 'string') return parseRequestJson(parsed);
-  return parsed;
 }
 
 function parseWithBareNonFinite(text: string): unknown {

@@ -1,5 +1,6 @@
 import { API_DOCS_HINT, MlflowError } from '@mast/common';
 import { LIMITS } from './limits.js';
+import type { FilterNode } from './search-filter.js';
 
 const KEY_CHARS = /^[/\p{L}\p{N}\p{Mn}\p{Pc}.\- :]*$/u;
 const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
@@ -52,8 +53,9 @@ export function validateExperimentTagValue(value: string, path = 'value'): void 
   }
 }
 
+/** MLflow rejects only the empty name: whitespace and any other characters are allowed. */
 export function validateExperimentName(name: string): void {
-  if (name.trim() === '') {
+  if (name === '') {
     throw MlflowError.invalidParameter(
       `Invalid experiment name: '${name}'. Experiment names cannot be empty.`,
     );
@@ -129,5 +131,30 @@ export function validateNoDuplicateParamKeys(keys: string[]): void {
 export function validateLength(value: string | undefined, limit: number, path: string): void {
   if (value !== undefined && value.length > limit) {
     throw MlflowError.invalidParameter(`'${path}' exceeds the maximum length of ${limit} characters.`);
+  }
+}
+
+/**
+ * Bounds on search requests, far above what clients send: PostgreSQL rejects queries with more than 1664
+ * sort expressions or 65535 parameters, and planning time grows steeply with the number of comparisons.
+ */
+export const SEARCH_BOUNDS = { orderByClauses: 100, filterComparisons: 100 } as const;
+
+export function validateOrderByCount(clauses: string[]): void {
+  if (clauses.length > SEARCH_BOUNDS.orderByClauses) {
+    throw MlflowError.invalidParameter(
+      `order_by can contain at most ${SEARCH_BOUNDS.orderByClauses} clauses. Got ${clauses.length}.`,
+    );
+  }
+}
+
+export function validateFilterSize(filter: FilterNode | undefined): void {
+  const count = (node: FilterNode): number =>
+    node.kind === 'comparison' ? 1 : node.children.reduce((sum, child) => sum + count(child), 0);
+  const comparisons = filter === undefined ? 0 : count(filter);
+  if (comparisons > SEARCH_BOUNDS.filterComparisons) {
+    throw MlflowError.invalidParameter(
+      `A search filter can contain at most ${SEARCH_BOUNDS.filterComparisons} comparisons. Got ${comparisons}.`,
+    );
   }
 }

@@ -14,7 +14,9 @@ import {
   validateArtifactLocation,
   validateExperimentName,
   validateExperimentTagValue,
+  validateFilterSize,
   validateKey,
+  validateOrderByCount,
 } from '../domain/validation.js';
 import { lastValuePerKey } from '../store/experiment-store.js';
 import { decodePageToken, encodePageToken } from '../store/search-sql.js';
@@ -64,9 +66,13 @@ export function experimentRoutes(app: FastifyInstance, { experiments, clock }: T
       LIMITS.searchExperimentsMax,
     );
     const offset = decodePageToken(reader.string('page_token'));
+    const filter = parseExperimentFilter(reader.string('filter'));
+    validateFilterSize(filter);
+    const orderBy = reader.stringList('order_by');
+    validateOrderByCount(orderBy);
     const { experiments: page, hasMore } = await experiments.search({
-      filter: parseExperimentFilter(reader.string('filter')),
-      orderBy: parseExperimentOrderBy(reader.stringList('order_by')),
+      filter,
+      orderBy: parseExperimentOrderBy(orderBy),
       viewType: reader.enumValue('view_type', VIEW_TYPES) ?? 'ACTIVE_ONLY',
       maxResults,
       offset,

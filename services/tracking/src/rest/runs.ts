@@ -19,10 +19,12 @@ import {
   truncateParamValue,
   truncateRunTagValue,
   validateBatchSize,
+  validateFilterSize,
   validateKey,
   validateLength,
   validateMetricTimestamp,
   validateNoDuplicateParamKeys,
+  validateOrderByCount,
   validateRunId,
 } from '../domain/validation.js';
 import { DEFAULT_EXPERIMENT_ID } from '../store/experiment-store.js';
@@ -97,14 +99,18 @@ function readDatasetInput(reader: RequestReader): NewDatasetInput {
 
 /** MLflow's run-name rules: `run_name` and the `mlflow.runName` tag must agree and are kept in sync. */
 function resolveRunName(runName: string | undefined, tags: KeyValue[]): { name: string; tags: KeyValue[] } {
-  const tagged = tags.find((tag) => tag.key === RUN_NAME_TAG)?.value;
+  // An empty tag counts as absent, as in MLflow (`run_name or tag or random`).
+  const tagged = tags.find((tag) => tag.key === RUN_NAME_TAG)?.value || undefined;
   if (runName !== undefined && tagged !== undefined && runName !== tagged) {
     throw MlflowError.invalidParameter(
       `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${runName}', mlflow.runName='${tagged}').`,
     );
   }
   const name = runName ?? tagged ?? generateRunName();
-  return { name, tags: tagged === undefined ? [...tags, { key: RUN_NAME_TAG, value: name }] : tags };
+  return {
+    name,
+    tags: [...tags.filter((tag) => tag.key !== RUN_NAME_TAG), { key: RUN_NAME_TAG, value: name }],
+  };
 }
 
 function dedupeByKey(tags: KeyValue[]): KeyValue[] {
@@ -257,10 +263,14 @@ export function runRoutes(app: FastifyInstance, { experiments, runs, clock }: Tr
   rpc(app, 'POST', '/mlflow/runs/search', async (reader): Promise<SearchRuns_Response> => {
     const maxResults = readMaxResults(reader, 'max_results', LIMITS.searchRunsDefault, LIMITS.searchRunsMax);
     const offset = decodePageToken(reader.string('page_token'));
+    const filter = parseRunFilter(reader.string('filter'));
+    validateFilterSize(filter);
+    const orderBy = reader.stringList('order_by');
+    validateOrderByCount(orderBy);
     const page = await runs.search({
       experimentIds: reader.stringList('experiment_ids'),
-      filter: parseRunFilter(reader.string('filter')),
-      orderBy: parseRunOrderBy(reader.stringList('order_by')),
+      filter,
+      orderBy: parseRunOrderBy(orderBy),
       viewType: reader.enumValue('run_view_type', VIEW_TYPES) ?? 'ACTIVE_ONLY',
       maxResults,
       offset,

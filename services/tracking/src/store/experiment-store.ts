@@ -177,15 +177,8 @@ export class ExperimentStore {
         .where('lifecycle_stage', '=', from)
         .executeTakeFirst();
       if (updated.numUpdatedRows === 0n) {
-        const exists = await tx
-          .selectFrom('tracking.experiments')
-          .select('lifecycle_stage')
-          .where('experiment_id', '=', numericId)
-          .executeTakeFirst();
-        if (!exists) throw experimentNotFound(id);
-        throw MlflowError.invalidParameter(
-          `Cannot ${to === 'deleted' ? 'delete' : 'restore'} experiment ${id}: it is already ${exists.lifecycle_stage}.`,
-        );
+        // MLflow looks the experiment up among the `from` stage only: in the other stage it is not found.
+        throw experimentNotFound(id);
       }
       await tx
         .updateTable('tracking.runs')

@@ -192,7 +192,10 @@ export class RunStore {
         .where('key', '=', key)
         .forUpdate()
         .executeTakeFirst();
-      const list = tag ? (JSON.parse(tag.value) as unknown[]) : [];
+      const list = tag ? parseJsonList(tag.value) : [];
+      if (list === undefined) {
+        throw MlflowError.invalidParameter(`Tag '${key}' of run ${runId} does not hold a JSON list.`);
+      }
       list.push(item);
       await upsertTags(tx, runId, [{ key, value: JSON.stringify(list) }]);
     });
@@ -239,6 +242,7 @@ export class RunStore {
     await this.db.transaction().execute(async (tx) => {
       await this.requireActive(runId, tx);
       const byModel = new Map(outputs.map((output) => [output.modelId, output.step]));
+      if (byModel.size === 0) return;
       await tx
         .insertInto('tracking.run_model_outputs')
         .values([...byModel].map(([model_id, step]) => ({ run_uuid: runId, model_id, step })))
@@ -320,6 +324,7 @@ export class RunStore {
       if (min >= start && min <= end) chosen.add(min);
       if (max >= start && max <= end) chosen.add(max);
     }
+    if (chosen.size === 0) return [];
     const rows = await this.db
       .selectFrom('tracking.metrics')
       .select(['run_uuid', 'key', 'value', 'timestamp', 'step'])
@@ -379,7 +384,7 @@ export class RunStore {
     });
     orderings.push(sql`r.start_time desc`, sql`r.run_uuid asc`);
     const where = [
-      sql`r.experiment_id in (${sql.join(experimentIds)})`,
+      sql`r.experiment_id = any(${experimentIds}::int8[])`,
       sql`r.lifecycle_stage in (${sql.join(lifecycleStages(search.viewType))})`,
     ];
     if (search.filter) where.push(filterToSql(search.filter, runComparison));
@@ -678,9 +683,22 @@ async function upsertTags(tx: Transaction<TrackingDatabase>, runId: string, tags
   }
 }
 
+function parseJsonList(text: string): unknown[] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps the first input per (name, digest), as MLflow does. */
 function dedupeDatasets(datasets: NewDatasetInput[]): NewDatasetInput[] {
   const byIdentity = new Map<string, NewDatasetInput>();
-  for (const dataset of datasets) byIdentity.set(`${dataset.name}\u0000${dataset.digest}`, dataset);
+  for (const dataset of datasets) {
+    const identity = `${dataset.name}\u0000${dataset.digest}`;
+    if (!byIdentity.has(identity)) byIdentity.set(identity, dataset);
+  }
   return [...byIdentity.values()];
 }
 

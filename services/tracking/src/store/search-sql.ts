@@ -36,16 +36,19 @@ export function compareColumn(column: RawBuilder<unknown>, comparison: Compariso
       const list = value as string[];
       if (list.length === 0)
         return comparator === 'IN' ? sql<boolean>`false` : sql<boolean>`${column} is not null`;
-      const items = sql.join(list.map((item) => sql`${item}`));
+      // One array parameter however long the list: PostgreSQL binds at most 65535 parameters.
       return comparator === 'IN'
-        ? sql<boolean>`${column} in (${items})`
-        : sql<boolean>`${column} not in (${items})`;
+        ? sql<boolean>`${column} = any(${list}::text[])`
+        : sql<boolean>`${column} <> all(${list}::text[])`;
     }
     case 'LIKE':
       return sql<boolean>`${column} like ${value}`;
     case 'ILIKE':
       return sql<boolean>`${column} ilike ${value}`;
     default:
+      // A fraction or a huge number cannot be cast to the bigint it is compared with: compare as doubles.
+      if (typeof value === 'number' && !Number.isSafeInteger(value))
+        return sql<boolean>`${column}::float8 ${sql.raw(comparator)} ${value}::float8`;
       return sql<boolean>`${column} ${sql.raw(comparator)} ${value}`;
   }
 }
