@@ -1,5 +1,15 @@
 import { createHttpApp, type HttpApp, type MastConfig, openDatabase } from '@mast/common';
-import { prepareTrackingDatabase, registerTracking, type TrackingDatabase } from '@mast/tracking';
+import {
+  prepareTrackingDatabase,
+  registerTracking,
+  TRACKING_SUBGRAPH,
+  type TrackingDatabase,
+  trackingSubgraph,
+  trackingTypeDefs,
+} from '@mast/tracking';
+import { registerGraphQL } from './graphql/server.js';
+import { inProcessGateway } from './graphql/supergraph.js';
+import { registerServerInfo } from './server-info.js';
 
 export interface AllInOne extends HttpApp {
   /** Closes the app, then the database pool. */
@@ -8,7 +18,8 @@ export interface AllInOne extends HttpApp {
 
 /**
  * The all-in-one process (`mast server`): every service's routes on one Fastify app and one port,
- * sharing one database pool. The composition root for the embedded default.
+ * sharing one database pool, plus the federated GraphQL API at `/graphql` with every subgraph executed
+ * in-process. The composition root for the embedded default.
  */
 export async function buildAllInOne(config: MastConfig): Promise<AllInOne> {
   const database = await openDatabase<TrackingDatabase>({
@@ -25,6 +36,20 @@ export async function buildAllInOne(config: MastConfig): Promise<AllInOne> {
     });
     await registerTracking(http.app, tracking);
     registerServerInfo(http);
+    // GraphQL: the subgraphs composed and executed in this process (no HTTP hop).
+    const graphqlConfig = config.graphql;
+    const gateway = inProcessGateway([
+      {
+        name: TRACKING_SUBGRAPH,
+        typeDefs: trackingTypeDefs(),
+        schema: trackingSubgraph({ ...tracking, limits: { maxPageSize: graphqlConfig.maxPageSize } }),
+      },
+    ]);
+    await registerGraphQL(http.app, gateway, {
+      config: graphqlConfig,
+      metrics: http.metrics,
+      logger: http.app.log,
+    });
     return {
       ...http,
       close: async () => {
@@ -35,18 +60,5 @@ export async function buildAllInOne(config: MastConfig): Promise<AllInOne> {
   } catch (error) {
     await database.close();
     throw error;
-  }
-}
-
-/** `GET /api/3.0/mlflow/server-info`: what the Python client asks to discover server features. */
-function registerServerInfo({ app }: HttpApp): void {
-  for (const prefix of ['/api/3.0', '/ajax-api/3.0']) {
-    app.get(`${prefix}/mlflow/server-info`, async () => ({
-      store_type: 'SqlStore',
-      workspaces_enabled: false,
-      trace_archival_enabled: false,
-      multipart_uploads_enabled: false,
-      multipart_downloads_enabled: false,
-    }));
   }
 }

@@ -1,3 +1,13 @@
-export { prepareTrackingDatabase, registerTracking, type TrackingDependencies } from './plugin.js';
+export { registerSubgraphEndpoint } from './graphql/http.js';
+export {
+  prepareTrackingDatabase,
+  registerTracking,
+  registerTrackingSubgraph,
+  TRACKING_SUBGRAPH,
+  type TrackingDependencies,
+  type TrackingSubgraphDependencies,
+  trackingSubgraph,
+  trackingTypeDefs,
+} from './plugin.js';
 export { trackingMigrations } from './store/migrations/index.js';
 export type { TrackingDatabase } from './store/schema.js';

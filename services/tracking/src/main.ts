@@ -1,5 +1,5 @@
 import { createHttpApp, loadConfig, openDatabase, serve } from '@mast/common';
-import { prepareTrackingDatabase, registerTracking } from './plugin.js';
+import { prepareTrackingDatabase, registerTracking, registerTrackingSubgraph } from './plugin.js';
 import type { TrackingDatabase } from './store/schema.js';
 
 /** The tracking service as its own process (cluster mode): config, database, routes, listen. */
@@ -16,9 +16,12 @@ const { app } = createHttpApp({
   readinessChecks: [database.ping],
 });
 await registerTracking(app, deps);
-await serve(app, {
+// The tracking subgraph at /graphql, for the gateway (not a public endpoint: limits live in the gateway).
+registerTrackingSubgraph(app, { ...deps, limits: { maxPageSize: config.graphql.maxPageSize } });
+const address = await serve(app, {
   host: config.host,
   port: config.port,
   shutdownTimeoutMs: config.shutdownTimeoutMs,
   onShutdown: database.close,
 });
+app.log.info(`tracking service listening on ${address}`);

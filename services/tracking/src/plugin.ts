@@ -1,6 +1,9 @@
 import { migrateToLatest, requireJsonContentType, toWireJson } from '@mast/common';
 import type { FastifyInstance } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
 import type { Kysely } from 'kysely';
+import { registerSubgraphEndpoint } from './graphql/http.js';
+import { type TrackingSubgraphDependencies, trackingSubgraphSchema } from './graphql/subgraph.js';
 import type { TrackingContext } from './rest/context.js';
 import { experimentRoutes } from './rest/experiments.js';
 import { loggedModelRoutes } from './rest/logged-models.js';
@@ -43,4 +46,23 @@ export async function registerTracking(app: FastifyInstance, deps: TrackingDepen
     runRoutes(scope, context);
     loggedModelRoutes(scope, context);
   });
+}
+
+export {
+  TRACKING_SUBGRAPH,
+  type TrackingSubgraphDependencies,
+  trackingTypeDefs,
+} from './graphql/subgraph.js';
+
+/**
+ * The tracking subgraph (Federation 2) for a gateway: executed in-process by the all-in-one server, or
+ * served over HTTP by `registerTrackingSubgraph` in the standalone tracking process.
+ */
+export function trackingSubgraph(deps: TrackingSubgraphDependencies): GraphQLSchema {
+  return trackingSubgraphSchema(deps);
+}
+
+/** Serves the tracking subgraph at `/graphql` (the standalone process; the gateway calls it). */
+export function registerTrackingSubgraph(app: FastifyInstance, deps: TrackingSubgraphDependencies): void {
+  registerSubgraphEndpoint(app, trackingSubgraphSchema(deps));
 }

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { MlflowError } from '@mast/common';
 
 const ADJECTIVES = [
   'abundant',
@@ -260,4 +261,29 @@ export function generateRunName(): string {
   const adjective = ADJECTIVES[randomInt(ADJECTIVES.length)];
   const animal = ANIMALS[randomInt(ANIMALS.length)];
   return `${adjective}-${animal}-${randomInt(1000)}`;
+}
+
+/** The tag that mirrors a run's name. */
+export const RUN_NAME_TAG = 'mlflow.runName';
+
+/**
+ * MLflow's run-name rules: the given name and the `mlflow.runName` tag must agree (an empty tag counts
+ * as absent); the name is the given one, else the tag, else a generated one; the tag always ends up
+ * equal to the name.
+ */
+export function resolveRunName<T extends { key: string; value: string }>(
+  runName: string | undefined,
+  tags: T[],
+): { name: string; tags: Array<T | { key: string; value: string }> } {
+  const tagged = tags.find((tag) => tag.key === RUN_NAME_TAG)?.value || undefined;
+  if (runName !== undefined && tagged !== undefined && runName !== tagged) {
+    throw MlflowError.invalidParameter(
+      `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${runName}', mlflow.runName='${tagged}').`,
+    );
+  }
+  const name = runName ?? tagged ?? generateRunName();
+  return {
+    name,
+    tags: [...tags.filter((tag) => tag.key !== RUN_NAME_TAG), { key: RUN_NAME_TAG, value: name }],
+  };
 }

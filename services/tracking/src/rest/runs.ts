@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { newRunId } from '../domain/ids.js';
 import { LIMITS } from '../domain/limits.js';
 import { parseRunOrderBy } from '../domain/order-by.js';
-import { generateRunName } from '../domain/run-names.js';
+import { resolveRunName } from '../domain/run-names.js';
 import { parseRunFilter } from '../domain/search-filter.js';
 import {
   truncateParamValue,
@@ -28,7 +28,7 @@ import {
   validateRunId,
 } from '../domain/validation.js';
 import { DEFAULT_EXPERIMENT_ID } from '../store/experiment-store.js';
-import { type KeyValue, type MetricPoint, type NewDatasetInput, RUN_NAME_TAG } from '../store/run-store.js';
+import type { KeyValue, MetricPoint, NewDatasetInput } from '../store/run-store.js';
 import { decodePageToken, encodePageToken } from '../store/search-sql.js';
 import type { TrackingContext } from './context.js';
 import { readMaxResults, VIEW_TYPES } from './experiments.js';
@@ -94,22 +94,6 @@ function readDatasetInput(reader: RequestReader): NewDatasetInput {
     schema: field('schema', LIMITS.datasetSchema, false),
     profile: field('profile', LIMITS.datasetProfile, false),
     tags,
-  };
-}
-
-/** MLflow's run-name rules: `run_name` and the `mlflow.runName` tag must agree and are kept in sync. */
-function resolveRunName(runName: string | undefined, tags: KeyValue[]): { name: string; tags: KeyValue[] } {
-  // An empty tag counts as absent, as in MLflow (`run_name or tag or random`).
-  const tagged = tags.find((tag) => tag.key === RUN_NAME_TAG)?.value || undefined;
-  if (runName !== undefined && tagged !== undefined && runName !== tagged) {
-    throw MlflowError.invalidParameter(
-      `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${runName}', mlflow.runName='${tagged}').`,
-    );
-  }
-  const name = runName ?? tagged ?? generateRunName();
-  return {
-    name,
-    tags: [...tags.filter((tag) => tag.key !== RUN_NAME_TAG), { key: RUN_NAME_TAG, value: name }],
   };
 }
 

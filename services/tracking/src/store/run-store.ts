@@ -13,12 +13,11 @@ import type {
 } from '@mast/proto';
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { OrderByTerm } from '../domain/order-by.js';
+import { RUN_NAME_TAG } from '../domain/run-names.js';
 import type { Comparison, FilterNode } from '../domain/search-filter.js';
 import { childUri, lifecycleStages, parseExperimentId } from './experiment-store.js';
 import type { RunsTable, TrackingDatabase } from './schema.js';
 import { compareColumn, compareDouble, compareKeyValue, filterToSql } from './search-sql.js';
-
-export const RUN_NAME_TAG = 'mlflow.runName';
 
 export interface MetricPoint {
   key: string;

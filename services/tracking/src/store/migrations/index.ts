@@ -1,7 +1,8 @@
 import type { ServiceMigrations } from '@mast/common';
 import * as initial from './0001-initial.js';
+import * as metricChunks from './0002-metric-chunks.js';
 
 export const trackingMigrations: ServiceMigrations = {
   schema: 'tracking',
-  migrations: { '0001-initial': initial },
+  migrations: { '0001-initial': initial, '0002-metric-chunks': metricChunks },
 };

@@ -1,0 +1,140 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * Which service owns which MLflow REST paths: the longest matching prefix among the services the gateway
+ * knows a URL for wins (so `/api/2.0/mlflow/artifacts/list` goes to the artifact service when there is
+ * one, to tracking otherwise, which then answers MLflow's 404 ENDPOINT_NOT_FOUND).
+ */
+export const REST_ROUTES: ReadonlyArray<{ prefix: string; service: string }> = [
+  ...['/api/2.0', '/ajax-api/2.0'].flatMap((root) => [
+    { prefix: `${root}/mlflow-artifacts/`, service: 'artifact' },
+    { prefix: `${root}/mlflow/artifacts/`, service: 'artifact' },
+    { prefix: `${root}/mlflow/registered-models/`, service: 'registry' },
+    { prefix: `${root}/mlflow/model-versions/`, service: 'registry' },
+    { prefix: `${root}/mlflow/webhooks`, service: 'registry' },
+    { prefix: `${root}/mlflow/`, service: 'tracking' },
+  ]),
+  { prefix: '/api/3.0/mlflow/', service: 'tracking' },
+  { prefix: '/ajax-api/3.0/mlflow/', service: 'tracking' },
+  { prefix: '/get-artifact', service: 'artifact' },
+];
+
+/** Headers that describe one connection, not the message: never forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+
+function forwardable(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const listed = new Set(
+    String(headers.connection ?? '')
+      .split(',')
+      .map((name) => name.trim().toLowerCase()),
+  );
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+export interface RestProxyOptions {
+  /** Base URLs of the services by name (`tracking`, `artifact`, ...); only these are routed to. */
+  services: Record<string, string>;
+}
+
+/**
+ * Forwards MLflow REST paths to the services that own them, streaming request and response bodies both
+ * ways (an 800 MB artifact upload never sits in the gateway's memory). A service that cannot be reached
+ * is a 503 TEMPORARILY_UNAVAILABLE, which MLflow clients retry.
+ */
+export async function registerRestProxy(app: FastifyInstance, options: RestProxyOptions): Promise<void> {
+  const routes = REST_ROUTES.filter((route) => options.services[route.service] !== undefined).sort(
+    (a, b) => b.prefix.length - a.prefix.length,
+  );
+  if (routes.length === 0) return;
+  const targets = new Map(Object.entries(options.services).map(([name, url]) => [name, new URL(url)]));
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  app.addHook('onClose', async () => {
+    agents.http.destroy();
+    agents.https.destroy();
+  });
+
+  async function forward(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const path = request.raw.url ?? request.url;
+    const route = routes.find((r) => path.startsWith(r.prefix));
+    if (!route) {
+      return reply.code(404).send({
+        error_code: 'ENDPOINT_NOT_FOUND',
+        message: `No route for ${request.method} ${path.split('?')[0]}`,
+      });
+    }
+    const target = targets.get(route.service)!;
+    const url = new URL(target.pathname.replace(/\/+$/, '') + path, target);
+    const headers = forwardable(request.headers);
+    const forwardedFor = request.headers['x-forwarded-for'];
+    headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${request.ip}` : request.ip;
+    headers['x-forwarded-host'] ??= request.headers.host ?? '';
+    headers['x-forwarded-proto'] ??= request.protocol;
+    const https = url.protocol === 'https:';
+    // Fastify leaves a body without Content-Type unread: forward the raw stream then.
+    const hasBody =
+      request.headers['transfer-encoding'] !== undefined ||
+      Number(request.headers['content-length'] ?? 0) > 0;
+    const body = (request.body as Readable | undefined) ?? (hasBody ? request.raw : undefined);
+
+    await new Promise<void>((resolve) => {
+      const upstream = (https ? httpsRequest : httpRequest)(
+        url,
+        { method: request.method, headers, agent: https ? agents.https : agents.http },
+        (response) => {
+          reply.code(response.statusCode ?? 502);
+          for (const [name, value] of Object.entries(forwardable(response.headers)))
+            reply.header(name, value);
+          reply.send(response);
+          resolve();
+        },
+      );
+      upstream.on('error', (error) => {
+        if (!reply.sent) {
+          request.log.warn({ err: error, service: route.service }, 'upstream service unreachable');
+          reply.code(503).send({
+            error_code: 'TEMPORARILY_UNAVAILABLE',
+            message: `The ${route.service} service is unavailable: ${error.message}`,
+          });
+        }
+        resolve();
+      });
+      if (body) {
+        pipeline(body, upstream).catch((error: Error) => upstream.destroy(error));
+      } else {
+        upstream.end();
+      }
+    });
+    return reply;
+  }
+
+  await app.register(async (scope) => {
+    // Bodies are forwarded as they arrive: no parsing, no size limit beyond the owning service's.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    const roots = new Set(routes.map((route) => route.prefix.split('/').slice(0, 2).join('/')));
+    for (const root of roots) {
+      if (routes.some((route) => route.prefix.startsWith(`${root}/`))) scope.all(`${root}/*`, forward);
+      if (routes.some((route) => route.prefix === root)) scope.all(root, forward);
+    }
+  });
+}

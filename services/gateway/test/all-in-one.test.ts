@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { loadConfig } from '@mast/common';
+import { HttpClient } from '@mast/test-support';
+import { TRACKING_SUBGRAPH, trackingTypeDefs } from '@mast/tracking';
+import { buildASTSchema, isEnumType, isInputObjectType, isObjectType, parse } from 'graphql';
+import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
+import { COMMITTED_SUPERGRAPH, composeSupergraph } from '../src/graphql/supergraph.js';
+import { GraphQLClient } from './harness.js';
+
+describe('mast server (all-in-one)', () => {
+  let server: AllInOne;
+  let http: HttpClient;
+
+  beforeAll(async () => {
+    server = await buildAllInOne(
+      loadConfig({ MAST_BACKEND_STORE_URI: 'memory://', MAST_LOG_LEVEL: 'silent' }),
+    );
+    http = new HttpClient(await server.app.listen({ host: '127.0.0.1', port: 0 }));
+  });
+  afterAll(async () => server?.close());
+
+  test('serves the MLflow REST API and /graphql on one port', async () => {
+    const rest = await http.get('/api/2.0/mlflow/experiments/get-by-name', { experiment_name: 'Default' });
+    expect(rest.status).toBe(200);
+    expect(rest.body.experiment.experiment_id).toBe('0');
+    const { experiment } = await new GraphQLClient(http).data(`{ experiment(id: "0") { name runCount } }`);
+    expect(experiment).toEqual({ name: 'Default', runCount: 0 });
+    const info = await http.get('/api/3.0/mlflow/server-info');
+    expect(info.status).toBe(200);
+    expect((await http.get('/health')).text).toBe('OK');
+  });
+});
+
+describe('generated files', () => {
+  test('the committed supergraph is the composition of the current subgraph SDL', () => {
+    const committed = readFileSync(COMMITTED_SUPERGRAPH, 'utf8');
+    const composed = composeSupergraph([
+      { name: TRACKING_SUBGRAPH, typeDefs: trackingTypeDefs(), url: 'http://tracking:5000/graphql' },
+    ]);
+    // The same document, whatever the formatting (Biome formats the committed file).
+    const normalized = (sdl: string) =>
+      JSON.stringify(parse(sdl, { noLocation: true }), (key, value) => (key === 'block' ? undefined : value));
+    expect(normalized(committed)).toBe(normalized(composed));
+  });
+
+  test('every type, field, argument and enum value of the API schema is described', () => {
+    const text = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+    const schema = buildASTSchema(parse(text));
+    const missing: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (type.name.startsWith('__') || ['String', 'Int', 'Float', 'Boolean', 'ID'].includes(type.name))
+        continue;
+      if (!type.description) missing.push(type.name);
+      if (isObjectType(type) || isInputObjectType(type)) {
+        for (const field of Object.values(type.getFields())) {
+          if (!field.description) missing.push(`${type.name}.${field.name}`);
+          for (const arg of 'args' in field ? field.args : []) {
+            if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
+          }
+        }
+      }
+      if (isEnumType(type)) {
+        for (const value of type.getValues())
+          if (!value.description) missing.push(`${type.name}.${value.name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});

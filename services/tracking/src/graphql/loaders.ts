@@ -1,0 +1,175 @@
+import type { Run as WireRun } from '@mast/proto';
+import DataLoader from 'dataloader';
+import { parseExperimentId } from '../store/experiment-store.js';
+import type { DownsampleStrategy, GraphStore, SeriesRange } from '../store/graph-store.js';
+import {
+  type DatasetInputModel,
+  datasetInputFromWire,
+  type ExperimentModel,
+  experimentFromRow,
+  type KeyValueModel,
+  type MetricModel,
+  type MetricSeriesModel,
+  type RunModel,
+  runFromRow,
+  runFromWire,
+} from './models.js';
+
+/** Large enough for any page; bounded so one `IN (...)` list stays far below PostgreSQL's 65535 parameters. */
+const MAX_BATCH = 5000;
+
+function group<R extends { run_uuid: string }, T>(
+  ids: readonly string[],
+  rows: R[],
+  map: (row: R) => T,
+): T[][] {
+  const byId = new Map<string, T[]>(ids.map((id) => [id, []]));
+  for (const row of rows) byId.get(row.run_uuid)?.push(map(row));
+  return ids.map((id) => byId.get(id)!);
+}
+
+export interface MetricHistoryArgs extends SeriesRange {
+  key: string;
+  maxPoints: number;
+}
+
+/**
+ * The DataLoaders of one request: every field that resolves per parent (a run's metrics, params, tags,
+ * datasets, experiment; an experiment's tags and run count; a run's metric history) is fetched for all
+ * parents of the request at once, one SQL statement per field whatever the number of parents.
+ */
+export class Loaders {
+  readonly run: DataLoader<string, RunModel | null>;
+  readonly experiment: DataLoader<string, ExperimentModel | null>;
+  readonly experimentTags: DataLoader<string, KeyValueModel[]>;
+  readonly latestMetrics: DataLoader<string, MetricModel[]>;
+  readonly params: DataLoader<string, KeyValueModel[]>;
+  readonly tags: DataLoader<string, KeyValueModel[]>;
+  readonly datasetInputs: DataLoader<string, DatasetInputModel[]>;
+  private readonly runCounts = new Map<string, DataLoader<string, number>>();
+  private readonly histories = new Map<string, DataLoader<string, MetricSeriesModel>>();
+
+  constructor(
+    private readonly graph: GraphStore,
+    private readonly strategy: DownsampleStrategy = 'auto',
+  ) {
+    const options = { maxBatchSize: MAX_BATCH };
+    this.run = new DataLoader(async (ids) => {
+      const rows = await graph.runsByIds(ids);
+      const byId = new Map(rows.map((row) => [row.run_uuid, runFromRow(row)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }, options);
+    this.experiment = new DataLoader(async (ids) => {
+      const numeric = ids.map(parseExperimentId).filter((id): id is number => id !== undefined);
+      const rows = await graph.experimentsByIds(numeric);
+      const byId = new Map(rows.map((row) => [String(row.experiment_id), experimentFromRow(row)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }, options);
+    this.experimentTags = new DataLoader(async (ids) => {
+      const numeric = ids.map(parseExperimentId).filter((id): id is number => id !== undefined);
+      const rows = await graph.experimentTags(numeric);
+      const byId = new Map<string, KeyValueModel[]>(ids.map((id) => [id, []]));
+      for (const row of rows) byId.get(String(row.experiment_id))?.push({ key: row.key, value: row.value });
+      return ids.map((id) => byId.get(id) ?? []);
+    }, options);
+    this.latestMetrics = new DataLoader(
+      async (ids) =>
+        group(ids, await graph.latestMetrics(ids), (m) => ({
+          key: m.key,
+          value: Number(m.value),
+          timestamp: Number(m.timestamp),
+          step: Number(m.step),
+        })),
+      options,
+    );
+    this.params = new DataLoader(
+      async (ids) => group(ids, await graph.params(ids), (p) => ({ key: p.key, value: p.value })),
+      options,
+    );
+    this.tags = new DataLoader(
+      async (ids) => group(ids, await graph.tags(ids), (t) => ({ key: t.key, value: t.value })),
+      options,
+    );
+    this.datasetInputs = new DataLoader(
+      async (ids) =>
+        group(ids, await graph.datasetInputs(ids), (d) =>
+          datasetInputFromWire({
+            tags: JSON.parse(d.tags) as KeyValueModel[],
+            dataset: {
+              name: d.name,
+              digest: d.digest,
+              source_type: d.source_type,
+              source: d.source,
+              schema: d.schema ?? undefined,
+              profile: d.profile ?? undefined,
+            },
+          }),
+        ),
+      options,
+    );
+  }
+
+  /** Run counts per experiment for one lifecycle view. */
+  runCount(viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL'): DataLoader<string, number> {
+    let loader = this.runCounts.get(viewType);
+    if (!loader) {
+      loader = new DataLoader(
+        async (ids) => {
+          const numeric = ids.map(parseExperimentId).filter((id): id is number => id !== undefined);
+          const counts = await this.graph.runCounts(numeric, viewType);
+          return ids.map((id) => counts.get(Number(id)) ?? 0);
+        },
+        { maxBatchSize: MAX_BATCH },
+      );
+      this.runCounts.set(viewType, loader);
+    }
+    return loader;
+  }
+
+  /** Downsampled histories by run id, one loader per distinct (key, maxPoints, range). */
+  metricHistory(args: MetricHistoryArgs): DataLoader<string, MetricSeriesModel> {
+    const signature = JSON.stringify([args.key, args.maxPoints, args.startStep, args.endStep]);
+    let loader = this.histories.get(signature);
+    if (!loader) {
+      loader = new DataLoader(
+        async (runIds) =>
+          this.graph.downsample(
+            runIds.map((runId) => ({ runId, key: args.key })),
+            {
+              maxPoints: args.maxPoints,
+              range: { startStep: args.startStep, endStep: args.endStep },
+              strategy: this.strategy,
+            },
+          ),
+        { maxBatchSize: 1000 },
+      );
+      this.histories.set(signature, loader);
+    }
+    return loader;
+  }
+
+  /** Seeds the loaders with what a run search already read, so the run's fields cost no query. */
+  primeRun(run: WireRun): RunModel {
+    const model = runFromWire(run.info ?? {});
+    this.run.prime(model.id, model);
+    this.latestMetrics.prime(
+      model.id,
+      (run.data?.metrics ?? []).map((m) => ({
+        key: m.key ?? '',
+        value: Number(m.value),
+        timestamp: Number(m.timestamp ?? 0),
+        step: Number(m.step ?? 0),
+      })),
+    );
+    this.params.prime(
+      model.id,
+      (run.data?.params ?? []).map((p) => ({ key: p.key ?? '', value: p.value ?? '' })),
+    );
+    this.tags.prime(
+      model.id,
+      (run.data?.tags ?? []).map((t) => ({ key: t.key ?? '', value: t.value ?? '' })),
+    );
+    this.datasetInputs.prime(model.id, (run.inputs?.dataset_inputs ?? []).map(datasetInputFromWire));
+    return model;
+  }
+}

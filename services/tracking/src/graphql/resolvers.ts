@@ -1,0 +1,466 @@
+import { MlflowError } from '@mast/common';
+import { newRunId } from '../domain/ids.js';
+import { parseRunOrderBy } from '../domain/order-by.js';
+import { resolveRunName } from '../domain/run-names.js';
+import { parseRunFilter } from '../domain/search-filter.js';
+import {
+  truncateParamValue,
+  truncateRunTagValue,
+  validateArtifactLocation,
+  validateBatchSize,
+  validateExperimentName,
+  validateExperimentTagValue,
+  validateKey,
+  validateMetricTimestamp,
+  validateNoDuplicateParamKeys,
+  validateRunId,
+} from '../domain/validation.js';
+import type { ExperimentStore } from '../store/experiment-store.js';
+import { DEFAULT_EXPERIMENT_ID, experimentNotFound, lastValuePerKey } from '../store/experiment-store.js';
+import {
+  type Bucket,
+  decodeExperimentCursor,
+  type ExperimentOrderField,
+  type ExperimentQuery,
+  encodeExperimentCursor,
+  type GraphStore,
+} from '../store/graph-store.js';
+import { type KeyValue, type RunStore, runNotFound } from '../store/run-store.js';
+import { decodePageToken, encodePageToken } from '../store/search-sql.js';
+import type { GraphContext } from './context.js';
+import { withErrorCodes } from './errors.js';
+import type { ExperimentOrder, Resolvers } from './generated/types.js';
+import type { Loaders } from './loaders.js';
+import {
+  type ExperimentModel,
+  experimentFromRow,
+  experimentFromWire,
+  type KeyValueModel,
+  type MetricPointModel,
+  type RunComparisonModel,
+  type RunModel,
+  runFromWire,
+} from './models.js';
+import { DoubleScalar, LongScalar } from './scalars.js';
+
+export interface GraphLimits {
+  /** Largest `first` of a connection. */
+  maxPageSize: number;
+  /** Largest `maxPoints` of a downsampled series. */
+  maxPoints: number;
+  /** Most runs and metrics in one comparison. */
+  compareRuns: number;
+  compareMetrics: number;
+}
+
+export const DEFAULT_GRAPH_LIMITS: GraphLimits = {
+  maxPageSize: 1000,
+  maxPoints: 10_000,
+  compareRuns: 100,
+  compareMetrics: 20,
+};
+
+export interface GraphServices {
+  experiments: ExperimentStore;
+  runs: RunStore;
+  graph: GraphStore;
+  clock: () => number;
+  limits: GraphLimits;
+  /** The request's loaders (created on first use, one set per context object). */
+  loaders(context: GraphContext): Loaders;
+  /** Drops the request's loaders after a write, so what the mutation returns is read afresh. */
+  resetLoaders(context: GraphContext): void;
+}
+
+const NOTE_TAG = 'mlflow.note.content';
+
+const EXPERIMENT_ORDER: Record<NonNullable<ExperimentOrder['field']>, ExperimentOrderField> = {
+  NAME: 'name',
+  CREATION_TIME: 'creation_time',
+  LAST_UPDATE_TIME: 'last_update_time',
+  ID: 'experiment_id',
+};
+
+function requireRange(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw MlflowError.invalidParameter(`'${name}' must be between ${min} and ${max}; got ${value}.`);
+  }
+}
+
+function byKeys<T extends { key: string }>(items: T[], keys: readonly string[] | null | undefined): T[] {
+  if (!keys) return items;
+  const wanted = new Set(keys);
+  return items.filter((item) => wanted.has(item.key));
+}
+
+function experimentSortValue(experiment: ExperimentModel, field: ExperimentOrderField): string | number {
+  switch (field) {
+    case 'name':
+      return experiment.name;
+    case 'creation_time':
+      return experiment.creationTime;
+    case 'last_update_time':
+      return experiment.lastUpdateTime;
+    case 'experiment_id':
+      return Number(experiment.id);
+  }
+}
+
+function runTags(tags: ReadonlyArray<KeyValueModel> | null | undefined, path: string): KeyValue[] {
+  const byKey = new Map<string, string>();
+  (tags ?? []).forEach((tag, i) => {
+    validateKey('tag', tag.key, `${path}[${i}].key`);
+    byKey.set(tag.key, truncateRunTagValue(tag.value));
+  });
+  return [...byKey].map(([key, value]) => ({ key, value }));
+}
+
+/** The points a chart draws from buckets: each bucket's min, max and last point, in order, once each. */
+export function pointsOf(buckets: Bucket[]): MetricPointModel[] {
+  const points: MetricPointModel[] = [];
+  for (const bucket of buckets) {
+    const candidates = [bucket.min, bucket.max, bucket.last].filter((p): p is MetricPointModel => p !== null);
+    candidates.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
+    for (const point of candidates) {
+      const previous = points.at(-1);
+      const same =
+        previous &&
+        previous.step === point.step &&
+        previous.timestamp === point.timestamp &&
+        Object.is(previous.value, point.value);
+      if (!same) points.push(point);
+    }
+  }
+  return points;
+}
+
+/** The tracking subgraph's resolvers: thin, the work is in the stores and the loaders. */
+export function createResolvers(services: GraphServices): Resolvers<GraphContext> {
+  const { experiments, runs, graph, clock, limits } = services;
+
+  async function loadExperiment(context: GraphContext, id: string): Promise<ExperimentModel> {
+    const experiment = await services.loaders(context).experiment.load(id);
+    if (!experiment) throw experimentNotFound(id);
+    return experiment;
+  }
+
+  async function loadRun(context: GraphContext, id: string): Promise<RunModel> {
+    const run = await services.loaders(context).run.load(id);
+    if (!run) throw runNotFound(id);
+    return run;
+  }
+
+  /** After a write: fresh loaders, then the changed experiment. */
+  async function reloadExperiment(context: GraphContext, id: string): Promise<ExperimentModel> {
+    services.resetLoaders(context);
+    return loadExperiment(context, id);
+  }
+
+  async function reloadRun(context: GraphContext, id: string): Promise<RunModel> {
+    services.resetLoaders(context);
+    return loadRun(context, id);
+  }
+
+  const resolvers: Resolvers<GraphContext> = {
+    Long: LongScalar,
+    Double: DoubleScalar,
+
+    Query: {
+      async experiments(_parent, args, context) {
+        requireRange('first', args.first, 1, limits.maxPageSize);
+        const orderBy = EXPERIMENT_ORDER[args.orderBy?.field ?? 'CREATION_TIME'];
+        const ascending = (args.orderBy?.direction ?? 'DESC') === 'ASC';
+        const query: ExperimentQuery = {
+          viewType: args.viewType,
+          nameContains: args.nameContains ?? undefined,
+          nameLike: args.nameLike ?? undefined,
+        };
+        const rows = await graph.experimentPage({
+          ...query,
+          orderBy,
+          ascending,
+          after: args.after ? decodeExperimentCursor(args.after, orderBy) : undefined,
+          limit: args.first + 1,
+        });
+        const loaders = services.loaders(context);
+        const items = rows.slice(0, args.first).map((row) => {
+          const experiment = experimentFromRow(row);
+          loaders.experiment.prime(experiment.id, experiment);
+          return experiment;
+        });
+        return {
+          items,
+          cursors: items.map((e) => encodeExperimentCursor(experimentSortValue(e, orderBy), Number(e.id))),
+          hasNextPage: rows.length > args.first,
+          totalCount: () => graph.experimentCount(query),
+        };
+      },
+
+      async experiment(_parent, args, context) {
+        const { id, name } = args;
+        if ((id === undefined || id === null) === (name === undefined || name === null)) {
+          throw MlflowError.invalidParameter("Give exactly one of 'id' and 'name'.");
+        }
+        if (id !== undefined && id !== null) return loadExperiment(context, id);
+        const found = await experiments.getByName(name!);
+        const experiment = experimentFromWire(found);
+        const loaders = services.loaders(context);
+        loaders.experiment.prime(experiment.id, experiment);
+        loaders.experimentTags.prime(
+          experiment.id,
+          (found.tags ?? []).map((t) => ({ key: t.key ?? '', value: t.value ?? '' })),
+        );
+        return experiment;
+      },
+
+      async runs(_parent, args, context) {
+        requireRange('first', args.first, 1, limits.maxPageSize);
+        const offset = decodePageToken(args.after ?? undefined);
+        const page = await runs.search({
+          experimentIds: args.experimentIds,
+          filter: parseRunFilter(args.filter ?? undefined),
+          orderBy: parseRunOrderBy(args.orderBy ?? undefined),
+          viewType: args.viewType,
+          maxResults: args.first + 1,
+          offset,
+        });
+        const loaders = services.loaders(context);
+        const items = page.slice(0, args.first).map((run) => loaders.primeRun(run));
+        return {
+          items,
+          cursors: items.map((_, i) => encodePageToken(offset + i + 1)),
+          hasNextPage: page.length > args.first,
+        };
+      },
+
+      run: (_parent, args, context) => loadRun(context, args.id),
+
+      async compareRuns(_parent, args, context) {
+        const runIds = [...new Set(args.runIds)];
+        const keys = [...new Set(args.metricKeys)];
+        requireRange('runIds (count)', runIds.length, 1, limits.compareRuns);
+        requireRange('metricKeys (count)', keys.length, 1, limits.compareMetrics);
+        requireRange('maxPoints', args.maxPoints, 1, limits.maxPoints);
+        const found = await services.loaders(context).run.loadMany(runIds);
+        const missing = runIds.filter((_, i) => !found[i] || found[i] instanceof Error);
+        if (missing.length > 0) {
+          throw MlflowError.notFound(`Runs with ids ${missing.map((id) => `'${id}'`).join(', ')} not found`);
+        }
+        const series = await graph.downsample(
+          runIds.flatMap((runId) => keys.map((key) => ({ runId, key }))),
+          { maxPoints: args.maxPoints, shared: true },
+        );
+        return alignSeries(series);
+      },
+    },
+
+    Mutation: {
+      async createExperiment(_parent, { input }, context) {
+        validateExperimentName(input.name);
+        if (input.artifactLocation != null) validateArtifactLocation(input.artifactLocation);
+        const tags = (input.tags ?? []).map((tag, i) => {
+          validateKey('tag', tag.key, `input.tags[${i}].key`);
+          validateExperimentTagValue(tag.value, `input.tags[${i}].value`);
+          return tag;
+        });
+        const id = await experiments.create({
+          name: input.name,
+          artifactLocation: input.artifactLocation ?? undefined,
+          tags: lastValuePerKey(tags),
+          now: clock(),
+        });
+        return reloadExperiment(context, id);
+      },
+
+      async renameExperiment(_parent, { id, newName }, context) {
+        validateExperimentName(newName);
+        await experiments.rename(id, newName, clock());
+        return reloadExperiment(context, id);
+      },
+
+      async deleteExperiment(_parent, { id }, context) {
+        await experiments.setLifecycle(id, 'active', 'deleted', clock());
+        return reloadExperiment(context, id);
+      },
+
+      async restoreExperiment(_parent, { id }, context) {
+        await experiments.setLifecycle(id, 'deleted', 'active', clock());
+        return reloadExperiment(context, id);
+      },
+
+      async setExperimentTag(_parent, { experimentId, key, value }, context) {
+        validateKey('tag', key);
+        validateExperimentTagValue(value);
+        await experiments.setTag(experimentId, key, value);
+        return reloadExperiment(context, experimentId);
+      },
+
+      async deleteExperimentTag(_parent, { experimentId, key }, context) {
+        await experiments.deleteTag(experimentId, key);
+        return reloadExperiment(context, experimentId);
+      },
+
+      async createRun(_parent, { input }, context) {
+        const experimentId = input.experimentId ?? DEFAULT_EXPERIMENT_ID;
+        const { artifactLocation } = await experiments.requireActive(experimentId);
+        const { name, tags } = resolveRunName(input.name ?? undefined, runTags(input.tags, 'input.tags'));
+        const run = await runs.create({
+          runId: newRunId(),
+          experimentId,
+          artifactLocation,
+          userId: input.userId ?? tags.find((tag) => tag.key === 'mlflow.user')?.value ?? '',
+          runName: name,
+          startTime: input.startTime ?? clock(),
+          tags,
+        });
+        services.resetLoaders(context);
+        return runFromWire(run.info ?? {});
+      },
+
+      async updateRun(_parent, { input }, context) {
+        const info = await runs.update(input.id, {
+          status: input.status ?? undefined,
+          endTime: input.endTime ?? undefined,
+          runName: input.name ?? undefined,
+        });
+        services.resetLoaders(context);
+        return runFromWire(info);
+      },
+
+      async deleteRun(_parent, { id }, context) {
+        await runs.setLifecycle(id, 'deleted', clock());
+        return reloadRun(context, id);
+      },
+
+      async restoreRun(_parent, { id }, context) {
+        await runs.setLifecycle(id, 'active', clock());
+        return reloadRun(context, id);
+      },
+
+      async setRunTag(_parent, { runId, key, value }, context) {
+        await runs.logBatch(runId, { metrics: [], params: [], tags: runTags([{ key, value }], 'tag') });
+        return reloadRun(context, runId);
+      },
+
+      async deleteRunTag(_parent, { runId, key }, context) {
+        await runs.deleteTag(runId, key);
+        return reloadRun(context, runId);
+      },
+
+      async logBatch(_parent, { input }, context) {
+        validateRunId(input.runId, 'input.runId');
+        const metricsIn = input.metrics ?? [];
+        const paramsIn = input.params ?? [];
+        const tagsIn = input.tags ?? [];
+        validateBatchSize(metricsIn.length, paramsIn.length, tagsIn.length);
+        const params = paramsIn.map((param, i) => {
+          validateKey('param', param.key, `input.params[${i}].key`);
+          return { key: param.key, value: truncateParamValue(param.value) };
+        });
+        validateNoDuplicateParamKeys(params.map((param) => param.key));
+        const now = clock();
+        const metrics = metricsIn.map((metric, i) => {
+          validateKey('metric', metric.key, `input.metrics[${i}].key`);
+          const timestamp = metric.timestamp ?? now;
+          validateMetricTimestamp(timestamp, `input.metrics[${i}].timestamp`);
+          return { key: metric.key, value: metric.value, timestamp, step: metric.step ?? 0 };
+        });
+        const tags = tagsIn.map((tag, i) => {
+          validateKey('tag', tag.key, `input.tags[${i}].key`);
+          return { key: tag.key, value: truncateRunTagValue(tag.value) };
+        });
+        await runs.logBatch(input.runId, { metrics, params, tags });
+        return reloadRun(context, input.runId);
+      },
+    },
+
+    Experiment: {
+      __resolveReference: (reference, context) => services.loaders(context).experiment.load(reference.id),
+      async description(experiment, _args, context) {
+        const tags = await services.loaders(context).experimentTags.load(experiment.id);
+        return tags.find((tag) => tag.key === NOTE_TAG)?.value ?? null;
+      },
+      tags: async (experiment, args, context) =>
+        byKeys(await services.loaders(context).experimentTags.load(experiment.id), args.keys),
+      runCount: (experiment, args, context) =>
+        services.loaders(context).runCount(args.viewType).load(experiment.id),
+    },
+
+    ExperimentConnection: {
+      edges: (connection) => connection.items.map((node, i) => ({ node, cursor: connection.cursors[i]! })),
+      nodes: (connection) => connection.items,
+      pageInfo: (connection) => ({
+        hasNextPage: connection.hasNextPage,
+        endCursor: connection.cursors.at(-1) ?? null,
+      }),
+      totalCount: (connection) => connection.totalCount?.() ?? connection.items.length,
+    },
+
+    Run: {
+      __resolveReference: (reference, context) => services.loaders(context).run.load(reference.id),
+      experiment: (run, _args, context) => loadExperiment(context, run.experimentId),
+      latestMetrics: async (run, args, context) =>
+        byKeys(await services.loaders(context).latestMetrics.load(run.id), args.keys),
+      params: async (run, args, context) =>
+        byKeys(await services.loaders(context).params.load(run.id), args.keys),
+      tags: async (run, args, context) =>
+        byKeys(await services.loaders(context).tags.load(run.id), args.keys),
+      datasetInputs: (run, _args, context) => services.loaders(context).datasetInputs.load(run.id),
+      metricHistory(run, args, context) {
+        requireRange('maxPoints', args.maxPoints, 1, limits.maxPoints);
+        const startStep = args.startStep ?? undefined;
+        const endStep = args.endStep ?? undefined;
+        if (startStep !== undefined && endStep !== undefined && startStep > endStep) {
+          throw MlflowError.invalidParameter(`'startStep' (${startStep}) is after 'endStep' (${endStep}).`);
+        }
+        return services
+          .loaders(context)
+          .metricHistory({ key: args.key, maxPoints: args.maxPoints, startStep, endStep })
+          .load(run.id);
+      },
+    },
+
+    RunConnection: {
+      edges: (connection) => connection.items.map((node, i) => ({ node, cursor: connection.cursors[i]! })),
+      nodes: (connection) => connection.items,
+      pageInfo: (connection) => ({
+        hasNextPage: connection.hasNextPage,
+        endCursor: connection.cursors.at(-1) ?? null,
+      }),
+    },
+
+    MetricSeries: {
+      points: (series) => pointsOf(series.buckets),
+    },
+
+    ComparedSeries: {
+      run: (series, _args, context) => loadRun(context, series.runId),
+    },
+  };
+  return withErrorCodes(resolvers);
+}
+
+/** Lines series up on the buckets any of them has points in (their bucket edges are shared). */
+function alignSeries(series: Awaited<ReturnType<GraphStore['downsample']>>): RunComparisonModel {
+  const ranges = new Map<number, number>();
+  for (const s of series) for (const b of s.buckets) ranges.set(b.startStep, b.endStep);
+  const starts = [...ranges.keys()].sort((a, b) => a - b);
+  const index = new Map(starts.map((start, i) => [start, i]));
+  return {
+    buckets: starts.map((startStep) => ({ startStep, endStep: ranges.get(startStep)! })),
+    series: series.map((s) => {
+      const count = new Array<number>(starts.length).fill(0);
+      const min = new Array<number | null>(starts.length).fill(null);
+      const max = new Array<number | null>(starts.length).fill(null);
+      const last = new Array<number | null>(starts.length).fill(null);
+      for (const b of s.buckets) {
+        const i = index.get(b.startStep)!;
+        count[i] = b.count;
+        min[i] = b.min?.value ?? null;
+        max[i] = b.max?.value ?? null;
+        last[i] = b.last.value;
+      }
+      return { runId: s.runId, key: s.key, count, min, max, last };
+    }),
+  };
+}

@@ -1,0 +1,565 @@
+import { MlflowError } from '@mast/common';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { lifecycleStages } from './experiment-store.js';
+import { CHUNK_SHIFT } from './migrations/0002-metric-chunks.js';
+import type { ExperimentsTable, RunsTable, TrackingDatabase } from './schema.js';
+
+/** Steps per row of `tracking.metric_chunks` (see migration 0002). */
+export const CHUNK_STEPS = 2 ** CHUNK_SHIFT;
+const SHIFT = sql.raw(String(CHUNK_SHIFT));
+
+export type ExperimentRow = Omit<ExperimentsTable, 'experiment_id'> & { experiment_id: number };
+
+export interface KeyValueRow {
+  run_uuid: string;
+  key: string;
+  value: string;
+}
+
+export interface LatestMetricRow {
+  run_uuid: string;
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+}
+
+export interface DatasetInputRow {
+  run_uuid: string;
+  tags: string;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+}
+
+export type ExperimentOrderField = 'name' | 'creation_time' | 'last_update_time' | 'experiment_id';
+
+export interface ExperimentQuery {
+  viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+  /** Case-insensitive substring of the name. */
+  nameContains?: string;
+  /** An SQL LIKE pattern on the name (`%`, `_`), case-sensitive as in MLflow's filters. */
+  nameLike?: string;
+}
+
+export interface ExperimentPageRequest extends ExperimentQuery {
+  orderBy: ExperimentOrderField;
+  ascending: boolean;
+  /** Keyset position: the sort value and id of the last row of the previous page. */
+  after?: { value: string | number; id: number };
+  limit: number;
+}
+
+/** One metric point. */
+export interface Point {
+  step: number;
+  timestamp: number;
+  value: number;
+}
+
+/** A downsampling bucket: the steps it covers and its min, max (NaN excluded) and last point. */
+export interface Bucket {
+  startStep: number;
+  endStep: number;
+  count: number;
+  min: Point | null;
+  max: Point | null;
+  last: Point;
+}
+
+export interface SeriesRef {
+  runId: string;
+  key: string;
+}
+
+export interface SeriesRange {
+  startStep?: number;
+  endStep?: number;
+}
+
+export interface DownsampledSeries extends SeriesRef {
+  /** Points in the requested step range. */
+  totalPoints: number;
+  /** False when every point is returned as is (one bucket per point). */
+  downsampled: boolean;
+  buckets: Bucket[];
+}
+
+/**
+ * How a series is read. `auto`: whole when it has no more points than buckets, else bucketed from the
+ * chunk summaries wherever buckets are whole chunks of in-range points, scanning points elsewhere.
+ * `chunks`: the same, but always bucketed. `scan`: every bucket from its points. `points`: whole.
+ * Tests and the benchmark force one; they all give the same buckets.
+ */
+export type DownsampleStrategy = 'auto' | 'points' | 'scan' | 'chunks';
+
+interface SeriesStats {
+  /** First and last step in the requested range (undefined: no point there). */
+  lo: number | undefined;
+  hi: number | undefined;
+  /** First and last step of the whole series. */
+  min: number | undefined;
+  max: number | undefined;
+  /** Points in the chunks overlapping the range: exact when the range covers the series. */
+  points: number;
+}
+
+/** Bucket `b` covers steps `[base + b*width, base + (b+1)*width - 1]`, clipped to `[lo, hi]`. */
+interface Geometry {
+  lo: number;
+  hi: number;
+  base: number;
+  width: number;
+}
+
+type PlannedSeries = { index: number; ref: SeriesRef; stats: SeriesStats; geometry: Geometry | undefined };
+
+/**
+ * The SQL the GraphQL subgraph needs beyond the REST stores: lookups batched by id for DataLoaders,
+ * keyset pages of experiments, and metric downsampling. Every method runs one statement per call
+ * (downsampling: one for statistics, at most one per strategy), whatever the number of ids.
+ */
+export class GraphStore {
+  constructor(private readonly db: Kysely<TrackingDatabase>) {}
+
+  async runsByIds(ids: readonly string[]): Promise<RunsTable[]> {
+    if (ids.length === 0) return [];
+    return this.db
+      .selectFrom('tracking.runs')
+      .selectAll()
+      .where('run_uuid', 'in', [...ids])
+      .execute();
+  }
+
+  async experimentsByIds(ids: readonly number[]): Promise<ExperimentRow[]> {
+    if (ids.length === 0) return [];
+    return this.db
+      .selectFrom('tracking.experiments')
+      .selectAll()
+      .where('experiment_id', 'in', [...ids])
+      .execute();
+  }
+
+  async experimentTags(ids: readonly number[]): Promise<Array<{ experiment_id: number } & KeyValue>> {
+    if (ids.length === 0) return [];
+    return this.db
+      .selectFrom('tracking.experiment_tags')
+      .select(['experiment_id', 'key', 'value'])
+      .where('experiment_id', 'in', [...ids])
+      .orderBy('key')
+      .execute();
+  }
+
+  async latestMetrics(runIds: readonly string[]): Promise<LatestMetricRow[]> {
+    if (runIds.length === 0) return [];
+    return this.db
+      .selectFrom('tracking.latest_metrics')
+      .select(['run_uuid', 'key', 'value', 'timestamp', 'step'])
+      .where('run_uuid', 'in', [...runIds])
+      .orderBy('key')
+      .execute();
+  }
+
+  async params(runIds: readonly string[]): Promise<KeyValueRow[]> {
+    if (runIds.length === 0) return [];
+    return this.db
+      .selectFrom('tracking.params')
+      .select(['run_uuid', 'key', 'value'])
+      .where('run_uuid', 'in', [...runIds])
+      .orderBy('key')
+      .execute();
+  }
+
+  async tags(runIds: readonly string[]): Promise<KeyValueRow[]> {
+    if (runIds.length === 0) return [];
+    return this.db
+      .selectFrom('tracking.tags')
+      .select(['run_uuid', 'key', 'value'])
+      .where('run_uuid', 'in', [...runIds])
+      .orderBy('key')
+      .execute();
+  }
+
+  async datasetInputs(runIds: readonly string[]): Promise<DatasetInputRow[]> {
+    if (runIds.length === 0) return [];
+    return this.db
+      .selectFrom('tracking.dataset_inputs as di')
+      .innerJoin('tracking.datasets as d', 'd.dataset_uuid', 'di.dataset_uuid')
+      .select([
+        'di.run_uuid',
+        'di.tags',
+        'd.name',
+        'd.digest',
+        'd.source_type',
+        'd.source',
+        'd.schema',
+        'd.profile',
+      ])
+      .where('di.run_uuid', 'in', [...runIds])
+      .orderBy('d.name')
+      .orderBy('d.digest')
+      .execute();
+  }
+
+  /** Runs per experiment in the given lifecycle stages (experiments without runs are absent). */
+  async runCounts(
+    experimentIds: readonly number[],
+    viewType: ExperimentQuery['viewType'],
+  ): Promise<Map<number, number>> {
+    if (experimentIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('tracking.runs')
+      .select(['experiment_id', (eb) => eb.fn.countAll().as('runs')])
+      .where('experiment_id', 'in', [...experimentIds])
+      .where('lifecycle_stage', 'in', lifecycleStages(viewType))
+      .groupBy('experiment_id')
+      .execute();
+    return new Map(rows.map((row) => [Number(row.experiment_id), Number(row.runs)]));
+  }
+
+  /** One keyset page of experiments: `limit` rows after the cursor position, in the requested order. */
+  async experimentPage(request: ExperimentPageRequest): Promise<ExperimentRow[]> {
+    const direction = request.ascending ? 'asc' : 'desc';
+    let query = this.db
+      .selectFrom('tracking.experiments as e')
+      .selectAll()
+      .where(experimentConditions(request));
+    if (request.after) {
+      const comparator = sql.raw(request.ascending ? '>' : '<');
+      const column = sql.ref(`e.${request.orderBy}`);
+      query = query.where(
+        request.orderBy === 'experiment_id'
+          ? sql<boolean>`e.experiment_id ${comparator} ${request.after.id}`
+          : sql<boolean>`(${column}, e.experiment_id) ${comparator} (${request.after.value}, ${request.after.id})`,
+      );
+    }
+    if (request.orderBy !== 'experiment_id') query = query.orderBy(`e.${request.orderBy}`, direction);
+    return query.orderBy('e.experiment_id', direction).limit(request.limit).execute();
+  }
+
+  async experimentCount(request: ExperimentQuery): Promise<number> {
+    const row = await this.db
+      .selectFrom('tracking.experiments as e')
+      .select((eb) => eb.fn.countAll().as('count'))
+      .where(experimentConditions(request))
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  /**
+   * Downsamples metric series into at most `maxPoints` buckets each, keeping every bucket's min, max and
+   * last point, so spikes survive. A series with no more points than `maxPoints` comes back whole.
+   * Buckets are step ranges of equal width; when they span at least a chunk, they are aligned to chunks
+   * so the chunk summaries answer without reading the points (the answer is the same either way).
+   *
+   * `shared`: every series gets the same buckets (spanning all of them) and is always bucketed, so
+   * charts can align them by bucket index.
+   */
+  async downsample(
+    series: readonly SeriesRef[],
+    options: { maxPoints: number; range?: SeriesRange; shared?: boolean; strategy?: DownsampleStrategy },
+  ): Promise<DownsampledSeries[]> {
+    if (series.length === 0) return [];
+    const range = options.range ?? {};
+    const strategy = options.strategy ?? 'auto';
+    const stats = await this.seriesStats(series, range);
+    const planned: PlannedSeries[] = series.map((ref, index) => ({
+      index,
+      ref,
+      stats: stats[index]!,
+      geometry: undefined,
+    }));
+    const present = planned.filter((p) => p.stats.lo !== undefined);
+    const asPoints: PlannedSeries[] = [];
+    const byScan: BucketRange[] = [];
+    const byChunks: BucketRange[] = [];
+    const sharedGeometry =
+      options.shared && present.length > 0
+        ? bucketGeometry(
+            Math.min(...present.map((p) => p.stats.lo!)),
+            Math.max(...present.map((p) => p.stats.hi!)),
+            options.maxPoints,
+          )
+        : undefined;
+    for (const p of present) {
+      const { stats } = p;
+      if (
+        strategy === 'points' ||
+        (strategy === 'auto' && !options.shared && stats.points <= options.maxPoints)
+      ) {
+        asPoints.push(p);
+        continue;
+      }
+      const g = sharedGeometry ?? bucketGeometry(stats.lo!, stats.hi!, options.maxPoints);
+      p.geometry = g;
+      const first = Math.floor((stats.lo! - g.base) / g.width);
+      const last = Math.floor((stats.hi! - g.base) / g.width);
+      const chunkAligned = g.width % CHUNK_STEPS === 0 && g.base % CHUNK_STEPS === 0;
+      if (strategy === 'scan' || !chunkAligned) {
+        byScan.push({ p, from: first, to: last });
+      } else if (stats.lo === stats.min && stats.hi === stats.max) {
+        // The whole series: every chunk it has lies in the requested range.
+        byChunks.push({ p, from: first, to: last });
+      } else {
+        // A step range cuts the series: buckets strictly inside it are whole chunks of in-range points;
+        // the first and last may hold points outside it, so those two are read point by point.
+        byScan.push({ p, from: first, to: first });
+        if (last > first) byScan.push({ p, from: last, to: last });
+        if (last - first > 1) byChunks.push({ p, from: first + 1, to: last - 1 });
+      }
+    }
+    const [points, scanned, chunked] = await Promise.all([
+      this.readPoints(asPoints),
+      this.bucketsByScan(byScan),
+      this.bucketsByChunks(byChunks),
+    ]);
+    return planned.map((p): DownsampledSeries => {
+      const buckets =
+        points.get(p.index) ??
+        [...(scanned.get(p.index) ?? []), ...(chunked.get(p.index) ?? [])].sort(
+          (a, b) => a.startStep - b.startStep,
+        );
+      return {
+        runId: p.ref.runId,
+        key: p.ref.key,
+        totalPoints: buckets.reduce((sum, bucket) => sum + bucket.count, 0),
+        downsampled: p.geometry !== undefined,
+        buckets,
+      };
+    });
+  }
+
+  /** First and last step per series (index probes) and a point count from the chunk summaries. */
+  private async seriesStats(series: readonly SeriesRef[], range: SeriesRange): Promise<SeriesStats[]> {
+    const start = range.startStep ?? Number.MIN_SAFE_INTEGER;
+    const end = range.endStep ?? Number.MAX_SAFE_INTEGER;
+    const values = sql.join(
+      series.map((s, i) => sql`(${i}::int, ${s.runId}::text, ${s.key}::text)`),
+      sql`, `,
+    );
+    const inSeries = sql`m.run_uuid = g.run_uuid and m.key = g.key`;
+    const { rows } = await sql<{
+      i: number;
+      lo: number | null;
+      hi: number | null;
+      min: number | null;
+      max: number | null;
+      points: number | string | null;
+    }>`
+      select g.i,
+        (select m.step from tracking.metrics m where ${inSeries} and m.step >= ${start}::int8
+           order by m.step asc limit 1) as lo,
+        (select m.step from tracking.metrics m where ${inSeries} and m.step <= ${end}::int8
+           order by m.step desc limit 1) as hi,
+        (select m.step from tracking.metrics m where ${inSeries} order by m.step asc limit 1) as min,
+        (select m.step from tracking.metrics m where ${inSeries} order by m.step desc limit 1) as max,
+        (select sum(c.points) from tracking.metric_chunks c
+          where c.run_uuid = g.run_uuid and c.key = g.key
+            and c.chunk >= (${start}::int8 >> ${SHIFT}) and c.chunk <= (${end}::int8 >> ${SHIFT})) as points
+      from (values ${values}) as g (i, run_uuid, key)
+      order by g.i
+    `.execute(this.db);
+    return rows.map((row) => {
+      const lo = row.lo === null ? undefined : Number(row.lo);
+      const hi = row.hi === null ? undefined : Number(row.hi);
+      const empty = lo === undefined || hi === undefined || lo > hi;
+      return {
+        lo: empty ? undefined : lo,
+        hi: empty ? undefined : hi,
+        min: row.min === null ? undefined : Number(row.min),
+        max: row.max === null ? undefined : Number(row.max),
+        points: Number(row.points ?? 0),
+      };
+    });
+  }
+
+  private async readPoints(series: PlannedSeries[]): Promise<Map<number, Bucket[]>> {
+    const result = new Map<number, Bucket[]>();
+    if (series.length === 0) return result;
+    const values = sql.join(
+      series.map(
+        (p) =>
+          sql`(${p.index}::int, ${p.ref.runId}::text, ${p.ref.key}::text, ${p.stats.lo!}::int8, ${p.stats.hi!}::int8)`,
+      ),
+      sql`, `,
+    );
+    const { rows } = await sql<{ i: number; step: number; timestamp: number; value: number }>`
+      select g.i, m.step, m.timestamp, m.value
+      from (values ${values}) as g (i, run_uuid, key, lo, hi)
+      join tracking.metrics m on m.run_uuid = g.run_uuid and m.key = g.key and m.step between g.lo and g.hi
+      order by g.i, m.step, m.timestamp, m.value
+    `.execute(this.db);
+    for (const row of rows) {
+      const point = { step: Number(row.step), timestamp: Number(row.timestamp), value: Number(row.value) };
+      const finite = Number.isNaN(point.value) ? null : point;
+      push(result, row.i, {
+        startStep: point.step,
+        endStep: point.step,
+        count: 1,
+        min: finite,
+        max: finite,
+        last: point,
+      });
+    }
+    return result;
+  }
+
+  /**
+   * Buckets aggregated from the points: per bucket, one aggregate over its index range (an index-only
+   * scan). Unlike a GROUP BY over the whole series, the plan never sorts or spills, whatever the
+   * planner guesses about the number of buckets.
+   */
+  private async bucketsByScan(ranges: BucketRange[]): Promise<Map<number, Bucket[]>> {
+    if (ranges.length === 0) return new Map();
+    const { rows } = await sql<BucketRow>`
+      select g.i, b.bucket, x.count, x.min_point, x.max_point, x.last_point
+      from (values ${rangeValues(ranges)}) as g (i, run_uuid, key, lo, hi, base, width, first, last)
+      cross join lateral generate_series(g.first, g.last) as b (bucket)
+      cross join lateral (
+        select count(*) as count,
+          min(array[m.value, m.step, m.timestamp]) filter (where m.value <> 'NaN'::float8) as min_point,
+          max(array[m.value, m.step, m.timestamp]) filter (where m.value <> 'NaN'::float8) as max_point,
+          max(array[m.step, m.timestamp, m.value]) as last_point
+        from tracking.metrics m
+        where m.run_uuid = g.run_uuid and m.key = g.key
+          and m.step >= greatest(g.lo, g.base + b.bucket * g.width)
+          and m.step <= least(g.hi, g.base + (b.bucket + 1) * g.width - 1)
+      ) x
+      where x.count > 0
+      order by 1, 2
+    `.execute(this.db);
+    return toBuckets(rows, ranges);
+  }
+
+  /** Buckets merged from chunk summaries (bucket edges are chunk edges, so no point is read). */
+  private async bucketsByChunks(ranges: BucketRange[]): Promise<Map<number, Bucket[]>> {
+    if (ranges.length === 0) return new Map();
+    const { rows } = await sql<BucketRow>`
+      select g.i, ((c.chunk << ${SHIFT}) - g.base) / g.width as bucket, sum(c.points) as count,
+        min(c.min_point) as min_point, max(c.max_point) as max_point, max(c.last_point) as last_point
+      from (values ${rangeValues(ranges)}) as g (i, run_uuid, key, lo, hi, base, width, first, last)
+      join tracking.metric_chunks c on c.run_uuid = g.run_uuid and c.key = g.key
+        and c.chunk >= ((g.base + g.first * g.width) >> ${SHIFT})
+        and c.chunk < ((g.base + (g.last + 1) * g.width) >> ${SHIFT})
+      group by 1, 2
+      order by 1, 2
+    `.execute(this.db);
+    return toBuckets(rows, ranges);
+  }
+}
+
+interface KeyValue {
+  key: string;
+  value: string;
+}
+
+interface BucketRow {
+  i: number;
+  bucket: number | string;
+  count: number | string;
+  min_point: number[] | null;
+  max_point: number[] | null;
+  last_point: number[];
+}
+
+/** Buckets `from`..`to` (indexes in the series' geometry) of one series, read one way. */
+interface BucketRange {
+  p: PlannedSeries;
+  from: number;
+  to: number;
+}
+
+/**
+ * Equal-width buckets over `[lo, hi]`, at most `maxPoints` of them. Once a bucket spans a chunk or
+ * more, its width is a whole number of chunks and the first bucket starts at a chunk edge.
+ */
+export function bucketGeometry(lo: number, hi: number, maxPoints: number): Geometry {
+  const width = Math.ceil((hi - lo + 1) / maxPoints);
+  if (width < CHUNK_STEPS) return { lo, hi, base: lo, width };
+  const base = Math.floor(lo / CHUNK_STEPS) * CHUNK_STEPS;
+  const chunks = Math.ceil(Math.ceil((hi - base + 1) / maxPoints) / CHUNK_STEPS);
+  return { lo, hi, base, width: chunks * CHUNK_STEPS };
+}
+
+function rangeValues(ranges: BucketRange[]): RawBuilder<unknown> {
+  return sql.join(
+    ranges.map(({ p, from, to }) => {
+      const g = p.geometry!;
+      return sql`(${p.index}::int, ${p.ref.runId}::text, ${p.ref.key}::text, ${g.lo}::int8, ${g.hi}::int8, ${g.base}::int8, ${g.width}::int8, ${from}::int8, ${to}::int8)`;
+    }),
+    sql`, `,
+  );
+}
+
+function toBuckets(rows: BucketRow[], ranges: BucketRange[]): Map<number, Bucket[]> {
+  const geometries = new Map(ranges.map(({ p }) => [p.index, p.geometry!]));
+  const result = new Map<number, Bucket[]>();
+  for (const row of rows) {
+    const g = geometries.get(row.i)!;
+    const bucket = Number(row.bucket);
+    const start = g.base + bucket * g.width;
+    push(result, row.i, {
+      startStep: Math.max(start, g.lo),
+      endStep: Math.min(start + g.width - 1, g.hi),
+      count: Number(row.count),
+      min: valueFirst(row.min_point),
+      max: valueFirst(row.max_point),
+      last: {
+        step: Number(row.last_point[0]),
+        timestamp: Number(row.last_point[1]),
+        value: Number(row.last_point[2]),
+      },
+    });
+  }
+  return result;
+}
+
+function valueFirst(point: number[] | null): Point | null {
+  if (!point) return null;
+  return { value: Number(point[0]), step: Number(point[1]), timestamp: Number(point[2]) };
+}
+
+function push<T>(map: Map<number, T[]>, key: number, item: T): void {
+  const list = map.get(key);
+  if (list) list.push(item);
+  else map.set(key, [item]);
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+function experimentConditions(request: ExperimentQuery): RawBuilder<boolean> {
+  const conditions: RawBuilder<boolean>[] = [
+    sql<boolean>`e.lifecycle_stage in (${sql.join(lifecycleStages(request.viewType))})`,
+  ];
+  if (request.nameContains !== undefined)
+    conditions.push(sql<boolean>`e.name ilike ${`%${escapeLike(request.nameContains)}%`}`);
+  if (request.nameLike !== undefined) conditions.push(sql<boolean>`e.name like ${request.nameLike}`);
+  return sql<boolean>`(${sql.join(conditions, sql` and `)})`;
+}
+
+/** Experiment cursors: the sort value and id of a row, opaque to clients. */
+export function encodeExperimentCursor(value: string | number, id: number): string {
+  return Buffer.from(JSON.stringify([value, id])).toString('base64url');
+}
+
+export function decodeExperimentCursor(
+  cursor: string,
+  orderBy: ExperimentOrderField,
+): { value: string | number; id: number } {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(parsed) && parsed.length === 2 && Number.isSafeInteger(parsed[1])) {
+      const [value, id] = parsed as [unknown, number];
+      const expected = orderBy === 'name' ? 'string' : 'number';
+      if (typeof value === expected) return { value: value as string | number, id };
+    }
+  } catch {
+    // reported below
+  }
+  throw MlflowError.invalidParameter(`Invalid cursor '${cursor}' (it must come from this query's pageInfo).`);
+}
