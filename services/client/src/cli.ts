@@ -5,6 +5,7 @@ import { trackingMigrations } from '@mast/tracking';
 
 const USAGE = `Usage:
   mast server [--host HOST] [--port PORT] [--backend-store-uri URI] [--default-artifact-root URI]
+              [--artifacts-destination DIR|s3://BUCKET/PREFIX] [--serve-artifacts | --no-serve-artifacts]
   mast db upgrade [URI]
 
 Flags override the MAST_* environment variables (see the README).`;
@@ -18,6 +19,10 @@ function configFromFlags(argv: string[]): MastConfig {
       port: { type: 'string', short: 'p' },
       'backend-store-uri': { type: 'string' },
       'default-artifact-root': { type: 'string' },
+      'artifacts-destination': { type: 'string' },
+      // parseArgs has no negation: both spellings of mlflow's flag are declared.
+      'serve-artifacts': { type: 'boolean' },
+      'no-serve-artifacts': { type: 'boolean' },
     },
     strict: true,
   });
@@ -27,6 +32,12 @@ function configFromFlags(argv: string[]): MastConfig {
     MAST_PORT: values.port ?? process.env.MAST_PORT,
     MAST_BACKEND_STORE_URI: values['backend-store-uri'] ?? process.env.MAST_BACKEND_STORE_URI,
     MAST_DEFAULT_ARTIFACT_ROOT: values['default-artifact-root'] ?? process.env.MAST_DEFAULT_ARTIFACT_ROOT,
+    MAST_ARTIFACTS_DESTINATION: values['artifacts-destination'] ?? process.env.MAST_ARTIFACTS_DESTINATION,
+    MAST_SERVE_ARTIFACTS: values['no-serve-artifacts']
+      ? 'false'
+      : values['serve-artifacts']
+        ? 'true'
+        : process.env.MAST_SERVE_ARTIFACTS,
   });
 }
 

@@ -24,10 +24,8 @@ const envSchema = z.object({
   /** postgresql:// URI, or a directory for the embedded PGlite database. */
   MAST_BACKEND_STORE_URI: optionalString,
   DATABASE_URL: optionalString,
-  MAST_DEFAULT_ARTIFACT_ROOT: z.preprocess(
-    (v) => (v === '' ? undefined : v),
-    z.string().default('mlflow-artifacts:/'),
-  ),
+  /** Unset: `mlflow-artifacts:/` when the proxy serves artifacts, else the artifacts destination. */
+  MAST_DEFAULT_ARTIFACT_ROOT: optionalString,
   MAST_DB_POOL_SIZE: intWithDefault(20),
   MAST_LOG_LEVEL: z.preprocess(
     (v) => (v === '' ? undefined : v),
@@ -181,7 +179,9 @@ export function loadConfig(env: Record<string, string | undefined>): MastConfig 
     host: e.MAST_HOST,
     port: e.MAST_PORT,
     backendStoreUri: e.MAST_BACKEND_STORE_URI ?? e.DATABASE_URL ?? DEFAULT_BACKEND_STORE_URI,
-    defaultArtifactRoot: e.MAST_DEFAULT_ARTIFACT_ROOT,
+    defaultArtifactRoot:
+      e.MAST_DEFAULT_ARTIFACT_ROOT ??
+      (isTrue(e.MAST_SERVE_ARTIFACTS, true) ? 'mlflow-artifacts:/' : e.MAST_ARTIFACTS_DESTINATION),
     dbPoolSize: e.MAST_DB_POOL_SIZE,
     logLevel: e.MAST_LOG_LEVEL,
     bodyLimit: e.MAST_BODY_LIMIT,

@@ -1,3 +1,10 @@
+import {
+  artifactCapabilities,
+  artifactDependencies,
+  injectRunArtifactRoots,
+  openArtifactStorage,
+  registerArtifacts,
+} from '@mast/artifact';
 import { createHttpApp, type HttpApp, type MastConfig, openDatabase } from '@mast/common';
 import {
   prepareTrackingDatabase,
@@ -12,13 +19,13 @@ import { inProcessGateway } from './graphql/supergraph.js';
 import { registerServerInfo } from './server-info.js';
 
 export interface AllInOne extends HttpApp {
-  /** Closes the app, then the database pool. */
+  /** Closes the app, then the artifact store and the database pool. */
   close(): Promise<void>;
 }
 
 /**
  * The all-in-one process (`mast server`): every service's routes on one Fastify app and one port,
- * sharing one database pool, plus the federated GraphQL API at `/graphql` with every subgraph executed
+ * sharing one database pool and one artifact store, plus the federated GraphQL API at `/graphql` with every subgraph executed
  * in-process. The composition root for the embedded default.
  */
 export async function buildAllInOne(config: MastConfig): Promise<AllInOne> {
@@ -26,16 +33,22 @@ export async function buildAllInOne(config: MastConfig): Promise<AllInOne> {
     uri: config.backendStoreUri,
     poolSize: config.dbPoolSize,
   });
+  const storage = await openArtifactStorage(config).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
+  });
   try {
     const tracking = { db: database.db, defaultArtifactRoot: config.defaultArtifactRoot };
     await prepareTrackingDatabase(tracking);
     const http = createHttpApp({
       logLevel: config.logLevel,
       bodyLimit: config.bodyLimit,
-      readinessChecks: [database.ping],
+      readinessChecks: [database.ping, () => storage.ping()],
     });
     await registerTracking(http.app, tracking);
-    registerServerInfo(http);
+    const artifacts = artifactDependencies(config, storage, injectRunArtifactRoots(http.app));
+    await registerArtifacts(http.app, artifacts);
+    registerServerInfo(http, artifactCapabilities(artifacts));
     // GraphQL: the subgraphs composed and executed in this process (no HTTP hop).
     const graphqlConfig = config.graphql;
     const gateway = inProcessGateway([
@@ -54,10 +67,12 @@ export async function buildAllInOne(config: MastConfig): Promise<AllInOne> {
       ...http,
       close: async () => {
         await http.app.close();
+        await storage.close();
         await database.close();
       },
     };
   } catch (error) {
+    await storage.close();
     await database.close();
     throw error;
   }

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { loadConfig } from '@mast/common';
 import { HttpClient } from '@mast/test-support';
@@ -11,14 +13,22 @@ import { GraphQLClient } from './harness.js';
 describe('mast server (all-in-one)', () => {
   let server: AllInOne;
   let http: HttpClient;
+  const artifactsDir = mkdtempSync(join(tmpdir(), 'mast-all-in-one-'));
 
   beforeAll(async () => {
     server = await buildAllInOne(
-      loadConfig({ MAST_BACKEND_STORE_URI: 'memory://', MAST_LOG_LEVEL: 'silent' }),
+      loadConfig({
+        MAST_BACKEND_STORE_URI: 'memory://',
+        MAST_ARTIFACTS_DESTINATION: artifactsDir,
+        MAST_LOG_LEVEL: 'silent',
+      }),
     );
     http = new HttpClient(await server.app.listen({ host: '127.0.0.1', port: 0 }));
   });
-  afterAll(async () => server?.close());
+  afterAll(async () => {
+    await server?.close();
+    rmSync(artifactsDir, { recursive: true, force: true });
+  });
 
   test('serves the MLflow REST API and /graphql on one port', async () => {
     const rest = await http.get('/api/2.0/mlflow/experiments/get-by-name', { experiment_name: 'Default' });
@@ -29,6 +39,27 @@ describe('mast server (all-in-one)', () => {
     const info = await http.get('/api/3.0/mlflow/server-info');
     expect(info.status).toBe(200);
     expect((await http.get('/health')).text).toBe('OK');
+  });
+
+  test('a run logs an artifact through the proxy and lists it, as log_artifact and list_artifacts do', async () => {
+    const run = (await http.post('/api/2.0/mlflow/runs/create', { experiment_id: '0' })).body.run.info;
+    const path = run.artifact_uri.replace('mlflow-artifacts:/', '');
+    const upload = await http.request(
+      'PUT',
+      `/api/2.0/mlflow-artifacts/artifacts/${path}/model/MLmodel`,
+      'flavors: {}\n',
+      {
+        'content-type': 'text/plain',
+      },
+    );
+    expect(upload.status).toBe(200);
+    const listed = await http.get('/api/2.0/mlflow/artifacts/list', { run_id: run.run_id, path: 'model' });
+    expect(listed.body).toEqual({
+      root_uri: run.artifact_uri,
+      files: [{ path: 'model/MLmodel', is_dir: false, file_size: 12 }],
+    });
+    const download = await http.get(`/api/2.0/mlflow-artifacts/artifacts/${path}/model/MLmodel`);
+    expect(download.text).toBe('flavors: {}\n');
   });
 });
 

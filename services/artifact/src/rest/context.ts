@@ -1,0 +1,31 @@
+import { MlflowError } from '@mast/common';
+import type { FastifyRequest } from 'fastify';
+import type { RunArtifactRoots } from '../run-roots.js';
+import type { ArtifactStorage } from '../storage/artifact-storage.js';
+
+/** What the artifact routes share. */
+export interface ArtifactContext {
+  storage: ArtifactStorage;
+  runs?: RunArtifactRoots;
+  serveArtifacts: boolean;
+  maxUploadBytes: number;
+  presignedDownloads: boolean;
+}
+
+/** Both prefixes MLflow registers its RPCs under: `/api` for clients, `/ajax-api` for the web UI. */
+export const API_PREFIXES = ['/api/2.0', '/ajax-api/2.0'] as const;
+
+/** The greedy `<path:artifact_path>` part of a route (Fastify's `*`, already URL-decoded once). */
+export function wildcard(request: FastifyRequest): string {
+  return (request.params as { '*'?: string })['*'] ?? '';
+}
+
+/** MLflow answers proxy routes with 503 when it runs with `--no-serve-artifacts`. */
+export function requireServing(context: ArtifactContext, request: FastifyRequest): void {
+  if (context.serveArtifacts) return;
+  throw new MlflowError(
+    'TEMPORARILY_UNAVAILABLE',
+    `Endpoint ${request.routeOptions.url} is disabled: the server runs with --no-serve-artifacts. ` +
+      'To enable the artifact proxy, run `mast server` with --serve-artifacts.',
+  );
+}

@@ -1,0 +1,200 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { RunArtifactRoots } from '../src/run-roots.js';
+import {
+  type ArtifactServer,
+  PROXY,
+  rawRequest,
+  type S3Server,
+  STORAGE_BACKENDS,
+  startArtifactServer,
+  startS3rver,
+  upload,
+} from './harness.js';
+
+/** Every spelling of "leave the root" the proxy must refuse, as sent on the wire. */
+const ESCAPES = [
+  '../outside.txt',
+  '../../../../../../etc/passwd',
+  'a/../../outside.txt',
+  'a/b/../../../outside.txt',
+  '..',
+  '%2e%2e/outside.txt',
+  '%2E%2E%2Foutside.txt',
+  'a%2f..%2f..%2foutside.txt',
+  '%252e%252e%252foutside.txt',
+  '%25252e%25252e%25252foutside.txt',
+  '.%2e/outside.txt',
+  '..%5coutside.txt',
+  '..\\outside.txt',
+  'a\\..\\..\\outside.txt',
+  '/etc/passwd',
+  '%2fetc%2fpasswd',
+  '%252fetc%252fpasswd',
+  'file:%2f%2f%2fetc%2fpasswd',
+  'C:%5cWindows%5cwin.ini',
+  'outside.txt%00.png',
+  'a%00/../outside.txt',
+];
+
+const RUN_ID = '0123456789abcdef0123456789abcdef';
+
+describe.each(STORAGE_BACKENDS)('path traversal (%s)', (backend) => {
+  let s3: S3Server | undefined;
+  let server: ArtifactServer;
+  let sandbox: string;
+  const runs: RunArtifactRoots = {
+    artifactUri: async () => `mlflow-artifacts:/1/${RUN_ID}/artifacts`,
+  };
+
+  beforeAll(async () => {
+    if (backend === 's3') s3 = await startS3rver();
+    sandbox = await mkdtemp(join(tmpdir(), 'mast-sandbox-'));
+    const destination = backend === 'local' ? join(sandbox, 'root') : undefined;
+    server = await startArtifactServer({ backend, s3, runs, destination });
+    await upload(server.baseUrl, `1/${RUN_ID}/artifacts/inside.txt`, 'inside');
+    await writeFile(join(sandbox, 'outside.txt'), 'secret');
+  });
+  afterAll(async () => {
+    await server.close();
+    await s3?.close();
+    await rm(sandbox, { recursive: true, force: true });
+  });
+
+  function expectRejected(response: { status: number; json: any }, what: string) {
+    expect({ what, status: response.status, code: response.json?.error_code }).toEqual({
+      what,
+      status: 400,
+      code: 'INVALID_PARAMETER_VALUE',
+    });
+  }
+
+  async function sandboxUnchanged() {
+    const names = (await readdir(sandbox)).sort();
+    expect(names).toEqual(backend === 'local' ? ['outside.txt', 'root'] : ['outside.txt']);
+    expect(await readFile(join(sandbox, 'outside.txt'), 'utf8')).toBe('secret');
+  }
+
+  test.each(ESCAPES)('GET, PUT, DELETE and list refuse %s', async (attempt) => {
+    expectRejected(await rawRequest(server.baseUrl, 'GET', `${PROXY}/${attempt}`), 'GET');
+    expect((await rawRequest(server.baseUrl, 'HEAD', `${PROXY}/${attempt}`)).status).toBe(400);
+    expectRejected(
+      await rawRequest(server.baseUrl, 'PUT', `${PROXY}/${attempt}`, 'pwned', {
+        'content-type': 'text/plain',
+        'content-length': '5',
+      }),
+      'PUT',
+    );
+    expectRejected(await rawRequest(server.baseUrl, 'DELETE', `${PROXY}/${attempt}`), 'DELETE');
+    expectRejected(await rawRequest(server.baseUrl, 'GET', `${PROXY}?path=${attempt}`), 'list');
+    const mpu = JSON.stringify({
+      path: 'x.bin',
+      num_parts: 1,
+      upload_id: 'u',
+      parts: [{ part_number: 1, etag: 'e' }],
+    });
+    for (const action of ['create', 'complete', 'abort']) {
+      expectRejected(
+        await rawRequest(server.baseUrl, 'POST', `/api/2.0/mlflow-artifacts/mpu/${action}/${attempt}`, mpu, {
+          'content-type': 'application/json',
+        }),
+        `mpu/${action}`,
+      );
+    }
+    expectRejected(
+      await rawRequest(
+        server.baseUrl,
+        'GET',
+        `/api/2.0/mlflow/artifacts/list?run_id=${RUN_ID}&path=${attempt}`,
+      ),
+      'artifacts/list',
+    );
+    expectRejected(
+      await rawRequest(server.baseUrl, 'GET', `/get-artifact?run_uuid=${RUN_ID}&path=${attempt}`),
+      'get-artifact',
+    );
+    await sandboxUnchanged();
+  });
+
+  test('a multipart file name that is no file name is refused', async () => {
+    for (const path of ['..', '.', '', 'a%2f..%2f..%2fb', '%2e%2e']) {
+      const response = await rawRequest(
+        server.baseUrl,
+        'POST',
+        '/api/2.0/mlflow-artifacts/mpu/create/1/x',
+        JSON.stringify({ path, num_parts: 1 }),
+        { 'content-type': 'application/json' },
+      );
+      expectRejected(response, `mpu path ${path}`);
+    }
+  });
+
+  test('the inside file is still served', async () => {
+    const ok = await rawRequest(server.baseUrl, 'GET', `${PROXY}/1/${RUN_ID}/artifacts/inside.txt`);
+    expect(ok.body.toString()).toBe('inside');
+    const viaRun = await rawRequest(server.baseUrl, 'GET', `/get-artifact?run_id=${RUN_ID}&path=inside.txt`);
+    expect(viaRun.body.toString()).toBe('inside');
+  });
+});
+
+describe('symlinks escaping the root (local)', () => {
+  let sandbox: string;
+  let server: ArtifactServer;
+
+  beforeAll(async () => {
+    sandbox = await mkdtemp(join(tmpdir(), 'mast-symlinks-'));
+    const root = join(sandbox, 'root');
+    await mkdir(join(sandbox, 'secrets'), { recursive: true });
+    await writeFile(join(sandbox, 'secrets', 'key.pem'), 'PRIVATE');
+    server = await startArtifactServer({ backend: 'local', destination: root });
+    await upload(server.baseUrl, 'real/file.txt', 'real');
+    await symlink(join(sandbox, 'secrets'), join(root, 'escape-dir'));
+    await symlink(join(sandbox, 'secrets', 'key.pem'), join(root, 'escape-file'));
+    await symlink(join(root, 'real'), join(root, 'inner-dir'));
+    await symlink(join(root, 'real', 'file.txt'), join(root, 'inner-file'));
+  });
+  afterAll(async () => {
+    await server.close();
+    await rm(sandbox, { recursive: true, force: true });
+  });
+
+  function expectOutside(response: { status: number; json: any }) {
+    expect(response.status).toBe(400);
+    expect(response.json.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect(response.json.message).toMatch(/outside the artifact root/);
+  }
+
+  test('reads, listings, writes and deletes through an escaping symlink are refused', async () => {
+    expectOutside(await rawRequest(server.baseUrl, 'GET', `${PROXY}/escape-file`));
+    expectOutside(await rawRequest(server.baseUrl, 'GET', `${PROXY}/escape-dir/key.pem`));
+    expectOutside(await rawRequest(server.baseUrl, 'GET', `${PROXY}?path=escape-dir`));
+    expectOutside(await upload(server.baseUrl, 'escape-dir/planted.txt', 'x'));
+    expectOutside(await upload(server.baseUrl, 'escape-dir/new/deeper/planted.txt', 'x'));
+    expectOutside(await rawRequest(server.baseUrl, 'DELETE', `${PROXY}/escape-dir/key.pem`));
+    expect((await readdir(join(sandbox, 'secrets'))).sort()).toEqual(['key.pem']);
+    expect(await readFile(join(sandbox, 'secrets', 'key.pem'), 'utf8')).toBe('PRIVATE');
+  });
+
+  test('listings leave escaping symlinks out; links inside the root work', async () => {
+    const listing = await rawRequest(server.baseUrl, 'GET', `${PROXY}?path=`);
+    expect(listing.json).toEqual({
+      files: [
+        { path: 'inner-dir', is_dir: true },
+        { path: 'inner-file', is_dir: false, file_size: 4 },
+        { path: 'real', is_dir: true },
+      ],
+    });
+    expect((await rawRequest(server.baseUrl, 'GET', `${PROXY}/inner-file`)).body.toString()).toBe('real');
+    expect((await rawRequest(server.baseUrl, 'GET', `${PROXY}/inner-dir/file.txt`)).body.toString()).toBe(
+      'real',
+    );
+  });
+
+  test('deleting the escaping link removes the link, not what it points to', async () => {
+    expect((await rawRequest(server.baseUrl, 'DELETE', `${PROXY}/escape-dir`)).status).toBe(200);
+    expect(await readFile(join(sandbox, 'secrets', 'key.pem'), 'utf8')).toBe('PRIVATE');
+    expect((await readdir(join(sandbox, 'root'))).includes('escape-dir')).toBe(false);
+  });
+});
