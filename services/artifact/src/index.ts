@@ -1,9 +1,14 @@
 export {
+  ARTIFACT_SUBGRAPH,
   type ArtifactDependencies,
+  type ArtifactSubgraphDependencies,
   artifactCapabilities,
   artifactDependencies,
   artifactStorageOptions,
+  artifactSubgraph,
+  artifactTypeDefs,
   openArtifactStorage,
+  registerArtifactSubgraph,
   registerArtifacts,
 } from './plugin.js';
 export {

@@ -1,5 +1,10 @@
 import { createHttpApp, loadConfig, serve } from '@mast/common';
-import { artifactDependencies, openArtifactStorage, registerArtifacts } from './plugin.js';
+import {
+  artifactDependencies,
+  openArtifactStorage,
+  registerArtifactSubgraph,
+  registerArtifacts,
+} from './plugin.js';
 import { httpRunArtifactRoots } from './run-roots.js';
 
 /** The artifact service as its own process (cluster mode): config, storage, routes, listen. */
@@ -11,7 +16,10 @@ const { app } = createHttpApp({
   readinessChecks: [() => storage.ping()],
 });
 const runs = config.trackingUrl === undefined ? undefined : httpRunArtifactRoots(config.trackingUrl);
-await registerArtifacts(app, artifactDependencies(config, storage, runs));
+const deps = artifactDependencies(config, storage, runs);
+await registerArtifacts(app, deps);
+// The artifact subgraph at /graphql, for the gateway (not a public endpoint: limits live in the gateway).
+registerArtifactSubgraph(app, deps);
 const address = await serve(app, {
   host: config.host,
   port: config.port,

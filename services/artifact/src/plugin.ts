@@ -1,6 +1,8 @@
-import { type MastConfig, requireJsonContentType } from '@mast/common';
+import { type MastConfig, registerSubgraphEndpoint, requireJsonContentType } from '@mast/common';
 import type { FastifyInstance } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
 import { parseArtifactLocation } from './domain/artifact-uri.js';
+import { artifactSubgraphSchema } from './graphql/subgraph.js';
 import type { ArtifactContext } from './rest/context.js';
 import { proxyRoutes, uploadRoutes } from './rest/proxy.js';
 import { runArtifactRoutes } from './rest/runs.js';
@@ -101,4 +103,27 @@ export async function registerArtifacts(app: FastifyInstance, deps: ArtifactDepe
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
     uploadRoutes(scope, context);
   });
+}
+
+export {
+  ARTIFACT_SUBGRAPH,
+  type ArtifactSubgraphDependencies,
+  artifactTypeDefs,
+} from './graphql/subgraph.js';
+
+/**
+ * The artifact subgraph (Federation 2: `Run.artifacts` on tracking's `Run`) for a gateway: executed
+ * in-process by the all-in-one server, or served over HTTP by `registerArtifactSubgraph`.
+ */
+export function artifactSubgraph(deps: ArtifactDependencies): GraphQLSchema {
+  return artifactSubgraphSchema({
+    storage: deps.storage,
+    serveArtifacts: deps.serveArtifacts,
+    presignedDownloads: deps.presignedDownloads ?? false,
+  });
+}
+
+/** Serves the artifact subgraph at `/graphql` (the standalone process; the gateway calls it). */
+export function registerArtifactSubgraph(app: FastifyInstance, deps: ArtifactDependencies): void {
+  registerSubgraphEndpoint(app, artifactSubgraph(deps));
 }

@@ -30,6 +30,14 @@ const SUBGRAPHS = [
     sdlExport: 'trackingSdl',
     url: 'http://tracking:5000/graphql',
   },
+  {
+    name: 'artifact',
+    schema: 'services/artifact/src/graphql/schema.graphql',
+    codegen: 'services/artifact/src/graphql/codegen.yml',
+    sdlModule: 'services/artifact/src/graphql/generated/schema.ts',
+    sdlExport: 'artifactSdl',
+    url: 'http://artifact:5000/graphql',
+  },
 ];
 
 const SUPERGRAPH = 'services/gateway/supergraph.graphql';

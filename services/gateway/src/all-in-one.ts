@@ -1,6 +1,9 @@
 import {
+  ARTIFACT_SUBGRAPH,
   artifactCapabilities,
   artifactDependencies,
+  artifactSubgraph,
+  artifactTypeDefs,
   injectRunArtifactRoots,
   openArtifactStorage,
   registerArtifacts,
@@ -57,6 +60,7 @@ export async function buildAllInOne(config: MastConfig): Promise<AllInOne> {
         typeDefs: trackingTypeDefs(),
         schema: trackingSubgraph({ ...tracking, limits: { maxPageSize: graphqlConfig.maxPageSize } }),
       },
+      { name: ARTIFACT_SUBGRAPH, typeDefs: artifactTypeDefs(), schema: artifactSubgraph(artifacts) },
     ]);
     await registerGraphQL(http.app, gateway, {
       config: graphqlConfig,

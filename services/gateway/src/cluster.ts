@@ -5,7 +5,7 @@ import { registerRestProxy } from './rest-proxy.js';
 import { registerServerInfo } from './server-info.js';
 
 /** Services that serve a subgraph at `<their URL>/graphql`. */
-export const SUBGRAPH_SERVICES = ['tracking'] as const;
+export const SUBGRAPH_SERVICES = ['tracking', 'artifact'] as const;
 
 /** Subgraph URLs: each subgraph service's `/graphql`, overridden by `MAST_SUBGRAPH_URLS`. */
 export function subgraphUrls(config: MastConfig): Record<string, string> {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { ARTIFACT_SUBGRAPH, artifactTypeDefs } from '@mast/artifact';
 import { loadConfig } from '@mast/common';
 import { HttpClient } from '@mast/test-support';
 import { TRACKING_SUBGRAPH, trackingTypeDefs } from '@mast/tracking';
@@ -68,6 +69,7 @@ describe('generated files', () => {
     const committed = readFileSync(COMMITTED_SUPERGRAPH, 'utf8');
     const composed = composeSupergraph([
       { name: TRACKING_SUBGRAPH, typeDefs: trackingTypeDefs(), url: 'http://tracking:5000/graphql' },
+      { name: ARTIFACT_SUBGRAPH, typeDefs: artifactTypeDefs(), url: 'http://artifact:5000/graphql' },
     ]);
     // The same document, whatever the formatting (Biome formats the committed file).
     const normalized = (sdl: string) =>

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { ArtifactStorage, registerArtifactSubgraph } from '@mast/artifact';
 import { createHttpApp, loadConfig } from '@mast/common';
 import { HttpClient } from '@mast/test-support';
 import { registerSubgraphEndpoint } from '@mast/tracking';
@@ -21,6 +25,8 @@ describe('gateway over HTTP (cluster wiring)', () => {
   let tracking: ServiceProcess;
   let registry: FastifyInstance;
   let artifact: FastifyInstance;
+  let artifactStorage: ArtifactStorage;
+  const artifactsDir = mkdtempSync(join(tmpdir(), 'mast-cluster-artifacts-'));
   let gateway: Gateway;
   let http: HttpClient;
   let graphql: GraphQLClient;
@@ -36,8 +42,19 @@ describe('gateway over HTTP (cluster wiring)', () => {
     registerSubgraphEndpoint(registry, fake.schema);
     const registryUrl = await registry.listen({ host: '127.0.0.1', port: 0 });
 
-    // A stand-in for the artifact service: counts what it receives, streams big downloads.
+    // A stand-in for the artifact service: counts what it receives, streams big downloads; its
+    // subgraph at /graphql is the real one (over an empty local destination).
     artifact = Fastify();
+    artifactStorage = await ArtifactStorage.open({
+      destination: artifactsDir,
+      allowedRoots: [],
+      s3: { region: 'us-east-1', timeoutMs: 1000, partSize: 5 * 1024 * 1024 },
+    });
+    registerArtifactSubgraph(artifact, {
+      storage: artifactStorage,
+      serveArtifacts: true,
+      maxUploadBytes: 1024,
+    });
     artifact.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     artifact.put('/api/2.0/mlflow-artifacts/artifacts/*', async (request) => {
       const hash = createHash('sha256');
@@ -83,6 +100,8 @@ describe('gateway over HTTP (cluster wiring)', () => {
     await gateway?.close();
     await registry?.close();
     await artifact?.close();
+    await artifactStorage?.close();
+    rmSync(artifactsDir, { recursive: true, force: true });
     await tracking?.stop();
     await database?.drop();
   });

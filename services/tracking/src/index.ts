@@ -1,4 +1,4 @@
-export { registerSubgraphEndpoint } from './graphql/http.js';
+export { registerSubgraphEndpoint } from '@mast/common';
 export {
   prepareTrackingDatabase,
   registerTracking,

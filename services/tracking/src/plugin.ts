@@ -1,8 +1,7 @@
-import { migrateToLatest, requireJsonContentType, toWireJson } from '@mast/common';
+import { migrateToLatest, registerSubgraphEndpoint, requireJsonContentType, toWireJson } from '@mast/common';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Kysely } from 'kysely';
-import { registerSubgraphEndpoint } from './graphql/http.js';
 import { type TrackingSubgraphDependencies, trackingSubgraphSchema } from './graphql/subgraph.js';
 import type { TrackingContext } from './rest/context.js';
 import { experimentRoutes } from './rest/experiments.js';

@@ -82,7 +82,6 @@ describe.each(BACKENDS)('metric downsampling in SQL (%s)', (backend) => {
     await runs.create({
       runId: id,
       experimentId: '0',
-      artifactLocation: 'mlflow-artifacts:/0',
       userId: '',
       runName: id,
       startTime: T0,

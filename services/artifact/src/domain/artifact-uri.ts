@@ -128,3 +128,13 @@ export function pathWithin(root: StorageRoot, location: ArtifactLocation): strin
 export function storageRootUri(root: StorageRoot): string {
   return root.kind === 'local' ? root.path : `s3://${root.bucket}/${root.key}`;
 }
+
+/** The proxy route that downloads a file of the destination (`path` safe and relative). */
+export function proxyArtifactUrl(path: string): string {
+  return `${PROXY_ROUTE_ANCHOR}/${path.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** The `/get-artifact` route that downloads a file of a run (`path` relative to the run's root). */
+export function getArtifactUrl(runId: string, path: string): string {
+  return `/get-artifact?${new URLSearchParams({ run_id: runId, path })}`;
+}

@@ -1,45 +1,14 @@
-import { MlflowError, missingParameter, RequestReader } from '@mast/common';
+import { missingParameter, RequestReader } from '@mast/common';
 import type { FastifyInstance } from 'fastify';
 import { joinArtifactPath, safeArtifactPath } from '../domain/artifact-path.js';
 import type { RunArtifactRoots } from '../run-roots.js';
-import type { StoreLocation } from '../storage/artifact-storage.js';
+import { listRunArtifacts, type RunRoot, resolveRunRoot } from '../storage/run-root.js';
 import { API_PREFIXES, type ArtifactContext } from './context.js';
 import { sendFile } from './send-file.js';
 
-interface RunRoot extends StoreLocation {
-  /** The run's `artifact_uri`, as the tracking service has it. */
-  uri: string;
-}
-
-/**
- * Where a run's artifacts live: behind the proxy (`mlflow-artifacts:/…`, served from the destination
- * while the proxy is on) or a direct root the server is allowed to read.
- */
+/** The run's artifact root, from the tracking service's `artifact_uri`. */
 async function runRoot(context: ArtifactContext, runs: RunArtifactRoots, runId: string): Promise<RunRoot> {
-  const uri = await runs.artifactUri(runId);
-  const location = context.storage.parse(uri);
-  switch (location.kind) {
-    case 'proxied':
-      if (!context.serveArtifacts) {
-        throw new MlflowError(
-          'TEMPORARILY_UNAVAILABLE',
-          `Run '${runId}' keeps its artifacts behind the artifact proxy (${uri}), which is disabled (--no-serve-artifacts).`,
-        );
-      }
-      return {
-        uri,
-        store: context.storage.destination,
-        path: safeArtifactPath(location.path, { allowRoot: true }),
-      };
-    case 'local':
-    case 's3':
-      return { uri, ...(await context.storage.resolveDirect(location, uri)) };
-    default:
-      throw new MlflowError(
-        'NOT_IMPLEMENTED',
-        `Run '${runId}' keeps its artifacts at ${uri}; Mast reads only S3 and local artifact roots ('${location.scheme}' is not supported).`,
-      );
-  }
+  return resolveRunRoot(context.storage, context.serveArtifacts, runId, await runs.artifactUri(runId));
 }
 
 function runIdOf(reader: RequestReader): string {
@@ -63,13 +32,11 @@ export function runArtifactRoutes(
       const runId = runIdOf(reader);
       const path = safeArtifactPath(reader.string('path') ?? '', { allowRoot: true });
       const root = await runRoot(context, runs, runId);
-      const entries = await root.store.list(joinArtifactPath(root.path, path));
-      const files = entries.map((entry) => {
-        const relative = joinArtifactPath(path, entry.name);
-        return entry.isDir
-          ? { path: relative, is_dir: true }
-          : { path: relative, is_dir: false, file_size: entry.size };
-      });
+      const files = (await listRunArtifacts(root, path)).map((entry) =>
+        entry.isDir
+          ? { path: entry.path, is_dir: true }
+          : { path: entry.path, is_dir: false, file_size: entry.size },
+      );
       return files.length > 0 ? { root_uri: root.uri, files } : { root_uri: root.uri };
     });
   }

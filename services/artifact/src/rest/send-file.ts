@@ -3,10 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import mime from 'mime-types';
 import { artifactBasename } from '../domain/artifact-path.js';
 import { parseRange } from '../domain/byte-range.js';
+import { presignedDownload } from '../storage/run-root.js';
 import type { ArtifactStore, FileStat } from '../storage/store.js';
-
-/** How long a presigned download URL stays valid. */
-const PRESIGNED_DOWNLOAD_SECONDS = 900;
 
 /** The MIME type MLflow's client and server guess from a file name. */
 export function guessContentType(path: string): string {
@@ -60,9 +58,10 @@ export async function sendFile(
   const file = await store.open(path);
   if (file === undefined) throw MlflowError.notFound(`File '${path}' does not exist.`);
   const { stat } = file;
-  if (options.presignedDownloads && store.presignedDownloadUrl) {
+  const presigned = await presignedDownload({ store, path }, options.presignedDownloads ?? false);
+  if (presigned !== undefined) {
     await file.close();
-    return reply.redirect(await store.presignedDownloadUrl(path, PRESIGNED_DOWNLOAD_SECONDS), 302);
+    return reply.redirect(presigned, 302);
   }
   reply.headers({
     'content-type': guessContentType(path),

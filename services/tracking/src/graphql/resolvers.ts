@@ -1,4 +1,4 @@
-import { MlflowError } from '@mast/common';
+import { DoubleScalar, LongScalar, MlflowError, withErrorCodes } from '@mast/common';
 import { newRunId } from '../domain/ids.js';
 import { parseRunOrderBy } from '../domain/order-by.js';
 import { resolveRunName } from '../domain/run-names.js';
@@ -28,7 +28,6 @@ import {
 import { type KeyValue, type RunStore, runNotFound } from '../store/run-store.js';
 import { decodePageToken, encodePageToken } from '../store/search-sql.js';
 import type { GraphContext } from './context.js';
-import { withErrorCodes } from './errors.js';
 import type { ExperimentOrder, Resolvers } from './generated/types.js';
 import type { Loaders } from './loaders.js';
 import {
@@ -41,7 +40,6 @@ import {
   type RunModel,
   runFromWire,
 } from './models.js';
-import { DoubleScalar, LongScalar } from './scalars.js';
 
 export interface GraphLimits {
   /** Largest `first` of a connection. */
@@ -302,12 +300,10 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
 
       async createRun(_parent, { input }, context) {
         const experimentId = input.experimentId ?? DEFAULT_EXPERIMENT_ID;
-        const { artifactLocation } = await experiments.requireActive(experimentId);
         const { name, tags } = resolveRunName(input.name ?? undefined, runTags(input.tags, 'input.tags'));
         const run = await runs.create({
           runId: newRunId(),
           experimentId,
-          artifactLocation,
           userId: input.userId ?? tags.find((tag) => tag.key === 'mlflow.user')?.value ?? '',
           runName: name,
           startTime: input.startTime ?? clock(),

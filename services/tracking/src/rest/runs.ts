@@ -101,16 +101,14 @@ function dedupeByKey(tags: KeyValue[]): KeyValue[] {
   return [...new Map(tags.map((tag) => [tag.key, tag])).values()];
 }
 
-export function runRoutes(app: FastifyInstance, { experiments, runs, clock }: TrackingContext): void {
+export function runRoutes(app: FastifyInstance, { runs, clock }: TrackingContext): void {
   rpc(app, 'POST', '/mlflow/runs/create', async (reader): Promise<CreateRun_Response> => {
     const experimentId = reader.id('experiment_id') ?? DEFAULT_EXPERIMENT_ID;
-    const { artifactLocation } = await experiments.requireActive(experimentId);
     const requestTags = dedupeByKey(reader.messageList('tags').map(readTag));
     const { name, tags } = resolveRunName(reader.string('run_name'), requestTags);
     const run = await runs.create({
       runId: newRunId(),
       experimentId,
-      artifactLocation,
       userId: reader.string('user_id') ?? tags.find((tag) => tag.key === 'mlflow.user')?.value ?? '',
       runName: name,
       startTime: reader.integer('start_time') ?? clock(),

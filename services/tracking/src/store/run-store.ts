@@ -15,7 +15,7 @@ import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { OrderByTerm } from '../domain/order-by.js';
 import { RUN_NAME_TAG } from '../domain/run-names.js';
 import type { Comparison, FilterNode } from '../domain/search-filter.js';
-import { childUri, lifecycleStages, parseExperimentId } from './experiment-store.js';
+import { experimentNotFound, lifecycleStages, parseExperimentId } from './experiment-store.js';
 import type { RunsTable, TrackingDatabase } from './schema.js';
 import { compareColumn, compareDouble, compareKeyValue, filterToSql } from './search-sql.js';
 
@@ -67,36 +67,52 @@ function inactiveRun(runId: string, stage: string): MlflowError {
 export class RunStore {
   constructor(private readonly db: Kysely<TrackingDatabase>) {}
 
+  /**
+   * Creates a run in one statement: the insert reads the experiment's artifact location and only
+   * happens while the experiment is active; when nothing was inserted, a second look says why.
+   */
   async create(input: {
     runId: string;
     experimentId: string;
-    artifactLocation: string;
     userId: string;
     runName: string;
     startTime: number;
     tags: KeyValue[];
   }): Promise<Run> {
-    const row: RunsTable = {
-      run_uuid: input.runId,
-      experiment_id: Number(input.experimentId),
-      name: input.runName,
-      user_id: input.userId,
-      status: 'RUNNING',
-      start_time: input.startTime,
-      end_time: null,
-      artifact_uri: childUri(input.artifactLocation, `${input.runId}/artifacts`),
-      lifecycle_stage: 'active',
-      deleted_time: null,
-    };
-    await this.db.transaction().execute(async (tx) => {
-      await tx.insertInto('tracking.runs').values(row).execute();
-      if (input.tags.length > 0) {
-        await tx
-          .insertInto('tracking.tags')
-          .values(input.tags.map((tag) => ({ run_uuid: input.runId, key: tag.key, value: tag.value })))
-          .execute();
-      }
-    });
+    const experimentId = parseExperimentId(input.experimentId);
+    if (experimentId === undefined) throw experimentNotFound(input.experimentId);
+    const tagRows = input.tags.map((tag) => sql`(${tag.key}::text, ${tag.value}::text)`);
+    const insertTags =
+      tagRows.length > 0
+        ? sql`, new_tags as (
+            insert into tracking.tags (run_uuid, key, value)
+            select run.run_uuid, t.key, t.value from run, (values ${sql.join(tagRows)}) as t (key, value)
+          )`
+        : sql``;
+    const { rows } = await sql<RunsTable>`
+      with run as (
+        insert into tracking.runs
+          (run_uuid, experiment_id, name, user_id, status, start_time, artifact_uri, lifecycle_stage)
+        select ${input.runId}, e.experiment_id, ${input.runName}, ${input.userId}, 'RUNNING', ${input.startTime}::int8,
+          rtrim(e.artifact_location, '/') || ${`/${input.runId}/artifacts`}, 'active'
+        from tracking.experiments e
+        where e.experiment_id = ${experimentId} and e.lifecycle_stage = 'active'
+        returning *
+      )${insertTags}
+      select * from run
+    `.execute(this.db);
+    const row = rows[0];
+    if (!row) {
+      const experiment = await this.db
+        .selectFrom('tracking.experiments')
+        .select('lifecycle_stage')
+        .where('experiment_id', '=', experimentId)
+        .executeTakeFirst();
+      if (!experiment) throw experimentNotFound(input.experimentId);
+      throw MlflowError.invalidParameter(
+        `The experiment ${input.experimentId} must be in the 'active' state. Current state is ${experiment.lifecycle_stage}.`,
+      );
+    }
     return {
       info: toRunInfo(row),
       data: { tags: input.tags.length > 0 ? [...input.tags].sort(byKey) : undefined },
@@ -172,12 +188,11 @@ export class RunStore {
     runId: string,
     batch: { metrics: MetricPoint[]; params: KeyValue[]; tags: KeyValue[] },
   ): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await this.requireActive(runId, tx);
-      if (batch.params.length > 0) await insertParams(tx, runId, batch.params);
-      if (batch.metrics.length > 0) await insertMetrics(tx, runId, batch.metrics);
-      if (batch.tags.length > 0) await upsertTags(tx, runId, batch.tags);
-    });
+    const { rows } = await logBatchStatement(runId, batch).execute(this.db);
+    const { stage, conflicts } = rows[0]!;
+    if (stage === null) throw runNotFound(runId);
+    if (stage !== 'active') throw inactiveRun(runId, stage);
+    if (conflicts !== null) throw paramsChanged(runId, conflicts);
   }
 
   /** Appends an item to a tag holding a JSON list (`mlflow.log-model.history`). */
@@ -546,47 +561,6 @@ function groupBy<R extends { run_uuid: string }, T>(rows: R[], map: (row: R) => 
   return groups;
 }
 
-async function insertParams(
-  tx: Transaction<TrackingDatabase>,
-  runId: string,
-  params: KeyValue[],
-): Promise<void> {
-  const existing = await tx
-    .selectFrom('tracking.params')
-    .select(['key', 'value'])
-    .where('run_uuid', '=', runId)
-    .where(
-      'key',
-      'in',
-      params.map((p) => p.key),
-    )
-    .execute();
-  const stored = new Map(existing.map((row) => [row.key, row.value]));
-  const changed = params.filter((p) => stored.has(p.key) && stored.get(p.key) !== p.value);
-  if (changed.length === 1) {
-    const p = changed[0]!;
-    throw MlflowError.invalidParameter(
-      `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${stored.get(p.key)}' for run ID='${runId}'. Attempted logging new value '${p.value}'.`,
-    );
-  }
-  if (changed.length > 1) {
-    const details = changed.map(
-      (p) => `{'key': '${p.key}', 'old_value': '${stored.get(p.key)}', 'new_value': '${p.value}'}`,
-    );
-    throw MlflowError.invalidParameter(
-      `Changing param values is not allowed. Params were already logged='[${details.join(', ')}]' for run ID='${runId}'.`,
-    );
-  }
-  const fresh = params.filter((p) => !stored.has(p.key));
-  if (fresh.length > 0) {
-    await tx
-      .insertInto('tracking.params')
-      .values(fresh.map((p) => ({ run_uuid: runId, key: p.key, value: p.value })))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
-}
-
 /** Whether point `a` supersedes `b` as the run's summary value: max by (step, timestamp, value). */
 function supersedes(a: MetricPoint, b: MetricPoint): boolean {
   if (a.step !== b.step) return a.step > b.step;
@@ -594,76 +568,119 @@ function supersedes(a: MetricPoint, b: MetricPoint): boolean {
   return a.value > b.value || (Number.isNaN(a.value) && !Number.isNaN(b.value));
 }
 
-async function insertMetrics(
-  tx: Transaction<TrackingDatabase>,
-  runId: string,
-  metrics: MetricPoint[],
-): Promise<void> {
-  await tx
-    .insertInto('tracking.metrics')
-    .values(
-      metrics.map((m) => ({
-        run_uuid: runId,
-        key: m.key,
-        step: m.step,
-        timestamp: m.timestamp,
-        value: m.value,
-        model_id: m.model_id ?? null,
-        dataset_name: m.dataset_name ?? null,
-        dataset_digest: m.dataset_digest ?? null,
-      })),
-    )
-    .onConflict((oc) => oc.doNothing())
-    .execute();
-  const forModels = metrics.filter((m) => m.model_id !== undefined);
-  if (forModels.length > 0) await insertLoggedModelMetrics(tx, runId, forModels);
-  const latest = new Map<string, MetricPoint>();
-  for (const metric of metrics) {
-    const current = latest.get(metric.key);
-    if (!current || supersedes(metric, current)) latest.set(metric.key, metric);
-  }
-  await tx
-    .insertInto('tracking.latest_metrics')
-    .values(
-      [...latest.values()].map((m) => ({
-        run_uuid: runId,
-        key: m.key,
-        step: m.step,
-        timestamp: m.timestamp,
-        value: m.value,
-      })),
-    )
-    .onConflict((oc) =>
-      oc
-        .columns(['run_uuid', 'key'])
-        .doUpdateSet((eb) => ({
-          step: eb.ref('excluded.step'),
-          timestamp: eb.ref('excluded.timestamp'),
-          value: eb.ref('excluded.value'),
-        }))
-        .where(
-          sql<boolean>`(excluded.step, excluded.timestamp, excluded.value) > (tracking.latest_metrics.step, tracking.latest_metrics.timestamp, tracking.latest_metrics.value)`,
-        ),
-    )
-    .execute();
+interface LogBatchOutcome {
+  /** The run's lifecycle stage before the write; null when there is no such run. */
+  stage: string | null;
+  /** Params whose stored value differs from the logged one; null when there are none. */
+  conflicts: Array<{ key: string; old_value: string; new_value: string }> | null;
 }
 
-/** Metrics logged with a `model_id` also belong to that logged model (ids of unknown models are ignored). */
-async function insertLoggedModelMetrics(
-  tx: Transaction<TrackingDatabase>,
+/**
+ * A whole log-batch as one SQL statement (one round trip, atomic without a transaction): every write
+ * runs only when the run is active and no param would change value; the result says which check failed.
+ * Params are immutable (same value again is a no-op), identical metric points are ignored, the latest
+ * value per key moves only forward by (step, timestamp, value), tags overwrite (last one in the batch
+ * wins) and `mlflow.runName` renames the run. Metrics logged with a known `model_id` also go to that
+ * logged model.
+ */
+function logBatchStatement(
   runId: string,
-  metrics: MetricPoint[],
-): Promise<void> {
-  const rows = metrics.map(
-    (m) =>
-      sql`(${m.model_id}, ${m.key}, ${m.step}::int8, ${m.timestamp}::int8, ${m.value}::float8, ${runId}, ${m.dataset_name ?? null}::text, ${m.dataset_digest ?? null}::text)`,
+  batch: { metrics: MetricPoint[]; params: KeyValue[]; tags: KeyValue[] },
+): RawBuilder<LogBatchOutcome> {
+  const parts: RawBuilder<unknown>[] = [
+    sql`run as (select lifecycle_stage from tracking.runs where run_uuid = ${runId})`,
+  ];
+  const ok = sql`exists (select 1 from ok)`;
+  if (batch.params.length > 0) {
+    const rows = batch.params.map((p) => sql`(${p.key}::text, ${p.value}::text)`);
+    parts.push(
+      sql`new_params (key, value) as (values ${sql.join(rows)})`,
+      sql`conflicts as (
+        select n.key, p.value as old_value, n.value as new_value
+        from new_params n join tracking.params p on p.run_uuid = ${runId} and p.key = n.key
+        where p.value <> n.value)`,
+      sql`ok as (select 1 from run where lifecycle_stage = 'active' and not exists (select 1 from conflicts))`,
+      sql`write_params as (
+        insert into tracking.params (run_uuid, key, value)
+        select ${runId}, key, value from new_params where ${ok} on conflict do nothing)`,
+    );
+  } else {
+    parts.push(
+      sql`conflicts as (select ''::text as key, ''::text as old_value, ''::text as new_value where false)`,
+      sql`ok as (select 1 from run where lifecycle_stage = 'active')`,
+    );
+  }
+  if (batch.metrics.length > 0) {
+    const rows = batch.metrics.map(
+      (m) =>
+        sql`(${m.key}::text, ${m.step}::int8, ${m.timestamp}::int8, ${m.value}::float8, ${m.model_id ?? null}::text, ${m.dataset_name ?? null}::text, ${m.dataset_digest ?? null}::text)`,
+    );
+    const latest = new Map<string, MetricPoint>();
+    for (const metric of batch.metrics) {
+      const current = latest.get(metric.key);
+      if (!current || supersedes(metric, current)) latest.set(metric.key, metric);
+    }
+    const latestRows = [...latest.values()].map(
+      (m) => sql`(${m.key}::text, ${m.step}::int8, ${m.timestamp}::int8, ${m.value}::float8)`,
+    );
+    parts.push(
+      sql`new_metrics (key, step, timestamp, value, model_id, dataset_name, dataset_digest) as (values ${sql.join(rows)})`,
+      sql`write_metrics as (
+        insert into tracking.metrics (run_uuid, key, step, timestamp, value, model_id, dataset_name, dataset_digest)
+        select ${runId}, m.* from new_metrics m where ${ok} on conflict do nothing)`,
+      sql`new_latest (key, step, timestamp, value) as (values ${sql.join(latestRows)})`,
+      sql`write_latest as (
+        insert into tracking.latest_metrics as l (run_uuid, key, step, timestamp, value)
+        select ${runId}, n.* from new_latest n where ${ok}
+        on conflict (run_uuid, key) do update
+          set step = excluded.step, timestamp = excluded.timestamp, value = excluded.value
+          where (excluded.step, excluded.timestamp, excluded.value) > (l.step, l.timestamp, l.value))`,
+    );
+    if (batch.metrics.some((m) => m.model_id !== undefined)) {
+      parts.push(sql`write_model_metrics as (
+        insert into tracking.logged_model_metrics
+          (model_id, key, step, timestamp, value, run_uuid, dataset_name, dataset_digest)
+        select m.model_id, m.key, m.step, m.timestamp, m.value, ${runId}, m.dataset_name, m.dataset_digest
+        from new_metrics m
+        where m.model_id is not null and ${ok}
+          and exists (select 1 from tracking.logged_models lm where lm.model_id = m.model_id)
+        on conflict do nothing)`);
+    }
+  }
+  if (batch.tags.length > 0) {
+    const byKey = new Map(batch.tags.map((tag) => [tag.key, tag.value]));
+    const rows = [...byKey].map(([key, value]) => sql`(${key}::text, ${value}::text)`);
+    parts.push(sql`write_tags as (
+      insert into tracking.tags (run_uuid, key, value)
+      select ${runId}, t.key, t.value from (values ${sql.join(rows)}) as t (key, value) where ${ok}
+      on conflict (run_uuid, key) do update set value = excluded.value)`);
+    const runName = byKey.get(RUN_NAME_TAG);
+    if (runName !== undefined) {
+      parts.push(sql`rename_run as (
+        update tracking.runs set name = ${runName} where run_uuid = ${runId} and ${ok})`);
+    }
+  }
+  return sql<LogBatchOutcome>`
+    with ${sql.join(parts)}
+    select (select lifecycle_stage from run) as stage,
+      (select json_agg(json_build_object('key', key, 'old_value', old_value, 'new_value', new_value) order by key)
+        from conflicts) as conflicts
+  `;
+}
+
+function paramsChanged(runId: string, conflicts: NonNullable<LogBatchOutcome['conflicts']>): MlflowError {
+  if (conflicts.length === 1) {
+    const p = conflicts[0]!;
+    return MlflowError.invalidParameter(
+      `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${p.old_value}' for run ID='${runId}'. Attempted logging new value '${p.new_value}'.`,
+    );
+  }
+  const details = conflicts.map(
+    (p) => `{'key': '${p.key}', 'old_value': '${p.old_value}', 'new_value': '${p.new_value}'}`,
   );
-  await sql`
-    insert into tracking.logged_model_metrics (model_id, key, step, timestamp, value, run_uuid, dataset_name, dataset_digest)
-    select v.* from (values ${sql.join(rows)}) as v (model_id, key, step, timestamp, value, run_uuid, dataset_name, dataset_digest)
-    where exists (select 1 from tracking.logged_models m where m.model_id = v.model_id)
-    on conflict do nothing
-  `.execute(tx);
+  return MlflowError.invalidParameter(
+    `Changing param values is not allowed. Params were already logged='[${details.join(', ')}]' for run ID='${runId}'.`,
+  );
 }
 
 /** Tags overwrite (last write in a batch wins); `mlflow.runName` also renames the run. */

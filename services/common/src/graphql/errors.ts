@@ -1,5 +1,5 @@
-import { MlflowError } from '@mast/common';
 import { GraphQLError, type GraphQLFieldResolver } from 'graphql';
+import { MlflowError } from '../errors.js';
 
 /**
  * Errors as GraphQL errors whose `extensions.code` is the MLflow error code. The code is set where the

@@ -1,4 +1,3 @@
-import { parseRequestJson } from '@mast/common';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   type DocumentNode,
@@ -9,6 +8,7 @@ import {
   parse,
   validate,
 } from 'graphql';
+import { parseRequestJson } from '../wire.js';
 import { toGraphQLError } from './errors.js';
 
 /** A literal a scalar rejected is the client's input; anything else is an invalid document. */

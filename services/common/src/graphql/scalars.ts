@@ -1,5 +1,6 @@
-import { parseDouble, wireDouble } from '@mast/common';
 import { GraphQLError, GraphQLScalarType, Kind, print, type ValueNode } from 'graphql';
+import { parseDouble } from '../request.js';
+import { wireDouble } from '../wire.js';
 
 const INTEGER = /^-?\d+$/;
 

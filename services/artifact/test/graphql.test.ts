@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { loadConfig } from '@mast/common';
+import { type AllInOne, buildAllInOne } from '@mast/gateway';
+import { HttpClient } from '@mast/test-support';
+import { S3_KEY, type S3Server, startS3rver, upload } from './harness.js';
+
+const RUN_ARTIFACTS = `query RunArtifacts($id: ID!, $path: String) {
+  run(id: $id) { name artifactUri artifacts(path: $path) { path isDir fileSize downloadUrl } }
+}`;
+
+interface ArtifactFile {
+  path: string;
+  isDir: boolean;
+  fileSize: number | null;
+  downloadUrl: string | null;
+}
+
+interface GraphQLAnswer {
+  data?: { run: { name: string; artifactUri: string; artifacts: ArtifactFile[] } | null };
+  errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }>;
+}
+
+/** The all-in-one server (in-memory database) with the given extra environment, on a loopback port. */
+async function startServer(env: Record<string, string>) {
+  const server = await buildAllInOne(
+    loadConfig({ MAST_BACKEND_STORE_URI: 'memory://', MAST_LOG_LEVEL: 'silent', ...env }),
+  );
+  const baseUrl = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  return { server, baseUrl, http: new HttpClient(baseUrl) };
+}
+
+async function query(http: HttpClient, variables: Record<string, unknown>): Promise<GraphQLAnswer> {
+  const response = await http.request('POST', '/graphql', { query: RUN_ARTIFACTS, variables });
+  expect(response.status).toBe(200);
+  return response.body as GraphQLAnswer;
+}
+
+async function createRun(http: HttpClient, experimentId = '0', name = 'with-artifacts') {
+  const created = await http.post('/api/2.0/mlflow/runs/create', {
+    experiment_id: experimentId,
+    run_name: name,
+  });
+  expect(created.status).toBe(200);
+  return created.body.run.info as { run_id: string; artifact_uri: string };
+}
+
+/** Downloads a `downloadUrl` (server-relative or absolute), following no redirect. */
+async function download(baseUrl: string, url: string): Promise<Buffer> {
+  const response = await fetch(url.startsWith('/') ? `${baseUrl}${url}` : url, { redirect: 'manual' });
+  expect(response.status).toBe(200);
+  return Buffer.from(await response.arrayBuffer());
+}
+
+const FILES = {
+  'model/MLmodel': Buffer.from('flavors: {}\n'),
+  'model/conda.yaml': Buffer.from('name: env\n'),
+  'model/data/weights bin': randomBytes(4096),
+  'model/data/nested/deeper.txt': Buffer.from('deep'),
+  'metrics.json': Buffer.from('{}'),
+};
+
+describe('Run.artifacts through the all-in-one gateway (local destination)', () => {
+  const destination = mkdtempSync(join(tmpdir(), 'mast-graphql-artifacts-'));
+  const direct = mkdtempSync(join(tmpdir(), 'mast-graphql-direct-'));
+  let server: AllInOne;
+  let baseUrl: string;
+  let http: HttpClient;
+  let run: { run_id: string; artifact_uri: string };
+
+  beforeAll(async () => {
+    ({ server, baseUrl, http } = await startServer({
+      MAST_ARTIFACTS_DESTINATION: destination,
+      MAST_ARTIFACT_ALLOWED_ROOTS: direct,
+    }));
+    run = await createRun(http);
+    const root = run.artifact_uri.replace('mlflow-artifacts:/', '');
+    for (const [path, body] of Object.entries(FILES)) {
+      expect((await upload(baseUrl, `${root}/${path}`, body)).status).toBe(200);
+    }
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(destination, { recursive: true, force: true });
+    rmSync(direct, { recursive: true, force: true });
+  });
+
+  test('one query gives the run and its files; every downloadUrl serves the bytes', async () => {
+    const answer = await query(http, { id: run.run_id, path: 'model' });
+    expect(answer.errors).toBeUndefined();
+    const root = run.artifact_uri.replace('mlflow-artifacts:/', '');
+    expect(answer.data!.run).toEqual({
+      name: 'with-artifacts',
+      artifactUri: run.artifact_uri,
+      artifacts: [
+        {
+          path: 'model/MLmodel',
+          isDir: false,
+          fileSize: 12,
+          downloadUrl: `/api/2.0/mlflow-artifacts/artifacts/${root}/model/MLmodel`,
+        },
+        {
+          path: 'model/conda.yaml',
+          isDir: false,
+          fileSize: 10,
+          downloadUrl: `/api/2.0/mlflow-artifacts/artifacts/${root}/model/conda.yaml`,
+        },
+        { path: 'model/data', isDir: true, fileSize: null, downloadUrl: null },
+      ],
+    });
+    for (const file of answer.data!.run!.artifacts.filter((f) => !f.isDir)) {
+      expect(await download(baseUrl, file.downloadUrl!)).toEqual(FILES[file.path as keyof typeof FILES]);
+    }
+    const nested = await query(http, { id: run.run_id, path: 'model/data' });
+    expect(
+      nested.data!.run!.artifacts.map(({ path, isDir, fileSize }) => ({ path, isDir, fileSize })),
+    ).toEqual([
+      { path: 'model/data/nested', isDir: true, fileSize: null },
+      { path: 'model/data/weights bin', isDir: false, fileSize: 4096 },
+    ]);
+    const weights = nested.data!.run!.artifacts[1]!;
+    expect(weights.downloadUrl).toContain('/model/data/weights%20bin');
+    expect(await download(baseUrl, weights.downloadUrl!)).toEqual(FILES['model/data/weights bin']);
+  });
+
+  test('without a path, the run root; a missing directory is an empty list', async () => {
+    const top = await query(http, { id: run.run_id });
+    expect(top.data!.run!.artifacts.map((f) => [f.path, f.isDir])).toEqual([
+      ['metrics.json', false],
+      ['model', true],
+    ]);
+    const missing = await query(http, { id: run.run_id, path: 'nothing/here' });
+    expect(missing.errors).toBeUndefined();
+    expect(missing.data!.run!.artifacts).toEqual([]);
+  });
+
+  test.each(['../other-run', 'model/../../x', '%2e%2e/x', '/etc', 's3://bucket/key', 'a\\b'])(
+    'a path that could leave the run root (%s) is INVALID_PARAMETER_VALUE',
+    async (path) => {
+      const answer = await query(http, { id: run.run_id, path });
+      expect(answer.errors?.[0]?.extensions?.code).toBe('INVALID_PARAMETER_VALUE');
+      expect(answer.errors?.[0]?.path).toEqual(['run', 'artifacts']);
+    },
+  );
+
+  test('an unknown run is null with RESOURCE_DOES_NOT_EXIST, as the tracking subgraph answers', async () => {
+    const answer = await query(http, { id: 'f'.repeat(32), path: 'model' });
+    expect(answer.data?.run).toBeNull();
+    expect(answer.errors?.[0]?.extensions?.code).toBe('RESOURCE_DOES_NOT_EXIST');
+  });
+
+  test('a run with a direct (allowed local) root downloads through /get-artifact', async () => {
+    const created = await http.post('/api/2.0/mlflow/experiments/create', {
+      name: 'direct-root',
+      artifact_location: direct,
+    });
+    expect(created.status).toBe(200);
+    const directRun = await createRun(http, created.body.experiment_id, 'direct');
+    const files = join(direct, directRun.run_id, 'artifacts', 'model');
+    mkdirSync(files, { recursive: true });
+    writeFileSync(join(files, 'model.pkl'), 'pickled');
+    const answer = await query(http, { id: directRun.run_id, path: 'model' });
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data!.run!.artifacts).toEqual([
+      {
+        path: 'model/model.pkl',
+        isDir: false,
+        fileSize: 7,
+        downloadUrl: `/get-artifact?${new URLSearchParams({ run_id: directRun.run_id, path: 'model/model.pkl' })}`,
+      },
+    ]);
+    expect((await download(baseUrl, answer.data!.run!.artifacts[0]!.downloadUrl!)).toString()).toBe(
+      'pickled',
+    );
+  });
+
+  test('a root outside the allowed ones is PERMISSION_DENIED', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'mast-graphql-elsewhere-'));
+    try {
+      const created = await http.post('/api/2.0/mlflow/experiments/create', {
+        name: 'elsewhere',
+        artifact_location: elsewhere,
+      });
+      const elsewhereRun = await createRun(http, created.body.experiment_id, 'elsewhere');
+      const answer = await query(http, { id: elsewhereRun.run_id });
+      expect(answer.data?.run).toBeNull();
+      expect(answer.errors?.[0]?.extensions?.code).toBe('PERMISSION_DENIED');
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.each([true, false])('Run.artifacts on S3 (presigned downloads: %s)', (presigned) => {
+  let s3: S3Server;
+  let server: AllInOne;
+  let baseUrl: string;
+  let http: HttpClient;
+
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    ({ server, baseUrl, http } = await startServer({
+      MAST_ARTIFACTS_DESTINATION: `s3://${s3.bucket}/mast-${randomBytes(4).toString('hex')}`,
+      MAST_S3_ENDPOINT_URL: s3.endpointUrl,
+      AWS_ACCESS_KEY_ID: S3_KEY,
+      AWS_SECRET_ACCESS_KEY: S3_KEY,
+      MAST_S3_PRESIGNED_DOWNLOADS: String(presigned),
+    }));
+  });
+  afterAll(async () => {
+    await server?.close();
+    await s3?.close();
+  });
+
+  test('files list with their sizes; downloadUrl is presigned only when enabled', async () => {
+    const run = await createRun(http);
+    const root = run.artifact_uri.replace('mlflow-artifacts:/', '');
+    const weights = randomBytes(2048);
+    expect((await upload(baseUrl, `${root}/model/MLmodel`, 'flavors: {}\n')).status).toBe(200);
+    expect((await upload(baseUrl, `${root}/model/data/weights.bin`, weights)).status).toBe(200);
+    const answer = await query(http, { id: run.run_id, path: 'model' });
+    expect(answer.errors).toBeUndefined();
+    const files = answer.data!.run!.artifacts;
+    expect(files.map(({ path, isDir, fileSize }) => ({ path, isDir, fileSize }))).toEqual([
+      { path: 'model/MLmodel', isDir: false, fileSize: 12 },
+      { path: 'model/data', isDir: true, fileSize: null },
+    ]);
+    const url = files[0]!.downloadUrl!;
+    if (presigned) {
+      expect(url.startsWith(`${s3.endpointUrl}/${s3.bucket}/`)).toBe(true);
+      expect(url).toContain('X-Amz-Signature=');
+    } else {
+      expect(url).toBe(`/api/2.0/mlflow-artifacts/artifacts/${root}/model/MLmodel`);
+    }
+    expect((await download(baseUrl, url)).toString()).toBe('flavors: {}\n');
+    const nested = await query(http, { id: run.run_id, path: 'model/data' });
+    const file = nested.data!.run!.artifacts[0]!;
+    expect(file).toMatchObject({ path: 'model/data/weights.bin', isDir: false, fileSize: 2048 });
+    expect(await download(baseUrl, file.downloadUrl!)).toEqual(weights);
+  });
+});
