@@ -440,23 +440,25 @@ export class RunStore {
   private async assemble(rows: RunsTable[], options: { withModels: boolean }): Promise<Run[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((row) => row.run_uuid);
+    // One array parameter, not 1000 `in` parameters: the planner then walks the primary keys.
+    const ofRuns = (column: string) => sql<boolean>`${sql.ref(column)} = any(${ids}::text[])`;
     const [params, tags, metrics, datasets, modelInputs, modelOutputs] = await Promise.all([
       this.db
         .selectFrom('tracking.params')
         .select(['run_uuid', 'key', 'value'])
-        .where('run_uuid', 'in', ids)
+        .where(ofRuns('run_uuid'))
         .orderBy('key')
         .execute(),
       this.db
         .selectFrom('tracking.tags')
         .select(['run_uuid', 'key', 'value'])
-        .where('run_uuid', 'in', ids)
+        .where(ofRuns('run_uuid'))
         .orderBy('key')
         .execute(),
       this.db
         .selectFrom('tracking.latest_metrics')
         .select(['run_uuid', 'key', 'value', 'timestamp', 'step'])
-        .where('run_uuid', 'in', ids)
+        .where(ofRuns('run_uuid'))
         .orderBy('key')
         .execute(),
       this.db
@@ -472,21 +474,21 @@ export class RunStore {
           'd.schema',
           'd.profile',
         ])
-        .where('di.run_uuid', 'in', ids)
+        .where(ofRuns('di.run_uuid'))
         .orderBy('d.name')
         .execute(),
       options.withModels
         ? this.db
             .selectFrom('tracking.run_model_inputs')
             .select(['run_uuid', 'model_id'])
-            .where('run_uuid', 'in', ids)
+            .where(ofRuns('run_uuid'))
             .execute()
         : Promise.resolve([]),
       options.withModels
         ? this.db
             .selectFrom('tracking.run_model_outputs')
             .select(['run_uuid', 'model_id', 'step'])
-            .where('run_uuid', 'in', ids)
+            .where(ofRuns('run_uuid'))
             .execute()
         : Promise.resolve([]),
     ]);
