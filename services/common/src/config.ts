@@ -27,6 +27,8 @@ const envSchema = z.object({
   /** Unset: `mlflow-artifacts:/` when the proxy serves artifacts, else the artifacts destination. */
   MAST_DEFAULT_ARTIFACT_ROOT: optionalString,
   MAST_DB_POOL_SIZE: intWithDefault(20),
+  /** Seconds after which PostgreSQL cancels a statement (a runaway search must not hold a core). */
+  MAST_DB_STATEMENT_TIMEOUT: intWithDefault(300),
   MAST_LOG_LEVEL: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -92,6 +94,7 @@ export interface MastConfig {
   backendStoreUri: string;
   defaultArtifactRoot: string;
   dbPoolSize: number;
+  dbStatementTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimit: number;
   shutdownTimeoutMs: number;
@@ -183,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined>): MastConfig 
       e.MAST_DEFAULT_ARTIFACT_ROOT ??
       (isTrue(e.MAST_SERVE_ARTIFACTS, true) ? 'mlflow-artifacts:/' : e.MAST_ARTIFACTS_DESTINATION),
     dbPoolSize: e.MAST_DB_POOL_SIZE,
+    dbStatementTimeoutMs: e.MAST_DB_STATEMENT_TIMEOUT * 1000,
     logLevel: e.MAST_LOG_LEVEL,
     bodyLimit: e.MAST_BODY_LIMIT,
     shutdownTimeoutMs: e.MAST_SHUTDOWN_TIMEOUT * 1000,

@@ -21,6 +21,8 @@ export interface DatabaseOptions {
   /** postgresql:// URI, or a directory (or `memory://`) for the embedded PGlite database. */
   uri: string;
   poolSize?: number;
+  /** PostgreSQL cancels statements running longer than this (ms). */
+  statementTimeoutMs?: number;
   /** Told about idle pooled connections that the server dropped (logged by the caller). */
   onIdleError?: (error: Error) => void;
 }
@@ -32,7 +34,11 @@ export function isPostgresUri(uri: string): boolean {
 /** Opens the database behind a backend-store URI: one pool per process, closed by `close()`. */
 export async function openDatabase<DB>(options: DatabaseOptions): Promise<Database<DB>> {
   if (isPostgresUri(options.uri)) {
-    const pool = new pg.Pool({ connectionString: options.uri, max: options.poolSize ?? 20 });
+    const pool = new pg.Pool({
+      connectionString: options.uri,
+      max: options.poolSize ?? 20,
+      statement_timeout: options.statementTimeoutMs,
+    });
     // An idle connection dropped by the server (restart, admin kill) must not crash the process:
     // the pool replaces it on the next checkout.
     pool.on('error', (error) => options.onIdleError?.(error));

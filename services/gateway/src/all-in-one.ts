@@ -35,6 +35,7 @@ export async function buildAllInOne(config: MastConfig): Promise<AllInOne> {
   const database = await openDatabase<TrackingDatabase>({
     uri: config.backendStoreUri,
     poolSize: config.dbPoolSize,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
   });
   const storage = await openArtifactStorage(config).catch(async (error: unknown) => {
     await database.close();

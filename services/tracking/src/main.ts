@@ -7,6 +7,7 @@ const config = loadConfig(process.env);
 const database = await openDatabase<TrackingDatabase>({
   uri: config.backendStoreUri,
   poolSize: config.dbPoolSize,
+  statementTimeoutMs: config.dbStatementTimeoutMs,
 });
 const deps = { db: database.db, defaultArtifactRoot: config.defaultArtifactRoot };
 await prepareTrackingDatabase(deps);

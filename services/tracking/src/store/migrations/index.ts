@@ -1,13 +1,13 @@
 import type { ServiceMigrations } from '@mast/common';
 import * as initial from './0001-initial.js';
 import * as metricChunks from './0002-metric-chunks.js';
-import * as latestMetricsHotUpdates from './0003-latest-metrics-hot-updates.js';
+import * as searchAndWritePaths from './0003-search-and-write-paths.js';
 
 export const trackingMigrations: ServiceMigrations = {
   schema: 'tracking',
   migrations: {
     '0001-initial': initial,
     '0002-metric-chunks': metricChunks,
-    '0003-latest-metrics-hot-updates': latestMetricsHotUpdates,
+    '0003-search-and-write-paths': searchAndWritePaths,
   },
 };
