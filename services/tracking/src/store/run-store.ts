@@ -440,27 +440,27 @@ export class RunStore {
   private async assemble(rows: RunsTable[], options: { withModels: boolean }): Promise<Run[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((row) => row.run_uuid);
-    // One array parameter, not 1000 `in` parameters: the planner then walks the primary keys.
+    // One array parameter rather than an `in` list of up to 1000 ids.
     const ofRuns = (column: string) => sql<boolean>`${sql.ref(column)} = any(${ids}::text[])`;
     const [params, tags, metrics, datasets, modelInputs, modelOutputs] = await Promise.all([
-      this.db
-        .selectFrom('tracking.params')
-        .select(['run_uuid', 'key', 'value'])
-        .where(ofRuns('run_uuid'))
-        .orderBy('key')
-        .execute(),
-      this.db
-        .selectFrom('tracking.tags')
-        .select(['run_uuid', 'key', 'value'])
-        .where(ofRuns('run_uuid'))
-        .orderBy('key')
-        .execute(),
-      this.db
-        .selectFrom('tracking.latest_metrics')
-        .select(['run_uuid', 'key', 'value', 'timestamp', 'step'])
-        .where(ofRuns('run_uuid'))
-        .orderBy('key')
-        .execute(),
+      childRows<{ run_uuid: string; key: string; value: string }>(
+        this.db,
+        ids,
+        'tracking.params',
+        sql`key, value`,
+      ),
+      childRows<{ run_uuid: string; key: string; value: string }>(
+        this.db,
+        ids,
+        'tracking.tags',
+        sql`key, value`,
+      ),
+      childRows<{ run_uuid: string; key: string; value: number; timestamp: number; step: number }>(
+        this.db,
+        ids,
+        'tracking.latest_metrics',
+        sql`key, value, timestamp, step`,
+      ),
       this.db
         .selectFrom('tracking.dataset_inputs as di')
         .innerJoin('tracking.datasets as d', 'd.dataset_uuid', 'di.dataset_uuid')
@@ -543,6 +543,26 @@ export function toRunInfo(row: RunsTable): RunInfo {
     artifact_uri: row.artifact_uri,
     lifecycle_stage: row.lifecycle_stage,
   };
+}
+
+/**
+ * Rows of a per-run child table for a page of runs, each run's rows by key. The lateral join probes the
+ * primary key once per run whatever the planner's cost settings (an `in`/`any` list over 1000 ids made
+ * it scan the whole table).
+ */
+async function childRows<R>(
+  db: Kysely<TrackingDatabase>,
+  ids: string[],
+  table: string,
+  columns: RawBuilder<unknown>,
+): Promise<R[]> {
+  const { rows } = await sql<R>`
+    select ids.run_uuid, c.* from unnest(${ids}::text[]) as ids (run_uuid)
+    cross join lateral (
+      select ${columns} from ${sql.table(table)} t where t.run_uuid = ids.run_uuid order by key
+    ) c
+  `.execute(db);
+  return rows;
 }
 
 function byKey(a: KeyValue, b: KeyValue): number {
