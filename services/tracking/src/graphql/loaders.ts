@@ -2,6 +2,7 @@ import type { Run as WireRun } from '@mast/proto';
 import DataLoader from 'dataloader';
 import { parseExperimentId } from '../store/experiment-store.js';
 import type { DownsampleStrategy, GraphStore, SeriesRange } from '../store/graph-store.js';
+import { toDatasetInput } from '../store/run-store.js';
 import {
   type DatasetInputModel,
   datasetInputFromWire,
@@ -92,19 +93,7 @@ export class Loaders {
     );
     this.datasetInputs = new DataLoader(
       async (ids) =>
-        group(ids, await graph.datasetInputs(ids), (d) =>
-          datasetInputFromWire({
-            tags: JSON.parse(d.tags) as KeyValueModel[],
-            dataset: {
-              name: d.name,
-              digest: d.digest,
-              source_type: d.source_type,
-              source: d.source,
-              schema: d.schema ?? undefined,
-              profile: d.profile ?? undefined,
-            },
-          }),
-        ),
+        group(ids, await graph.datasetInputs(ids), (d) => datasetInputFromWire(toDatasetInput(d))),
       options,
     );
   }

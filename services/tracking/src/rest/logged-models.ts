@@ -17,20 +17,11 @@ import { newLoggedModelId } from '../domain/ids.js';
 import { LIMITS } from '../domain/limits.js';
 import { generateRunName } from '../domain/run-names.js';
 import { parseLoggedModelFilter } from '../domain/search-filter.js';
-import {
-  truncateParamValue,
-  truncateRunTagValue,
-  validateKey,
-  validateLength,
-} from '../domain/validation.js';
-import type {
-  DatasetFilter,
-  KeyValue,
-  LoggedModelColumn,
-  LoggedModelOrderTerm,
-} from '../store/logged-model-store.js';
+import { validateLength } from '../domain/validation.js';
+import type { DatasetFilter, LoggedModelColumn, LoggedModelOrderTerm } from '../store/logged-model-store.js';
 import { decodePageToken, encodePageToken } from '../store/search-sql.js';
 import type { TrackingContext } from './context.js';
+import { readParam, readTag } from './key-values.js';
 import { nonEmpty, rpc } from './rpc.js';
 
 const MODELS = '/mlflow/logged-models';
@@ -84,18 +75,6 @@ function validateModelName(name: string): void {
     );
   }
   validateLength(name, MODEL_NAME_MAX_LENGTH, 'name');
-}
-
-function readParam(reader: RequestReader): KeyValue {
-  const key = reader.string('key', { required: true });
-  validateKey('param', key, reader.path('key'));
-  return { key, value: truncateParamValue(reader.stringOrEmpty('value') ?? '') };
-}
-
-function readTag(reader: RequestReader): KeyValue {
-  const key = reader.string('key', { required: true });
-  validateKey('tag', key, reader.path('key'));
-  return { key, value: truncateRunTagValue(reader.stringOrEmpty('value') ?? '') };
 }
 
 /** MLflow reads `allow_deleted` straight from the query string: only "true" (any case) means true. */

@@ -16,8 +16,6 @@ import { parseRunOrderBy } from '../domain/order-by.js';
 import { resolveRunName } from '../domain/run-names.js';
 import { parseRunFilter } from '../domain/search-filter.js';
 import {
-  truncateParamValue,
-  truncateRunTagValue,
   validateBatchSize,
   validateFilterSize,
   validateKey,
@@ -32,6 +30,7 @@ import type { KeyValue, MetricPoint, NewDatasetInput } from '../store/run-store.
 import { decodePageToken, encodePageToken } from '../store/search-sql.js';
 import type { TrackingContext } from './context.js';
 import { readMaxResults, VIEW_TYPES } from './experiments.js';
+import { readParam, readTag } from './key-values.js';
 import { nonEmpty, rpc } from './rpc.js';
 
 const RUN_STATUSES: readonly RunStatus[] = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'];
@@ -58,18 +57,6 @@ function readMetric(reader: RequestReader): MetricPoint {
     dataset_name: reader.string('dataset_name'),
     dataset_digest: reader.string('dataset_digest'),
   };
-}
-
-function readParam(reader: RequestReader): KeyValue {
-  const key = reader.string('key', { required: true });
-  validateKey('param', key, reader.path('key'));
-  return { key, value: truncateParamValue(reader.stringOrEmpty('value') ?? '') };
-}
-
-function readTag(reader: RequestReader): KeyValue {
-  const key = reader.string('key', { required: true });
-  validateKey('tag', key, reader.path('key'));
-  return { key, value: truncateRunTagValue(reader.stringOrEmpty('value') ?? '') };
 }
 
 function readDatasetInput(reader: RequestReader): NewDatasetInput {

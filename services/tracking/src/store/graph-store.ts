@@ -2,6 +2,7 @@ import { MlflowError } from '@mast/common';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { lifecycleStages } from './experiment-store.js';
 import { CHUNK_SHIFT } from './migrations/0002-metric-chunks.js';
+import { type DatasetInputRow, selectDatasetInputs } from './run-store.js';
 import type { ExperimentsTable, RunsTable, TrackingDatabase } from './schema.js';
 
 /** Steps per row of `tracking.metric_chunks` (see migration 0002). */
@@ -22,17 +23,6 @@ export interface LatestMetricRow {
   value: number;
   timestamp: number;
   step: number;
-}
-
-export interface DatasetInputRow {
-  run_uuid: string;
-  tags: string;
-  name: string;
-  digest: string;
-  source_type: string;
-  source: string;
-  schema: string | null;
-  profile: string | null;
 }
 
 export type ExperimentOrderField = 'name' | 'creation_time' | 'last_update_time' | 'experiment_id';
@@ -184,24 +174,7 @@ export class GraphStore {
   }
 
   async datasetInputs(runIds: readonly string[]): Promise<DatasetInputRow[]> {
-    if (runIds.length === 0) return [];
-    return this.db
-      .selectFrom('tracking.dataset_inputs as di')
-      .innerJoin('tracking.datasets as d', 'd.dataset_uuid', 'di.dataset_uuid')
-      .select([
-        'di.run_uuid',
-        'di.tags',
-        'd.name',
-        'd.digest',
-        'd.source_type',
-        'd.source',
-        'd.schema',
-        'd.profile',
-      ])
-      .where('di.run_uuid', 'in', [...runIds])
-      .orderBy('d.name')
-      .orderBy('d.digest')
-      .execute();
+    return runIds.length === 0 ? [] : selectDatasetInputs(this.db, runIds);
   }
 
   /** Runs per experiment in the given lifecycle stages (experiments without runs are absent). */

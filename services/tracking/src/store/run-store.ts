@@ -461,22 +461,7 @@ export class RunStore {
         'tracking.latest_metrics',
         sql`key, value, timestamp, step`,
       ),
-      this.db
-        .selectFrom('tracking.dataset_inputs as di')
-        .innerJoin('tracking.datasets as d', 'd.dataset_uuid', 'di.dataset_uuid')
-        .select([
-          'di.run_uuid',
-          'di.tags',
-          'd.name',
-          'd.digest',
-          'd.source_type',
-          'd.source',
-          'd.schema',
-          'd.profile',
-        ])
-        .where(ofRuns('di.run_uuid'))
-        .orderBy('d.name')
-        .execute(),
+      selectDatasetInputs(this.db, ids),
       options.withModels
         ? this.db
             .selectFrom('tracking.run_model_inputs')
@@ -498,20 +483,7 @@ export class RunStore {
       metrics,
       (m): Metric => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step }),
     );
-    const datasetsByRun = groupBy(
-      datasets,
-      (d): DatasetInput => ({
-        tags: nonEmpty(JSON.parse(d.tags) as KeyValue[]),
-        dataset: {
-          name: d.name,
-          digest: d.digest,
-          source_type: d.source_type,
-          source: d.source,
-          schema: d.schema ?? undefined,
-          profile: d.profile ?? undefined,
-        },
-      }),
-    );
+    const datasetsByRun = groupBy(datasets, toDatasetInput);
     const modelInputsByRun = groupBy(modelInputs, (m) => ({ model_id: m.model_id }));
     const modelOutputsByRun = groupBy(
       modelOutputs,
@@ -542,6 +514,56 @@ export function toRunInfo(row: RunsTable): RunInfo {
     end_time: row.end_time ?? undefined,
     artifact_uri: row.artifact_uri,
     lifecycle_stage: row.lifecycle_stage,
+  };
+}
+
+/** A run's dataset input as stored: the dataset's columns and the input's tags (a JSON list). */
+export interface DatasetInputRow {
+  run_uuid: string;
+  tags: string;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+}
+
+/** The dataset inputs of some runs, by dataset name and digest. */
+export function selectDatasetInputs(
+  db: Kysely<TrackingDatabase>,
+  runIds: readonly string[],
+): Promise<DatasetInputRow[]> {
+  return db
+    .selectFrom('tracking.dataset_inputs as di')
+    .innerJoin('tracking.datasets as d', 'd.dataset_uuid', 'di.dataset_uuid')
+    .select([
+      'di.run_uuid',
+      'di.tags',
+      'd.name',
+      'd.digest',
+      'd.source_type',
+      'd.source',
+      'd.schema',
+      'd.profile',
+    ])
+    .where(sql<boolean>`di.run_uuid = any(${[...runIds]}::text[])`)
+    .orderBy('d.name')
+    .orderBy('d.digest')
+    .execute();
+}
+
+export function toDatasetInput(row: DatasetInputRow): DatasetInput {
+  return {
+    tags: nonEmpty(JSON.parse(row.tags) as KeyValue[]),
+    dataset: {
+      name: row.name,
+      digest: row.digest,
+      source_type: row.source_type,
+      source: row.source,
+      schema: row.schema ?? undefined,
+      profile: row.profile ?? undefined,
+    },
   };
 }
 
