@@ -1,6 +1,8 @@
+export { artifactService } from './descriptor.js';
 export {
   ARTIFACT_SUBGRAPH,
   type ArtifactDependencies,
+  type ArtifactServiceConfig,
   type ArtifactSubgraphDependencies,
   artifactCapabilities,
   artifactDependencies,

@@ -1,4 +1,10 @@
-import { type MastConfig, registerSubgraphEndpoint, requireJsonContentType } from '@mast/common';
+import {
+  type ArtifactConfig,
+  type ArtifactLocationConfig,
+  registerSubgraphEndpoint,
+  requireJsonContentType,
+  type S3Config,
+} from '@mast/common';
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { parseArtifactLocation } from './domain/artifact-uri.js';
@@ -8,6 +14,9 @@ import { proxyRoutes, uploadRoutes } from './rest/proxy.js';
 import { runArtifactRoutes } from './rest/runs.js';
 import type { RunArtifactRoots } from './run-roots.js';
 import { ArtifactStorage, type ArtifactStorageOptions } from './storage/artifact-storage.js';
+
+/** The settings the artifact service reads (its configuration fragments composed). */
+export type ArtifactServiceConfig = ArtifactLocationConfig & ArtifactConfig & { s3: S3Config };
 
 export interface ArtifactDependencies {
   storage: ArtifactStorage;
@@ -29,7 +38,7 @@ export interface ArtifactDependencies {
  * (`s3://…` or a directory rather than `mlflow-artifacts:/`), is allowed to be served too: runs of
  * experiments created under it keep their artifacts there.
  */
-export function artifactStorageOptions(config: MastConfig): ArtifactStorageOptions {
+export function artifactStorageOptions(config: ArtifactServiceConfig): ArtifactStorageOptions {
   const allowedRoots = [...config.artifactAllowedRoots];
   let defaultRoot: ReturnType<typeof parseArtifactLocation> | undefined;
   try {
@@ -56,13 +65,13 @@ export function artifactStorageOptions(config: MastConfig): ArtifactStorageOptio
 }
 
 /** Opens the storage a configuration describes (creates a local destination directory). */
-export function openArtifactStorage(config: MastConfig): Promise<ArtifactStorage> {
+export function openArtifactStorage(config: ArtifactServiceConfig): Promise<ArtifactStorage> {
   return ArtifactStorage.open(artifactStorageOptions(config));
 }
 
 /** The plugin's dependencies from a configuration and an opened storage. */
 export function artifactDependencies(
-  config: MastConfig,
+  config: ArtifactServiceConfig,
   storage: ArtifactStorage,
   runs?: RunArtifactRoots,
 ): ArtifactDependencies {

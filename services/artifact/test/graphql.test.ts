@@ -3,8 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { loadConfig } from '@mast/common';
-import { type AllInOne, buildAllInOne } from '@mast/gateway';
+import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
 import { HttpClient } from '@mast/test-support';
 import { S3_KEY, type S3Server, startS3rver, upload } from './harness.js';
 
@@ -27,7 +26,7 @@ interface GraphQLAnswer {
 /** The all-in-one server (in-memory database) with the given extra environment, on a loopback port. */
 async function startServer(env: Record<string, string>) {
   const server = await buildAllInOne(
-    loadConfig({ MAST_BACKEND_STORE_URI: 'memory://', MAST_LOG_LEVEL: 'silent', ...env }),
+    loadAllInOneConfig({ MAST_BACKEND_STORE_URI: 'memory://', MAST_LOG_LEVEL: 'silent', ...env }),
   );
   const baseUrl = await server.app.listen({ host: '127.0.0.1', port: 0 });
   return { server, baseUrl, http: new HttpClient(baseUrl) };

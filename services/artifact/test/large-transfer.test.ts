@@ -23,7 +23,9 @@ describe.each(STORAGE_BACKENDS)('large round trip through the proxy (%s)', (back
   let server: ArtifactServer;
   beforeAll(async () => {
     if (backend === 's3') s3 = await startS3rver();
-    server = await startArtifactServer({ backend, s3, partSize: 8 * 1024 * 1024 });
+    // s3rver concatenates a gigabyte of parts on completion, silent for seconds on a loaded machine: the
+    // S3 timeout (what makes a hung store a 503) is raised here, this test is about streaming.
+    server = await startArtifactServer({ backend, s3, partSize: 8 * 1024 * 1024, timeoutMs: 120_000 });
   });
   afterAll(async () => {
     await server.close();

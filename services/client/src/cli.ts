@@ -1,79 +1,409 @@
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type MastConfig, migrateToLatest, openDatabase, serve } from '@mast/common';
-import { buildAllInOne } from '@mast/gateway';
-import { trackingMigrations } from '@mast/tracking';
+import {
+  assertPortBindable,
+  checkServicesConfig,
+  databaseConfig,
+  describeBackendStore,
+  listen,
+  loadConfig,
+  MLFLOW_COMPATIBLE_VERSION,
+  migrateServices,
+  openDatabase,
+  parseBackendStoreUri,
+  redactSecrets,
+  runProcess,
+  StartupError,
+  waitForDatabase,
+} from '@mast/common';
+import { buildAllInOne, loadAllInOneConfig, SERVICES } from '@mast/gateway';
 
-const USAGE = `Usage:
-  mast server [--host HOST] [--port PORT] [--backend-store-uri URI] [--default-artifact-root URI]
-              [--artifacts-destination DIR|s3://BUCKET/PREFIX] [--serve-artifacts | --no-serve-artifacts]
-  mast db upgrade [URI]
+/** Exit code of a command-line usage mistake (unknown command or flag), as getopt tools use. */
+const USAGE_ERROR = 2;
 
-Flags override the MAST_* environment variables (see the README).`;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
-/** Flags named as `mlflow server`'s, layered over the environment. */
-function configFromFlags(argv: string[]): MastConfig {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      host: { type: 'string', short: 'h' },
-      port: { type: 'string', short: 'p' },
-      'backend-store-uri': { type: 'string' },
-      'default-artifact-root': { type: 'string' },
-      'artifacts-destination': { type: 'string' },
-      // parseArgs has no negation: both spellings of mlflow's flag are declared.
-      'serve-artifacts': { type: 'boolean' },
-      'no-serve-artifacts': { type: 'boolean' },
-    },
-    strict: true,
-  });
-  return loadConfig({
-    ...process.env,
-    MAST_HOST: values.host ?? process.env.MAST_HOST,
-    MAST_PORT: values.port ?? process.env.MAST_PORT,
-    MAST_BACKEND_STORE_URI: values['backend-store-uri'] ?? process.env.MAST_BACKEND_STORE_URI,
-    MAST_DEFAULT_ARTIFACT_ROOT: values['default-artifact-root'] ?? process.env.MAST_DEFAULT_ARTIFACT_ROOT,
-    MAST_ARTIFACTS_DESTINATION: values['artifacts-destination'] ?? process.env.MAST_ARTIFACTS_DESTINATION,
-    MAST_SERVE_ARTIFACTS: values['no-serve-artifacts']
-      ? 'false'
-      : values['serve-artifacts']
-        ? 'true'
-        : process.env.MAST_SERVE_ARTIFACTS,
-  });
+const MAIN_HELP = `Usage: mast [--version] [--help] <command> [<args>]
+
+Mast ${VERSION}: an MLOps platform wire-compatible with MLflow (serves MLflow's API ${MLFLOW_COMPATIBLE_VERSION}).
+
+Commands:
+  server        run every service on one port (tracking, artifacts, model registry, GraphQL)
+  db upgrade    apply the schema migrations of every service, then exit
+
+Run 'mast <command> --help' for a command's flags. Flags override the MAST_* environment variables
+(see the README's configuration table).`;
+
+const SERVER_HELP = `Usage: mast server [flags]
+
+Runs every Mast service on one port. Flags are named as mlflow server's.
+
+  -h, --host HOST                 interface to listen on (MAST_HOST, default 127.0.0.1)
+  -p, --port PORT                 port (MAST_PORT, default 5000)
+  --backend-store-uri URI         postgresql://user:pass@host:5432/db (also postgres://,
+                                  postgresql+psycopg2://, +psycopg://, +pg8000://; sslmode honoured),
+                                  or a directory (or file:) for the embedded database
+                                  (MAST_BACKEND_STORE_URI, default ./mast-data/db)
+  --default-artifact-root URI     root of new experiments' artifact locations
+  --artifacts-destination DIR|s3://BUCKET/PREFIX
+                                  where the artifact proxy stores files
+  --serve-artifacts, --no-serve-artifacts
+                                  serve the mlflow-artifacts proxy routes (default: serve)
+  --artifacts-only                serve only the artifact proxy (no database, no tracking)
+  --static-prefix /PREFIX         serve every route under /PREFIX (MAST_STATIC_PREFIX)
+  --allowed-hosts LIST            comma-separated Host headers accepted, '*' wildcards
+                                  (MAST_ALLOWED_HOSTS; default: localhost and private addresses)
+  --disable-security-middleware   accept any Host header
+  --cors-allowed-origins LIST     origins allowed to call /graphql from a browser (MAST_CORS_ORIGINS)
+  --workers N                     N processes sharing the port (PostgreSQL only; default 1)
+  --expose-prometheus DIR         accepted: /metrics is always served
+  --gunicorn-opts, --uvicorn-opts, --waitress-opts, --app-name, --dev
+                                  accepted and ignored, with a warning
+  --help                          this text
+  --version                       Mast's version and the MLflow API level it serves`;
+
+const DB_UPGRADE_HELP = `Usage: mast db upgrade [URI]
+
+Applies the schema migrations of every service that owns tables and prints, per service, what it
+applied. URI (PostgreSQL or an embedded database directory) defaults to MAST_BACKEND_STORE_URI,
+then DATABASE_URL, then ./mast-data/db.`;
+
+const DB_HELP = `Usage: mast db <subcommand>
+
+Subcommands:
+  upgrade [URI]   apply the schema migrations of every service, then exit`;
+
+/** Each `mast server` flag that sets a variable (flags named as `mlflow server`'s). */
+const SERVER_FLAGS = {
+  host: 'MAST_HOST',
+  port: 'MAST_PORT',
+  'backend-store-uri': 'MAST_BACKEND_STORE_URI',
+  'default-artifact-root': 'MAST_DEFAULT_ARTIFACT_ROOT',
+  'artifacts-destination': 'MAST_ARTIFACTS_DESTINATION',
+  'static-prefix': 'MAST_STATIC_PREFIX',
+  'allowed-hosts': 'MAST_ALLOWED_HOSTS',
+  'cors-allowed-origins': 'MAST_CORS_ORIGINS',
+} as const;
+
+/** `mlflow server` flags that configure what Mast does not have, and what Mast does instead. */
+const IGNORED_FLAGS: Record<string, string> = {
+  'gunicorn-opts': 'Mast is not served by gunicorn; use --workers N for more processes',
+  'uvicorn-opts': 'Mast is not served by uvicorn; use --workers N for more processes',
+  'waitress-opts': 'Mast is not served by waitress; use --workers N for more processes',
+  'app-name': 'Mast has no Flask app plugins; authentication belongs in a reverse proxy',
+  dev: 'Mast has no debug/reload mode; MAST_LOG_LEVEL=debug logs more',
+};
+
+const SERVER_OPTIONS = {
+  help: { type: 'boolean' },
+  version: { type: 'boolean' },
+  host: { type: 'string', short: 'h' },
+  port: { type: 'string', short: 'p' },
+  'backend-store-uri': { type: 'string' },
+  'default-artifact-root': { type: 'string' },
+  'artifacts-destination': { type: 'string' },
+  // parseArgs has no negation: both spellings of mlflow's flag are declared.
+  'serve-artifacts': { type: 'boolean' },
+  'no-serve-artifacts': { type: 'boolean' },
+  'artifacts-only': { type: 'boolean' },
+  'static-prefix': { type: 'string' },
+  'allowed-hosts': { type: 'string' },
+  'cors-allowed-origins': { type: 'string' },
+  'disable-security-middleware': { type: 'boolean' },
+  workers: { type: 'string', short: 'w' },
+  'expose-prometheus': { type: 'string' },
+  'gunicorn-opts': { type: 'string' },
+  'uvicorn-opts': { type: 'string' },
+  'waitress-opts': { type: 'string' },
+  'app-name': { type: 'string' },
+  dev: { type: 'boolean' },
+} as const;
+
+/** parseArgs' errors as one line (its own messages span a paragraph). */
+function usageError(command: string, error: unknown): StartupError {
+  const { code, message } = error as { code?: string; message: string };
+  const option = /'([^']+)'/.exec(message)?.[1];
+  const line =
+    code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+      ? `unknown flag '${option ?? message}'`
+      : code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+        ? `${message.split('.')[0]}`
+        : code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+          ? `unexpected argument '${option ?? message}'`
+          : message.split('\n')[0]!;
+  return new StartupError(`${line} (see '${command} --help')`, USAGE_ERROR);
 }
 
-async function runServer(argv: string[]): Promise<void> {
-  const config = configFromFlags(argv);
-  const server = await buildAllInOne(config);
-  const address = await serve(server.app, {
-    host: config.host,
-    port: config.port,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
-    onShutdown: server.close,
-  });
-  server.app.log.info(`Mast listening on ${address} (backend store: ${config.backendStoreUri})`);
-}
+type ServerValues = ReturnType<typeof parseServerArgs>;
 
-async function upgradeDatabase(argv: string[]): Promise<void> {
-  const config = loadConfig(process.env);
-  const uri = argv[0] ?? config.backendStoreUri;
-  const database = await openDatabase({ uri, poolSize: 1 });
-  try {
-    const applied = await migrateToLatest(database.db, trackingMigrations);
-    console.log(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Database is up to date.');
-  } finally {
-    await database.close();
+/** Flags whose values are other servers' command lines (`--gunicorn-opts "--timeout 60"`). */
+const PASS_THROUGH_VALUES = new Set(['--gunicorn-opts', '--uvicorn-opts', '--waitress-opts']);
+
+function parseServerArgs(argv: string[]) {
+  // parseArgs refuses a value that starts with '-' as ambiguous: join such values to their flag.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (PASS_THROUGH_VALUES.has(arg) && i + 1 < argv.length) args.push(`${arg}=${argv[++i]}`);
+    else args.push(arg);
   }
+  try {
+    return parseArgs({ args, options: SERVER_OPTIONS, strict: true }).values;
+  } catch (error) {
+    throw usageError('mast server', error);
+  }
+}
+
+/**
+ * The environment with the flags layered over it, and which variables flags set (so errors name
+ * `--port`, not `MAST_PORT`).
+ */
+function serverEnvironment(
+  values: ServerValues,
+  env: Record<string, string | undefined>,
+): { env: Record<string, string | undefined>; sources: Record<string, string> } {
+  const layered = { ...env };
+  const sources: Record<string, string> = {};
+  for (const [flag, variable] of Object.entries(SERVER_FLAGS)) {
+    const value = values[flag as keyof ServerValues];
+    if (typeof value === 'string') {
+      // An empty environment variable means unset; an empty flag is a mistake, not the default.
+      if (value.trim() === '') throw new StartupError(`--${flag}: a value is required`, 2);
+      layered[variable] = value;
+      sources[variable] = `--${flag}`;
+    }
+  }
+  if (values['no-serve-artifacts'] || values['serve-artifacts']) {
+    layered.MAST_SERVE_ARTIFACTS = values['no-serve-artifacts'] ? 'false' : 'true';
+    sources.MAST_SERVE_ARTIFACTS = values['no-serve-artifacts']
+      ? '--no-serve-artifacts'
+      : '--serve-artifacts';
+  }
+  if (values['disable-security-middleware']) {
+    layered.MAST_ALLOWED_HOSTS = '*';
+    sources.MAST_ALLOWED_HOSTS = '--disable-security-middleware';
+  }
+  return { env: layered, sources };
+}
+
+function workerCount(values: ServerValues): number {
+  if (values.workers === undefined) return 1;
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256)
+    throw new StartupError(`--workers: expected a number of processes (1-256), got '${values.workers}'`);
+  return workers;
+}
+
+/** `mast server`: every service on one port (the all-in-one composition root). */
+async function runServer(argv: string[]): Promise<void> {
+  const isWorker = cluster.isWorker;
+  let values: ServerValues;
+  try {
+    values = parseServerArgs(argv);
+  } catch (error) {
+    process.stderr.write(`mast server: ${(error as Error).message}\n`);
+    process.exit((error as StartupError).exitCode);
+  }
+  if (values.help) return console.log(SERVER_HELP);
+  if (values.version) return console.log(versionLine());
+  return runProcess(
+    isWorker ? `mast server (worker ${cluster.worker?.id})` : 'mast server',
+    async (context) => {
+      const { env, sources } = serverEnvironment(values, process.env);
+      const config = loadAllInOneConfig(env, { sources });
+      context.shutdownTimeoutMs = config.shutdownTimeoutMs;
+      const workers = workerCount(values);
+      const artifactsOnly = values['artifacts-only'] === true;
+      const services = artifactsOnly ? SERVICES.filter((service) => service.name === 'artifact') : SERVICES;
+      checkServicesConfig(services, config, sources);
+      const verbose = ['info', 'debug', 'trace'].includes(config.logLevel);
+      const progress = (message: string) => {
+        if (verbose) context.logger.info(message);
+      };
+      if (!isWorker) {
+        for (const [flag, instead] of Object.entries(IGNORED_FLAGS))
+          if (values[flag as keyof ServerValues] !== undefined)
+            process.stderr.write(`mast server: warning: --${flag} is ignored: ${instead}\n`);
+        if (values['expose-prometheus'] !== undefined)
+          progress('--expose-prometheus: Prometheus metrics are always served at /metrics');
+      }
+      const postgres = parseBackendStoreUri(config.backendStoreUri).kind === 'postgres';
+      if (workers > 1 && !postgres && !artifactsOnly) {
+        throw new StartupError(
+          `--workers ${workers}: the embedded database (${config.backendStoreUri}) is opened by one process only; use PostgreSQL (--backend-store-uri postgresql://...) for several workers`,
+        );
+      }
+      if (!isWorker) {
+        // Before any database work: a second server on a busy port must touch nothing.
+        await assertPortBindable(config.host, config.port, {
+          host: sources.MAST_HOST,
+          port: sources.MAST_PORT,
+        });
+        if (workers > 1) return runPrimary(context, config, workers, progress, artifactsOnly);
+      }
+      const server = await buildAllInOne(config, {
+        shutdown: context.shutdown,
+        services,
+        log: progress,
+        holdPort: isWorker ? undefined : { host: config.host, port: config.port },
+        checkHostsByDefault: true,
+        graphql: !artifactsOnly,
+      });
+      const address = await listen(context, server.app, { host: config.host, port: config.port });
+      const prefix = config.staticPrefix === '' ? '' : ` under ${config.staticPrefix}`;
+      server.app.log.info(
+        artifactsOnly
+          ? `Mast listening on ${address}${prefix} (artifacts only: ${redactSecrets(config.artifactsDestination)})`
+          : `Mast listening on ${address}${prefix} (backend store: ${describeBackendStore(config.backendStoreUri)})`,
+      );
+      if (config.allowedHosts === undefined && !/^(127\.|localhost$|::1$)/.test(config.host))
+        server.app.log.warn(
+          `listening on ${config.host}: requests are accepted only with a Host header that is localhost or a private address; set --allowed-hosts for DNS names`,
+        );
+    },
+  );
+}
+
+/**
+ * `--workers N`: this process migrates once, then forks N workers that share the port (node:cluster)
+ * and runs until a signal, which it passes on to the workers. A worker that dies is replaced.
+ */
+async function runPrimary(
+  context: Parameters<Parameters<typeof runProcess>[1]>[0],
+  config: ReturnType<typeof loadAllInOneConfig>,
+  workers: number,
+  progress: (message: string) => void,
+  artifactsOnly: boolean,
+): Promise<void> {
+  if (!artifactsOnly) {
+    progress(`connecting to PostgreSQL at ${describeBackendStore(config.backendStoreUri)}`);
+    const database = await openDatabase({ uri: config.backendStoreUri, poolSize: 1 });
+    try {
+      await waitForDatabase(database, {
+        timeoutMs: config.dbStartupTimeoutMs,
+        onRetry: (attempt, delayMs, error) =>
+          context.logger.info(
+            `PostgreSQL is not reachable (attempt ${attempt}: ${redactSecrets((error as Error).message)}); retrying in ${delayMs / 1000} s`,
+          ),
+      });
+      progress('migrating the database');
+      await migrateServices(database.db, SERVICES);
+    } finally {
+      await database.close();
+    }
+  }
+  let stopping = false;
+  const fork = () => cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    context.logger.error({}, `worker ${worker.id} exited (${signal ?? code}); starting another`);
+    setTimeout(fork, 1000);
+  });
+  context.shutdown.add('workers', async () => {
+    stopping = true;
+    const alive = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+    await Promise.all(
+      alive.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            worker.once('exit', () => resolve());
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+  });
+  for (let i = 0; i < workers; i++) fork();
+  progress(`started ${workers} workers on ${config.host}:${config.port}`);
+}
+
+/** `mast db upgrade [URI]`: migrates every service that owns a schema. */
+async function upgradeDatabase(argv: string[]): Promise<void> {
+  let parsed: { values: { help?: boolean }; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: { help: { type: 'boolean' } }, allowPositionals: true });
+    if (parsed.positionals.length > 1)
+      throw new StartupError(
+        `expected one URI, got ${parsed.positionals.length} arguments (see 'mast db upgrade --help')`,
+        USAGE_ERROR,
+      );
+  } catch (error) {
+    const refusal = error instanceof StartupError ? error : usageError('mast db upgrade', error);
+    process.stderr.write(`mast db upgrade: ${refusal.message}\n`);
+    process.exit(refusal.exitCode);
+  }
+  if (parsed.values.help) return console.log(DB_UPGRADE_HELP);
+  return runProcess(
+    'mast db upgrade',
+    async (context) => {
+      const [uri] = parsed.positionals;
+      const env = uri === undefined ? process.env : { ...process.env, MAST_BACKEND_STORE_URI: uri };
+      const config = loadConfig(env, [databaseConfig], {
+        sources: uri === undefined ? {} : { MAST_BACKEND_STORE_URI: 'URI' },
+      });
+      context.logger.info(`opening ${describeBackendStore(config.backendStoreUri)}`);
+      const database = await openDatabase({ uri: config.backendStoreUri, poolSize: 1 });
+      context.shutdown.add('database pool', database.close);
+      await waitForDatabase(database, {
+        timeoutMs: config.dbStartupTimeoutMs,
+        onRetry: (attempt, delayMs, error) =>
+          context.logger.info(
+            `the database is not reachable (attempt ${attempt}: ${redactSecrets((error as Error).message)}); retrying in ${delayMs / 1000} s`,
+          ),
+      });
+      for (const { service, schema, applied } of await migrateServices(database.db, SERVICES)) {
+        console.log(
+          applied.length > 0
+            ? `${service} (schema ${schema}): applied ${applied.join(', ')}`
+            : `${service} (schema ${schema}): up to date`,
+        );
+      }
+    },
+    { untilSignal: false },
+  );
+}
+
+function versionLine(): string {
+  return `mast ${VERSION} (MLflow API ${MLFLOW_COMPATIBLE_VERSION})`;
+}
+
+/** A usage mistake outside any command: one line on stderr, exit 2. */
+function refuse(line: string): void {
+  process.stderr.write(`mast: ${line}\n`);
+  process.exit(USAGE_ERROR);
 }
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (command === 'server') return runServer(rest);
-  if (command === 'db' && rest[0] === 'upgrade') return upgradeDatabase(rest.slice(1));
-  console.error(USAGE);
-  process.exit(command === undefined || command === '--help' ? 0 : 2);
+  switch (command) {
+    case undefined:
+    case '--help':
+    case 'help':
+      console.log(MAIN_HELP);
+      return;
+    case '--version':
+    case '-V':
+    case 'version':
+      console.log(versionLine());
+      return;
+    case 'server':
+      return runServer(rest);
+    case 'db':
+      if (rest[0] === 'upgrade') return upgradeDatabase(rest.slice(1));
+      if (rest[0] === undefined || rest[0] === '--help') {
+        console.log(DB_HELP);
+        return;
+      }
+      return refuse(`unknown db command '${rest[0]}' (see 'mast db --help')`);
+    default:
+      return refuse(
+        command.startsWith('-')
+          ? `unknown flag '${command}' (see 'mast --help')`
+          : `unknown command '${command}' (see 'mast --help')`,
+      );
+  }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+await main(process.argv.slice(2));

@@ -58,3 +58,53 @@ export class MlflowError extends Error {
 
 /** The suffix MLflow appends to request-validation messages. */
 export const API_DOCS_HINT = ' See the API docs for more information about request parameters.';
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  '57P01', // admin_shutdown (pg_terminate_backend)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, shutting down)
+  '53300', // too_many_connections
+]);
+
+/**
+ * Whether an error says the database (or another dependency) cannot be reached right now: refused or
+ * reset connections, a server shutting down or killing the session (`pg_terminate_backend`), SQLSTATE
+ * class 08 (connection exception), a pool that timed out waiting. Such failures are 503
+ * `TEMPORARILY_UNAVAILABLE` (retry later), never 500; the pool reconnects on the next request.
+ */
+export function isConnectionError(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 4) return false;
+  const { code, message, cause, errors } = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
+    return true;
+  if (
+    typeof message === 'string' &&
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i.test(
+      message,
+    )
+  )
+    return true;
+  if (Array.isArray(errors) && errors.some((inner) => isConnectionError(inner, depth + 1))) return true;
+  return cause !== undefined && isConnectionError(cause, depth + 1);
+}
+
+/** The 503 a connection-class failure answers with (the cause is logged, not sent). */
+export function unavailable(): MlflowError {
+  return new MlflowError(
+    'TEMPORARILY_UNAVAILABLE',
+    'The database is unavailable at the moment; retry the request later.',
+  );
+}

@@ -6,7 +6,10 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { API_DOCS_HINT, MlflowError } from './errors.js';
+import type { HttpConfig } from './config-fragments.js';
+import { API_DOCS_HINT, isConnectionError, MlflowError, unavailable } from './errors.js';
+import type { ProcessContext } from './process.js';
+import { ExpensiveRequestLimiter, type ExpensiveRequestLimits } from './rpc/expensive-requests.js';
 import { parseRequestJson } from './wire.js';
 
 /** The MLflow server version Mast answers `GET /version` with: the API level it mirrors. */
@@ -17,6 +20,58 @@ export interface HttpAppOptions {
   bodyLimit: number;
   /** Checks `/ready` runs; each rejects when its dependency is unreachable. */
   readinessChecks?: Array<() => Promise<void>>;
+  /** Admission control of the expensive RPCs (`rpc(..., { expensive: true })`); defaults when absent. */
+  expensiveRequests?: ExpensiveRequestLimits;
+  /** Every route under this path (`/mlflow`), as `mlflow server --static-prefix`; '' or unset: none. */
+  staticPrefix?: string;
+  /**
+   * Host headers accepted (DNS-rebinding protection, `--allowed-hosts`); `*` wildcards. Unset: no
+   * check; `'default'`: MLflow 3's default, localhost and private addresses.
+   */
+  allowedHosts?: readonly string[] | 'default';
+}
+
+/** A readiness check's failure whose message `/ready` may show (names, never addresses or secrets). */
+export class ReadinessFailure extends Error {
+  override name = 'ReadinessFailure';
+}
+
+/** The HTTP settings of a process as `createHttpApp` options. */
+export function httpAppOptions(
+  config: HttpConfig,
+  extra: Pick<HttpAppOptions, 'readinessChecks'> & { checkHostsByDefault?: boolean } = {},
+): HttpAppOptions {
+  return {
+    logLevel: config.logLevel,
+    bodyLimit: config.bodyLimit,
+    expensiveRequests: config.expensiveRequests,
+    staticPrefix: config.staticPrefix,
+    allowedHosts: config.allowedHosts ?? (extra.checkHostsByDefault ? 'default' : undefined),
+    readinessChecks: extra.readinessChecks,
+  };
+}
+
+/** MLflow 3's default allowed hosts: loopback and private (RFC 1918, unique-local, link-local) addresses. */
+const DEFAULT_ALLOWED_HOST =
+  /^(localhost|127(\.\d{1,3}){3}|10(\.\d{1,3}){3}|192\.168(\.\d{1,3}){2}|172\.(1[6-9]|2\d|3[01])(\.\d{1,3}){2}|169\.254(\.\d{1,3}){2}|\[(::1|f[cd][0-9a-f:]*|fe80:[0-9a-f:]*)\])$/i;
+
+/** A Host-header predicate from `--allowed-hosts` patterns (with or without a port; `*` matches anything). */
+export function hostMatcher(patterns: readonly string[] | 'default'): (host: string | undefined) => boolean {
+  if (patterns === 'default') {
+    return (host) => host !== undefined && DEFAULT_ALLOWED_HOST.test(host.replace(/:\d+$/, ''));
+  }
+  const regexes = patterns.map(
+    (pattern) =>
+      new RegExp(
+        `^${pattern
+          .split('*')
+          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+        'i',
+      ),
+  );
+  return (host) =>
+    host !== undefined && regexes.some((regex) => regex.test(host) || regex.test(host.replace(/:\d+$/, '')));
 }
 
 export interface HttpApp {
@@ -35,7 +90,30 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     bodyLimit: options.bodyLimit,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 1000 },
+    // --static-prefix: `/prefix/x` is routed as `/x`; anything outside the prefix is not found.
+    ...(options.staticPrefix
+      ? {
+          rewriteUrl: (request: { url?: string }) => {
+            const url = request.url ?? '/';
+            const prefix = options.staticPrefix!;
+            if (url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`))
+              return url.slice(prefix.length) || '/';
+            return `/__outside_static_prefix__${url}`;
+          },
+        }
+      : {}),
   });
+  if (options.allowedHosts !== undefined) {
+    const allowed = hostMatcher(options.allowedHosts);
+    app.addHook('onRequest', async (request, reply) => {
+      if (allowed(request.headers.host)) return;
+      return reply.code(403).type('application/json').send({
+        error_code: 'PERMISSION_DENIED',
+        message: 'Invalid Host header - possible DNS rebinding attack detected (see --allowed-hosts).',
+      });
+    });
+  }
+  app.decorate('expensiveRequests', new ExpensiveRequestLimiter(options.expensiveRequests));
 
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -67,20 +145,28 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({
       error_code: 'ENDPOINT_NOT_FOUND',
-      message: `No route for ${request.method} ${request.url.split('?')[0]}`,
+      message: `No route for ${request.method} ${request.originalUrl.split('?')[0]}`,
     });
   });
 
   app.get('/health', async (_request, reply) => reply.type('text/plain').send('OK'));
   app.get('/version', async (_request, reply) => reply.type('text/plain').send(MLFLOW_COMPATIBLE_VERSION));
   app.get('/ready', async (_request, reply) => {
-    try {
-      await Promise.all((options.readinessChecks ?? []).map((check) => check()));
-      return reply.type('text/plain').send('OK');
-    } catch (error) {
-      app.log.warn({ err: error }, 'readiness check failed');
-      return reply.code(503).type('text/plain').send('NOT READY');
-    }
+    const results = await Promise.allSettled((options.readinessChecks ?? []).map((check) => check()));
+    const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+    if (failures.length === 0) return reply.type('text/plain').send('OK');
+    for (const error of failures) app.log.warn({ err: error }, 'readiness check failed');
+    const reasons = failures.map((error) =>
+      error instanceof ReadinessFailure
+        ? error.message
+        : isConnectionError(error)
+          ? 'the database is unreachable'
+          : 'a dependency is unreachable',
+    );
+    return reply
+      .code(503)
+      .type('text/plain')
+      .send(`NOT READY: ${[...new Set(reasons)].join('; ')}`);
   });
   app.get('/metrics', async (_request, reply) =>
     reply.type(metrics.contentType).send(await metrics.metrics()),
@@ -92,7 +178,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 /** Maps any error to MLflow's `{"error_code","message"}` body: client faults 4xx, the rest 500. */
 function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const mlflowError = toMlflowError(error);
-  if (mlflowError.httpStatus >= 500) request.log.error({ err: error }, 'request failed');
+  if (mlflowError.code === 'TEMPORARILY_UNAVAILABLE' && !(error instanceof MlflowError))
+    request.log.warn({ err: error }, 'request failed: dependency unavailable');
+  else if (mlflowError.httpStatus >= 500) request.log.error({ err: error }, 'request failed');
   return reply.code(mlflowError.httpStatus).type('application/json').send(mlflowError.toJSON());
 }
 
@@ -111,6 +199,7 @@ export function toMlflowError(error: FastifyError | Error): MlflowError {
   }
   if (status !== undefined && status >= 400 && status < 500)
     return new MlflowError('BAD_REQUEST', error.message);
+  if (isConnectionError(error)) return unavailable();
   return new MlflowError('INTERNAL_ERROR', 'Internal server error');
 }
 
@@ -128,37 +217,25 @@ export async function requireJsonContentType(request: FastifyRequest): Promise<v
   }
 }
 
-export interface ServeOptions {
+export interface ListenOptions {
   host: string;
   port: number;
-  shutdownTimeoutMs: number;
-  /** Runs after the server stopped taking requests and drained (close pools here). */
-  onShutdown?: () => Promise<void>;
 }
 
-/** Listens, and on SIGTERM/SIGINT stops accepting, drains in-flight requests, then runs `onShutdown`. */
-export async function serve(app: FastifyInstance, options: ServeOptions): Promise<string> {
-  const address = await app.listen({ host: options.host, port: options.port });
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      app.log.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, options.shutdownTimeoutMs);
-    timer.unref();
-    try {
-      await app.close();
-      await options.onShutdown?.();
-      process.exit(0);
-    } catch (error) {
-      app.log.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    }
+/**
+ * Listens, with the app registered in the process's shutdown registry: on SIGTERM/SIGINT it stops
+ * accepting, drains in-flight requests, then the resources registered before it close (see
+ * `runProcess`). Its logger becomes the process's.
+ */
+export async function listen(
+  context: ProcessContext,
+  app: FastifyInstance,
+  options: ListenOptions,
+): Promise<string> {
+  context.shutdown.add('http server', () => app.close());
+  context.logger = {
+    info: (message) => app.log.info(message),
+    error: (object, message) => app.log.error(object, message),
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-  return address;
+  return app.listen({ host: options.host, port: options.port });
 }

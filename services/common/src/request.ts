@@ -13,6 +13,7 @@ function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'list';
   if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'bigint') return 'int';
   if (typeof value === 'boolean') return 'bool';
   if (typeof value === 'object') return 'dict';
   return 'str';
@@ -23,7 +24,12 @@ export function missingParameter(path: string): MlflowError {
 }
 
 export function invalidParameter(path: string, value: unknown, hint?: string): MlflowError {
-  const shown = typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+  const shown =
+    typeof value === 'string'
+      ? `'${value}'`
+      : typeof value === 'bigint'
+        ? String(value)
+        : JSON.stringify(value);
   const why = hint ?? `Value was of type '${typeName(value)}'.`;
   return MlflowError.invalidParameter(
     `Invalid value ${shown} for parameter '${path}' supplied. Hint: ${why}${API_DOCS_HINT}`,
@@ -52,6 +58,11 @@ export class RequestReader {
 
   path(name: string): string {
     return this.prefix ? `${this.prefix}.${name}` : name;
+  }
+
+  /** Where this message sits in the request (`tags[0]`); '' for the top level. */
+  get location(): string {
+    return this.prefix;
   }
 
   has(name: string): boolean {
@@ -93,8 +104,24 @@ export class RequestReader {
     const value = this.raw(name, options);
     if (value === undefined) return undefined;
     if (typeof value === 'string') return checkText(this.path(name), value);
-    if (typeof value === 'number' && Number.isInteger(value)) return String(value);
+    if ((typeof value === 'number' && Number.isInteger(value)) || typeof value === 'bigint')
+      return String(value);
     throw invalidParameter(this.path(name), value);
+  }
+
+  /**
+   * An int64 field (metric steps and timestamps): a JSON integer (a `bigint` beyond 2^53, as
+   * `parseRequestJson` reads it) or a decimal string, within [-2^63, 2^63-1]. A number when a double
+   * holds it exactly, else a `bigint`: the fast path stays plain numbers.
+   */
+  int64(name: string, options: FieldOptions & { required: true }): Int64;
+  int64(name: string, options?: FieldOptions): Int64 | undefined;
+  int64(name: string, options: FieldOptions = {}): Int64 | undefined {
+    const value = this.raw(name, options);
+    if (value === undefined) return undefined;
+    const parsed = toInt64(value);
+    if (parsed === undefined) throw invalidParameter(this.path(name), value);
+    return parsed;
   }
 
   integer(name: string, options: FieldOptions & { required: true }): number;
@@ -135,12 +162,22 @@ export class RequestReader {
     throw invalidParameter(this.path(name), value);
   }
 
-  /** An enum by name or by its number; `values` lists names in number order starting at `firstNumber`. */
+  /**
+   * An enum by name or by its number; `values` lists names in number order starting at `firstNumber`.
+   * As MLflow's parser (protobuf `ParseDict` with `ignore_unknown_fields`): an unknown *name* is
+   * ignored (undefined, as if the field were absent); an unknown *number* is INVALID_PARAMETER_VALUE.
+   */
   enumValue<T extends string>(name: string, values: readonly T[], firstNumber = 1): T | undefined {
     const value = this.raw(name, {});
     if (value === undefined) return undefined;
     if (typeof value === 'string' && (values as readonly string[]).includes(value)) return value as T;
-    const asNumber = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+    const asNumber =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && INT64_PATTERN.test(value)
+          ? Number(value)
+          : NaN;
+    if (typeof value === 'string' && Number.isNaN(asNumber)) return undefined;
     const byNumber = Number.isInteger(asNumber) ? values[asNumber - firstNumber] : undefined;
     if (byNumber !== undefined) return byNumber;
     throw invalidParameter(this.path(name), value, `Valid values are ${values.join(', ')}.`);
@@ -156,7 +193,8 @@ export class RequestReader {
     const list = Array.isArray(value) ? value : [value];
     const out = list.map((item, i) => {
       if (typeof item === 'string') return checkText(`${this.path(name)}[${i}]`, item);
-      if (typeof item === 'number' && Number.isFinite(item)) return String(item);
+      if ((typeof item === 'number' && Number.isFinite(item)) || typeof item === 'bigint')
+        return String(item);
       throw invalidParameter(`${this.path(name)}[${i}]`, item);
     });
     if (options.required && out.length === 0) throw missingParameter(this.path(name));
@@ -199,8 +237,42 @@ function checkText(path: string, value: string): string {
   return value;
 }
 
+/** A 64-bit integer: a number while a double holds it exactly, else a bigint. */
+export type Int64 = number | bigint;
+
+/** Orders int64 values (a number and a bigint may meet: `a - b` would throw). */
+export function compareInt64(a: Int64, b: Int64): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** A JSON integer, bigint or decimal string within int64, or undefined. */
+export function toInt64(value: unknown): Int64 | undefined {
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return value;
+    // An integral double beyond 2^53 (`1e18`) is taken at its exact value, as protobuf's parser does.
+    if (!Number.isInteger(value)) return undefined;
+    return narrowInt64(BigInt(value));
+  }
+  if (typeof value === 'bigint') return narrowInt64(value);
+  if (typeof value === 'string' && INT64_PATTERN.test(value)) {
+    const number = Number(value);
+    return Number.isSafeInteger(number) ? number : narrowInt64(BigInt(value));
+  }
+  return undefined;
+}
+
+function narrowInt64(value: bigint): Int64 | undefined {
+  if (value < INT64_MIN || value > INT64_MAX) return undefined;
+  const number = Number(value);
+  return Number.isSafeInteger(number) ? number : value;
+}
+
 export function parseDouble(value: unknown): number | undefined {
   if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
   if (typeof value !== 'string') return undefined;
   if (value === 'NaN') return NaN;
   if (value === 'Infinity' || value === 'inf') return Infinity;

@@ -84,3 +84,6 @@ export class HttpClient {
     return this.request<T>('POST', path, body);
   }
 }
+
+export * from './redis.js';
+export * from './wait.js';

@@ -11,7 +11,7 @@
  * With no target it does both. `--check` writes nothing and exits 1 when a committed file is stale.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { composeServices } from '@apollo/composition';
@@ -20,25 +20,24 @@ import { parse, printSchema } from 'graphql';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** Every subgraph; `url` is the default in the committed supergraph (cluster config overrides it). */
-const SUBGRAPHS = [
-  {
-    name: 'tracking',
-    schema: 'services/tracking/src/graphql/schema.graphql',
-    codegen: 'services/tracking/src/graphql/codegen.yml',
-    sdlModule: 'services/tracking/src/graphql/generated/schema.ts',
-    sdlExport: 'trackingSdl',
-    url: 'http://tracking:5000/graphql',
-  },
-  {
-    name: 'artifact',
-    schema: 'services/artifact/src/graphql/schema.graphql',
-    codegen: 'services/artifact/src/graphql/codegen.yml',
-    sdlModule: 'services/artifact/src/graphql/generated/schema.ts',
-    sdlExport: 'artifactSdl',
-    url: 'http://artifact:5000/graphql',
-  },
-];
+/**
+ * Every subgraph, found by convention: a service with `services/<name>/src/graphql/schema.graphql` has
+ * a subgraph named `<name>` (the name of its descriptor in services/gateway/src/services.ts; a gateway
+ * test checks both agree), its codegen config beside it, its SDL exported as `<name>Sdl` from
+ * `graphql/generated/schema.ts`. `url` is the default in the committed supergraph (cluster config
+ * overrides it).
+ */
+const SUBGRAPHS = readdirSync(join(ROOT, 'services'))
+  .filter((name) => existsSync(join(ROOT, 'services', name, 'src/graphql/schema.graphql')))
+  .sort()
+  .map((name) => ({
+    name,
+    schema: `services/${name}/src/graphql/schema.graphql`,
+    codegen: `services/${name}/src/graphql/codegen.yml`,
+    sdlModule: `services/${name}/src/graphql/generated/schema.ts`,
+    sdlExport: `${name.replace(/-([a-z])/g, (_, letter) => letter.toUpperCase())}Sdl`,
+    url: `http://${name}:5000/graphql`,
+  }));
 
 const SUPERGRAPH = 'services/gateway/supergraph.graphql';
 const API_SCHEMA = 'services/gateway/schema.graphql';

@@ -1,84 +1,115 @@
 import {
-  ARTIFACT_SUBGRAPH,
-  artifactCapabilities,
-  artifactDependencies,
-  artifactSubgraph,
-  artifactTypeDefs,
-  injectRunArtifactRoots,
-  openArtifactStorage,
-  registerArtifacts,
-} from '@mast/artifact';
-import { createHttpApp, type HttpApp, type MastConfig, openDatabase } from '@mast/common';
-import {
-  prepareTrackingDatabase,
-  registerTracking,
-  TRACKING_SUBGRAPH,
-  type TrackingDatabase,
-  trackingSubgraph,
-  trackingTypeDefs,
-} from '@mast/tracking';
+  checkServicesConfig,
+  createHttpApp,
+  type GraphQLConfig,
+  type HostedService,
+  type HttpApp,
+  type HttpConfig,
+  hostServices,
+  httpAppOptions,
+  lazyQueue,
+  openServicesDatabase,
+  type RedisConfig,
+  ShutdownRegistry,
+} from '@mast/common';
 import { registerGraphQL } from './graphql/server.js';
-import { inProcessGateway } from './graphql/supergraph.js';
+import { inProcessGateway, type LocalSubgraph } from './graphql/supergraph.js';
 import { registerServerInfo } from './server-info.js';
+import { SERVICES, type ServicesSettings } from './services.js';
+
+/** What the all-in-one server reads (`loadConfig(env, ALL_IN_ONE_CONFIG)`). */
+export type AllInOneConfig = HttpConfig & { graphql: GraphQLConfig } & RedisConfig & ServicesSettings;
+
+export interface AllInOneOptions {
+  /**
+   * Where the server registers what it opens (database pool, artifact store, ...) for shutdown: the
+   * process's registry under `runProcess`; its own otherwise (closed by `close()`).
+   */
+  shutdown?: ShutdownRegistry;
+  /** The services to host (default SERVICES; `--artifacts-only`: the artifact service alone). */
+  services?: typeof SERVICES | readonly (typeof SERVICES)[number][];
+  /** Progress lines of start-up (opening the database, retrying, migrating). */
+  log?: (message: string) => void;
+  /** While PostgreSQL is unreachable at start-up, answer 503 on this address. */
+  holdPort?: { host: string; port: number };
+  /** Check Host headers with MLflow 3's default (localhost, private addresses) when none are configured. */
+  checkHostsByDefault?: boolean;
+  /** Serve the federated `/graphql` (default true; off for `--artifacts-only`). */
+  graphql?: boolean;
+}
 
 export interface AllInOne extends HttpApp {
-  /** Closes the app, then the artifact store and the database pool. */
+  /** The services built from SERVICES, with the routes each registered. */
+  services: HostedService[];
+  /** Closes the app, then what the services opened, then the database pool. */
   close(): Promise<void>;
 }
 
 /**
- * The all-in-one process (`mast server`): every service's routes on one Fastify app and one port,
- * sharing one database pool and one artifact store, plus the federated GraphQL API at `/graphql` with every subgraph executed
- * in-process. The composition root for the embedded default.
+ * The all-in-one process (`mast server`): every service in SERVICES built from its descriptor and
+ * registered on one Fastify app and one port, sharing one database pool (each service migrating its
+ * own schema), plus the federated GraphQL API at `/graphql` with every subgraph executed in-process.
+ * Services reach each other on the same app. The composition root for the embedded default.
  */
-export async function buildAllInOne(config: MastConfig): Promise<AllInOne> {
-  const database = await openDatabase<TrackingDatabase>({
-    uri: config.backendStoreUri,
-    poolSize: config.dbPoolSize,
-    statementTimeoutMs: config.dbStatementTimeoutMs,
-  });
-  const storage = await openArtifactStorage(config).catch(async (error: unknown) => {
-    await database.close();
-    throw error;
-  });
+export async function buildAllInOne(
+  config: AllInOneConfig,
+  options: AllInOneOptions = {},
+): Promise<AllInOne> {
+  const services = options.services ?? SERVICES;
+  checkServicesConfig(services, config);
+  const shutdown = options.shutdown ?? new ShutdownRegistry();
   try {
-    const tracking = { db: database.db, defaultArtifactRoot: config.defaultArtifactRoot };
-    await prepareTrackingDatabase(tracking);
-    const http = createHttpApp({
-      logLevel: config.logLevel,
-      bodyLimit: config.bodyLimit,
-      readinessChecks: [database.ping, () => storage.ping()],
+    const database = await openServicesDatabase(shutdown, config, services, {
+      log: options.log,
+      holdPort: options.holdPort,
     });
-    await registerTracking(http.app, tracking);
-    const artifacts = artifactDependencies(config, storage, injectRunArtifactRoots(http.app));
-    await registerArtifacts(http.app, artifacts);
-    registerServerInfo(http, artifactCapabilities(artifacts));
+    const readinessChecks: Array<() => Promise<void>> = database ? [database.ping] : [];
+    const http = createHttpApp(
+      httpAppOptions(config, { readinessChecks, checkHostsByDefault: options.checkHostsByDefault }),
+    );
+    const names = new Set(services.map((service) => service.name));
+    const hosted = await hostServices(services, {
+      app: http.app,
+      config,
+      db: database?.db,
+      peer: (name) => (names.has(name) ? { kind: 'in-process', app: http.app } : undefined),
+      queue: lazyQueue(config, shutdown, (error) => http.app.log.error({ err: error }, 'queue error')),
+      onCloser: (closer) => shutdown.add(closer.name, () => closer.close()),
+      onReadinessCheck: (check) => readinessChecks.push(check),
+    });
+    registerServerInfo(http, {
+      multipartUploads: hosted.some(({ instance }) => instance.capabilities?.multipartUploads === true),
+    });
     // GraphQL: the subgraphs composed and executed in this process (no HTTP hop).
-    const graphqlConfig = config.graphql;
-    const gateway = inProcessGateway([
-      {
-        name: TRACKING_SUBGRAPH,
-        typeDefs: trackingTypeDefs(),
-        schema: trackingSubgraph({ ...tracking, limits: { maxPageSize: graphqlConfig.maxPageSize } }),
-      },
-      { name: ARTIFACT_SUBGRAPH, typeDefs: artifactTypeDefs(), schema: artifactSubgraph(artifacts) },
-    ]);
-    await registerGraphQL(http.app, gateway, {
-      config: graphqlConfig,
-      metrics: http.metrics,
-      logger: http.app.log,
-    });
+    const subgraphs: LocalSubgraph[] = hosted.flatMap(({ descriptor, instance }) =>
+      descriptor.subgraph === undefined || instance.subgraph === undefined
+        ? []
+        : [
+            {
+              name: descriptor.subgraph.name,
+              typeDefs: descriptor.subgraph.typeDefs(),
+              schema: instance.subgraph,
+            },
+          ],
+    );
+    if (options.graphql !== false)
+      await registerGraphQL(http.app, inProcessGateway(subgraphs), {
+        config: config.graphql,
+        metrics: http.metrics,
+        logger: http.app.log,
+      });
+    for (const { instance } of hosted)
+      for (const warning of instance.warnings ?? []) http.app.log.warn(warning);
     return {
       ...http,
+      services: hosted,
       close: async () => {
         await http.app.close();
-        await storage.close();
-        await database.close();
+        await shutdown.closeAll();
       },
     };
   } catch (error) {
-    await storage.close();
-    await database.close();
+    if (options.shutdown === undefined) await shutdown.closeAll();
     throw error;
   }
 }

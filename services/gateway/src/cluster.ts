@@ -1,20 +1,63 @@
-import { createHttpApp, type HttpApp, type MastConfig } from '@mast/common';
+import {
+  createHttpApp,
+  type GatewayClusterConfig,
+  type GraphQLConfig,
+  type HttpApp,
+  type HttpConfig,
+  httpAppOptions,
+  ReadinessFailure,
+} from '@mast/common';
 import { registerGraphQL } from './graphql/server.js';
 import { readSupergraph, remoteGateway } from './graphql/supergraph.js';
 import { registerRestProxy } from './rest-proxy.js';
 import { registerServerInfo } from './server-info.js';
+import { SERVICES } from './services.js';
 
-/** Services that serve a subgraph at `<their URL>/graphql`. */
-export const SUBGRAPH_SERVICES = ['tracking', 'artifact'] as const;
+/** What the gateway process reads (`loadConfig(env, GATEWAY_CONFIG)`): no database, no storage. */
+export type GatewayConfig = HttpConfig & { graphql: GraphQLConfig } & GatewayClusterConfig;
 
-/** Subgraph URLs: each subgraph service's `/graphql`, overridden by `MAST_SUBGRAPH_URLS`. */
-export function subgraphUrls(config: MastConfig): Record<string, string> {
+/** Services that serve a subgraph at `<their URL>/graphql`, from the descriptors. */
+export const SUBGRAPH_SERVICES: readonly string[] = SERVICES.flatMap((service) =>
+  service.subgraph === undefined ? [] : [service.name],
+);
+
+/** Subgraph URLs by subgraph name: each subgraph service's `/graphql`, overridden by `MAST_SUBGRAPH_URLS`. */
+export function subgraphUrls(config: GatewayClusterConfig): Record<string, string> {
   const urls: Record<string, string> = {};
-  for (const name of SUBGRAPH_SERVICES) {
-    const base = config.serviceUrls[name];
-    if (base !== undefined) urls[name] = `${base.replace(/\/+$/, '')}/graphql`;
+  for (const service of SERVICES) {
+    const base = config.serviceUrls[service.name];
+    if (service.subgraph !== undefined && base !== undefined)
+      urls[service.subgraph.name] = `${base.replace(/\/+$/, '')}/graphql`;
   }
   return { ...urls, ...config.subgraphUrls };
+}
+
+/**
+ * The gateway's readiness: each service it routes to answers its own `/ready` within 2 s. A failure
+ * names the services that are down (not their URLs).
+ */
+export function serviceReadinessChecks(config: GatewayClusterConfig): Array<() => Promise<void>> {
+  const entries = Object.entries(config.serviceUrls);
+  if (entries.length === 0) return [];
+  return [
+    async () => {
+      const down: string[] = [];
+      await Promise.all(
+        entries.map(async ([name, url]) => {
+          try {
+            const response = await fetch(`${url.replace(/\/+$/, '')}/ready`, {
+              signal: AbortSignal.timeout(2000),
+            });
+            await response.body?.cancel();
+            if (!response.ok) down.push(`${name} (not ready)`);
+          } catch {
+            down.push(`${name} (unreachable)`);
+          }
+        }),
+      );
+      if (down.length > 0) throw new ReadinessFailure(`services down: ${down.sort().join(', ')}`);
+    },
+  ];
 }
 
 export interface Gateway extends HttpApp {
@@ -27,8 +70,8 @@ export interface Gateway extends HttpApp {
  * is the one committed to the repo (built by `npm run supergraph`), another file (`MAST_SUPERGRAPH`), or
  * composed at start-up from the subgraphs themselves (`MAST_SUPERGRAPH=introspect`).
  */
-export async function buildGateway(config: MastConfig): Promise<Gateway> {
-  const http = createHttpApp({ logLevel: config.logLevel, bodyLimit: config.bodyLimit });
+export async function buildGateway(config: GatewayConfig): Promise<Gateway> {
+  const http = createHttpApp(httpAppOptions(config, { readinessChecks: serviceReadinessChecks(config) }));
   const urls = subgraphUrls(config);
   const gateway = remoteGateway({
     subgraphUrls: urls,

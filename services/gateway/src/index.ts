@@ -1,5 +1,11 @@
-export { type AllInOne, buildAllInOne } from './all-in-one.js';
-export { buildGateway, type Gateway, SUBGRAPH_SERVICES, subgraphUrls } from './cluster.js';
+export { type AllInOne, type AllInOneConfig, type AllInOneOptions, buildAllInOne } from './all-in-one.js';
+export {
+  buildGateway,
+  type Gateway,
+  type GatewayConfig,
+  SUBGRAPH_SERVICES,
+  subgraphUrls,
+} from './cluster.js';
 export { analyzeOperation, CostModel, operationLimitsPlugin } from './graphql/limits.js';
 export { GRAPHQL_PATH, type GraphQLServerOptions, registerGraphQL } from './graphql/server.js';
 export {
@@ -12,3 +18,10 @@ export {
   remoteGateway,
 } from './graphql/supergraph.js';
 export { REST_ROUTES, registerRestProxy } from './rest-proxy.js';
+export {
+  ALL_IN_ONE_CONFIG,
+  loadAllInOneConfig,
+  SERVICE_REST_ROUTES,
+  SERVICES,
+  type ServicesSettings,
+} from './services.js';

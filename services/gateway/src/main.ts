@@ -1,21 +1,22 @@
-import { ConfigError, loadConfig, serve } from '@mast/common';
+import {
+  assertPortBindable,
+  gatewayClusterConfig,
+  graphqlConfig,
+  httpConfig,
+  listen,
+  loadConfig,
+  runProcess,
+} from '@mast/common';
 import { buildGateway } from './cluster.js';
 
-/** The gateway as its own process (cluster mode): config → gateway → listen. */
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig(process.env);
-} catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-}
-const gateway = await buildGateway(config);
-const address = await serve(gateway.app, {
-  host: config.host,
-  port: config.port,
-  shutdownTimeoutMs: config.shutdownTimeoutMs,
-  onShutdown: gateway.close,
+/** The gateway as its own process (cluster mode): config → port check → gateway → listen. */
+await runProcess('gateway', async (context) => {
+  const config = loadConfig(process.env, [httpConfig, graphqlConfig, gatewayClusterConfig]);
+  context.shutdownTimeoutMs = config.shutdownTimeoutMs;
+  await assertPortBindable(config.host, config.port);
+  const gateway = await buildGateway(config);
+  const address = await listen(context, gateway.app, { host: config.host, port: config.port });
+  gateway.app.log.info(
+    `gateway listening on ${address} (services: ${JSON.stringify(config.serviceUrls)}, supergraph: ${config.supergraph ?? 'committed'})`,
+  );
 });
-gateway.app.log.info(
-  `gateway listening on ${address} (services: ${JSON.stringify(config.serviceUrls)}, supergraph: ${config.supergraph ?? 'committed'})`,
-);

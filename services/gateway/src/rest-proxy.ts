@@ -2,26 +2,16 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { type RestRoute, restRoutes } from '@mast/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SERVICES } from './services.js';
 
 /**
- * Which service owns which MLflow REST paths: the longest matching prefix among the services the gateway
- * knows a URL for wins (so `/api/2.0/mlflow/artifacts/list` goes to the artifact service when there is
- * one, to tracking otherwise, which then answers MLflow's 404 ENDPOINT_NOT_FOUND).
+ * Which service owns which MLflow REST paths, from the service descriptors (each service's API paths
+ * under every API prefix, and its absolute paths): the longest matching prefix among the services the
+ * gateway knows a URL for wins.
  */
-export const REST_ROUTES: ReadonlyArray<{ prefix: string; service: string }> = [
-  ...['/api/2.0', '/ajax-api/2.0'].flatMap((root) => [
-    { prefix: `${root}/mlflow-artifacts/`, service: 'artifact' },
-    { prefix: `${root}/mlflow/artifacts/`, service: 'artifact' },
-    { prefix: `${root}/mlflow/registered-models/`, service: 'registry' },
-    { prefix: `${root}/mlflow/model-versions/`, service: 'registry' },
-    { prefix: `${root}/mlflow/webhooks`, service: 'registry' },
-    { prefix: `${root}/mlflow/`, service: 'tracking' },
-  ]),
-  { prefix: '/api/3.0/mlflow/', service: 'tracking' },
-  { prefix: '/ajax-api/3.0/mlflow/', service: 'tracking' },
-  { prefix: '/get-artifact', service: 'artifact' },
-];
+export const REST_ROUTES: ReadonlyArray<RestRoute> = restRoutes(SERVICES);
 
 /** Headers that describe one connection, not the message: never forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
@@ -54,6 +44,8 @@ function forwardable(headers: IncomingHttpHeaders): Record<string, string | stri
 export interface RestProxyOptions {
   /** Base URLs of the services by name (`tracking`, `artifact`, ...); only these are routed to. */
   services: Record<string, string>;
+  /** Which service owns which path prefix (default: REST_ROUTES, from the descriptors). */
+  routes?: ReadonlyArray<RestRoute>;
 }
 
 /**
@@ -62,9 +54,9 @@ export interface RestProxyOptions {
  * is a 503 TEMPORARILY_UNAVAILABLE, which MLflow clients retry.
  */
 export async function registerRestProxy(app: FastifyInstance, options: RestProxyOptions): Promise<void> {
-  const routes = REST_ROUTES.filter((route) => options.services[route.service] !== undefined).sort(
-    (a, b) => b.prefix.length - a.prefix.length,
-  );
+  const routes = (options.routes ?? REST_ROUTES)
+    .filter((route) => options.services[route.service] !== undefined)
+    .sort((a, b) => b.prefix.length - a.prefix.length);
   if (routes.length === 0) return;
   const targets = new Map(Object.entries(options.services).map(([name, url]) => [name, new URL(url)]));
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
@@ -113,7 +105,7 @@ export async function registerRestProxy(app: FastifyInstance, options: RestProxy
           request.log.warn({ err: error, service: route.service }, 'upstream service unreachable');
           reply.code(503).send({
             error_code: 'TEMPORARILY_UNAVAILABLE',
-            message: `The ${route.service} service is unavailable: ${error.message}`,
+            message: `The ${route.service} service is unavailable (${(error as NodeJS.ErrnoException).code ?? 'connection failed'}); retry later.`,
           });
         }
         resolve();

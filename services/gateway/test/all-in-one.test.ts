@@ -2,13 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { ARTIFACT_SUBGRAPH, artifactTypeDefs } from '@mast/artifact';
-import { loadConfig } from '@mast/common';
 import { HttpClient } from '@mast/test-support';
-import { TRACKING_SUBGRAPH, trackingTypeDefs } from '@mast/tracking';
 import { buildASTSchema, isEnumType, isInputObjectType, isObjectType, parse } from 'graphql';
 import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
 import { COMMITTED_SUPERGRAPH, composeSupergraph } from '../src/graphql/supergraph.js';
+import { loadAllInOneConfig, SERVICES } from '../src/services.js';
 import { GraphQLClient } from './harness.js';
 
 describe('mast server (all-in-one)', () => {
@@ -18,7 +16,7 @@ describe('mast server (all-in-one)', () => {
 
   beforeAll(async () => {
     server = await buildAllInOne(
-      loadConfig({
+      loadAllInOneConfig({
         MAST_BACKEND_STORE_URI: 'memory://',
         MAST_ARTIFACTS_DESTINATION: artifactsDir,
         MAST_LOG_LEVEL: 'silent',
@@ -67,10 +65,19 @@ describe('mast server (all-in-one)', () => {
 describe('generated files', () => {
   test('the committed supergraph is the composition of the current subgraph SDL', () => {
     const committed = readFileSync(COMMITTED_SUPERGRAPH, 'utf8');
-    const composed = composeSupergraph([
-      { name: TRACKING_SUBGRAPH, typeDefs: trackingTypeDefs(), url: 'http://tracking:5000/graphql' },
-      { name: ARTIFACT_SUBGRAPH, typeDefs: artifactTypeDefs(), url: 'http://artifact:5000/graphql' },
-    ]);
+    const composed = composeSupergraph(
+      SERVICES.flatMap(({ subgraph }) =>
+        subgraph === undefined
+          ? []
+          : [
+              {
+                name: subgraph.name,
+                typeDefs: subgraph.typeDefs(),
+                url: `http://${subgraph.name}:5000/graphql`,
+              },
+            ],
+      ),
+    );
     // The same document, whatever the formatting (Biome formats the committed file).
     const normalized = (sdl: string) =>
       JSON.stringify(parse(sdl, { noLocation: true }), (key, value) => (key === 'block' ? undefined : value));

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ArtifactStorage, registerArtifactSubgraph } from '@mast/artifact';
-import { createHttpApp, loadConfig } from '@mast/common';
+import { createHttpApp, loadConfig, registerSubgraphEndpoint } from '@mast/common';
 import { HttpClient } from '@mast/test-support';
-import { registerSubgraphEndpoint } from '@mast/tracking';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildGateway, type Gateway } from '../src/cluster.js';
 import { DASHBOARD_QUERY, seedDashboard } from './dashboard.js';
@@ -164,9 +163,26 @@ describe('gateway over HTTP (cluster wiring)', () => {
   });
 
   test('a service that is down is a 503 MLflow clients retry', async () => {
-    const response = await http.get('/api/2.0/mlflow/registered-models/get', { name: 'x' });
-    expect(response.status).toBe(503);
-    expect(response.body.error_code).toBe('TEMPORARILY_UNAVAILABLE');
+    const down = await buildGateway(
+      loadConfig({
+        MAST_LOG_LEVEL: 'silent',
+        MAST_SERVICE_URLS: `tracking=${tracking.url},artifact=http://127.0.0.1:${await freePort()}`,
+      }),
+    );
+    try {
+      const client = new HttpClient(await down.app.listen({ host: '127.0.0.1', port: 0 }));
+      const response = await client.get('/api/2.0/preview/mlflow-artifacts/artifacts/x');
+      expect(response.status).toBe(503);
+      expect(response.body.error_code).toBe('TEMPORARILY_UNAVAILABLE');
+      // Paths no service owns (the registry is not deployed yet) are MLflow's 404.
+      const registry = await client.get('/api/2.0/mlflow/registered-models/get', { name: 'x' });
+      expect({ status: registry.status, code: registry.body.error_code }).toEqual({
+        status: 404,
+        code: 'ENDPOINT_NOT_FOUND',
+      });
+    } finally {
+      await down.close();
+    }
   });
 
   test('GraphQL composed over HTTP: dashboard query, mutations, errors', async () => {
@@ -239,5 +255,96 @@ describe('gateway over HTTP (cluster wiring)', () => {
     } finally {
       await process.stop();
     }
+  });
+});
+
+/**
+ * Every service from its descriptor, each as its own process (`runService` in its main.js), and the
+ * gateway process routing to them: the cluster wiring as Helm deploys it.
+ */
+describe('every service as its own process (cluster wiring from the descriptors)', () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  const processes: ServiceProcess[] = [];
+  let http: HttpClient;
+  let experimentId: string;
+  const artifactsDir = mkdtempSync(join(tmpdir(), 'mast-cluster-services-'));
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    const tracking = await startServiceProcess('tracking', {
+      MAST_BACKEND_STORE_URI: database.url,
+      // Another process's variables, invalid here: the tracking process must not read them.
+      MAST_SERVICE_URLS: 'not-a-pair',
+      MAST_S3_PART_SIZE: 'tiny',
+    });
+    processes.push(tracking);
+    const artifact = await startServiceProcess('artifact', {
+      MAST_ARTIFACTS_DESTINATION: artifactsDir,
+      MAST_TRACKING_URL: tracking.url,
+      // The artifact process opens no database: a bad database setting is not its concern.
+      MAST_DB_POOL_SIZE: 'many',
+    });
+    processes.push(artifact);
+    const gateway = await startServiceProcess('gateway', {
+      MAST_SERVICE_URLS: `tracking=${tracking.url},artifact=${artifact.url}`,
+      MAST_BACKEND_STORE_URI: 'postgresql://nobody@127.0.0.1:1/none',
+    });
+    processes.push(gateway);
+    http = new HttpClient(gateway.url);
+  });
+  afterAll(async () => {
+    for (const process of processes.reverse()) await process.stop();
+    await database?.drop();
+    rmSync(artifactsDir, { recursive: true, force: true });
+  });
+
+  test('MLflow REST through the gateway under the preview prefix, across tracking and artifact', async () => {
+    const created = await http.post('/api/2.0/preview/mlflow/experiments/create', { name: 'preview' });
+    expect(created.status).toBe(200);
+    experimentId = created.body.experiment_id;
+    const run = await http.post('/api/2.0/preview/mlflow/runs/create', { experiment_id: experimentId });
+    expect(run.status).toBe(200);
+    const info = run.body.run.info;
+    const path = info.artifact_uri.replace('mlflow-artifacts:/', '');
+    const put = await http.request(
+      'PUT',
+      `/api/2.0/preview/mlflow-artifacts/artifacts/${path}/model/MLmodel`,
+      'flavors: {}\n',
+      { 'content-type': 'text/plain' },
+    );
+    expect(put.status).toBe(200);
+    // The artifact service asks the tracking process for the run's root, over HTTP.
+    const listed = await http.get('/api/2.0/preview/mlflow/artifacts/list', {
+      run_id: info.run_id,
+      path: 'model',
+    });
+    expect(listed.body).toEqual({
+      root_uri: info.artifact_uri,
+      files: [{ path: 'model/MLmodel', is_dir: false, file_size: 12 }],
+    });
+    const download = await http.get('/get-artifact', { run_uuid: info.run_id, path: 'model/MLmodel' });
+    expect({ status: download.status, text: download.text }).toEqual({ status: 200, text: 'flavors: {}\n' });
+    const ajax = await http.get('/ajax-api/2.0/mlflow/runs/get', { run_id: info.run_id });
+    expect(ajax.body.run.info.run_id).toBe(info.run_id);
+  });
+
+  test('GraphQL composed from both subgraphs over HTTP', async () => {
+    const { runs } = await new GraphQLClient(http).data(
+      `query($ids: [ID!]!) { runs(experimentIds: $ids) { nodes { name artifacts(path: "model") { path isDir } } } }`,
+      { ids: [experimentId] },
+    );
+    expect(runs.nodes).toHaveLength(1);
+    expect(runs.nodes[0].artifacts).toEqual([{ path: 'model/MLmodel', isDir: false }]);
+  });
+
+  test('SIGTERM stops a service process cleanly', async () => {
+    const artifact = processes[1]!;
+    await artifact.stop();
+    expect(artifact.child.exitCode).toBe(0);
+    const down = await http.get('/api/2.0/mlflow/artifacts/list', { run_id: 'x' });
+    expect({ status: down.status, code: down.body.error_code }).toEqual({
+      status: 503,
+      code: 'TEMPORARILY_UNAVAILABLE',
+    });
   });
 });

@@ -2,11 +2,10 @@ import { expect } from '@jest/globals';
 import { createHttpApp, type Database, loadConfig, type MastConfig } from '@mast/common';
 import { type Backend, HttpClient, openTestDatabase } from '@mast/test-support';
 import {
+  createTracking,
   prepareTrackingDatabase,
-  registerTracking,
   TRACKING_SUBGRAPH,
   type TrackingDatabase,
-  trackingSubgraph,
   trackingTypeDefs,
 } from '@mast/tracking';
 import type { FastifyInstance } from 'fastify';
@@ -110,7 +109,7 @@ export async function startInProcess(
   const deps = { db: database.db, defaultArtifactRoot: config.defaultArtifactRoot };
   await prepareTrackingDatabase(deps);
   const http = createHttpApp({ logLevel: 'silent', bodyLimit: config.bodyLimit });
-  await registerTracking(http.app, deps);
+  await createTracking(deps).registerRest(http.app);
   const statements = new StatementCounter();
   const counted: Kysely<TrackingDatabase> = database.db.withPlugin(statements);
   const gateway = inProcessGateway(
@@ -118,11 +117,11 @@ export async function startInProcess(
       {
         name: TRACKING_SUBGRAPH,
         typeDefs: trackingTypeDefs(),
-        schema: trackingSubgraph({
+        schema: createTracking({
           ...deps,
           db: counted,
-          limits: { maxPageSize: config.graphql.maxPageSize },
-        }),
+          graphLimits: { maxPageSize: config.graphql.maxPageSize },
+        }).subgraph,
       },
       ...(options.extra ?? []),
     ],

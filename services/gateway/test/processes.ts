@@ -52,7 +52,7 @@ export interface ServiceProcess {
  * and waits until its `/ready` answers 200.
  */
 export async function startServiceProcess(
-  workspace: 'tracking' | 'gateway',
+  workspace: string,
   env: Record<string, string>,
 ): Promise<ServiceProcess> {
   const main = `${ROOT}services/${workspace}/dist/main.js`;

@@ -52,6 +52,11 @@ const SEARCH_EXPERIMENTS_MAX_RESULTS = 100;
 /** LogBatch requests rotate over this many runs, so concurrent requests rarely hit the same run. */
 const LOG_BATCH_RUNS = 100;
 
+/** GetHistory reads one page of this many points; BulkInterval samples a series of BULK_POINTS. */
+const HISTORY_POINTS = 25_000;
+const BULK_POINTS = 1_000_000;
+const BULK_MAX_RESULTS = 320;
+
 const API = '/api/2.0/mlflow';
 /** What the Python client puts on every request (spec §9), besides Host and Content-Length. */
 const HEADERS = {
@@ -136,7 +141,141 @@ const SHAPES = [
     verify: (response) => expect(Object.keys(response).length === 0, 'an empty object'),
     afterVerify: (fixture, base) => verifyLatestMetrics(fixture.logBatchRuns, 1000, base),
   },
+  {
+    // mlflow-go's k6 shape proper: every client logs to the same run (row locks on its latest values).
+    name: 'LogBatch-10-one-run',
+    describe: 'POST runs/log-batch, 10 metrics, all 20 clients to one run; vs. LogBatch-10 over 100 runs',
+    target: { kind: 'ratio-of', of: 'LogBatch-10', min: 0.5 },
+    request: (fixture) => logBatchRequest(fixture.logBatchRuns.slice(0, 1), 10),
+    verify: (response) => expect(Object.keys(response).length === 0, 'an empty object'),
+  },
+  {
+    name: 'SearchRuns-pg-baseline',
+    describe: 'the SearchRuns page selected as JSON by pg alone (20 connections), no HTTP or Node',
+    baseline: 'SearchRuns',
+  },
+  {
+    // A cheap call while 20 clients search: the expensive-request limit keeps it fast.
+    name: 'GetRun-under-SearchRuns',
+    describe: 'GET runs/get from a 21st client while 20 clients run SearchRuns; then one GetRun after',
+    target: { kind: 'p99', max: 50 },
+    underLoad: 'SearchRuns',
+    request: (fixture) => ({
+      method: 'GET',
+      path: `${API}/runs/get?run_id=${fixture.logBatchRuns[1].runId}`,
+    }),
+    verify: (response) => expect(typeof response.run?.info?.run_id === 'string', 'a run'),
+  },
+  {
+    name: 'GetHistory-25k',
+    describe: `GET metrics/get-history, one page of ${HISTORY_POINTS} points, one client`,
+    connections: 1,
+    target: { kind: 'avg', max: 50 },
+    request: (fixture) => ({
+      method: 'GET',
+      path: `${API}/metrics/get-history?run_id=${fixture.historyRunId}&metric_key=history&max_results=${HISTORY_POINTS}`,
+    }),
+    verify: (response) => expect(response.metrics?.length === HISTORY_POINTS, `${HISTORY_POINTS} points`),
+  },
+  {
+    name: 'BulkInterval-1M',
+    describe: `GET metrics/get-history-bulk-interval, ${BULK_MAX_RESULTS} points of a ${BULK_POINTS}-point series, one client`,
+    connections: 1,
+    target: { kind: 'avg', max: 30 },
+    request: (fixture) => ({
+      method: 'GET',
+      path: `${API}/metrics/get-history-bulk-interval?run_ids=${fixture.historyRunId}&metric_key=bulk&max_results=${BULK_MAX_RESULTS}`,
+    }),
+    verify: (response) => {
+      const points = response.metrics?.length ?? 0;
+      expect(
+        points > 0 && points <= BULK_MAX_RESULTS + 2,
+        `at most ~${BULK_MAX_RESULTS} points (got ${points})`,
+      );
+    },
+  },
 ];
+
+/**
+ * The SearchRuns page as JSON from PostgreSQL alone: the same filter, order and page, each run with
+ * its params, latest metrics and tags aggregated, through the same 20 connections without HTTP.
+ */
+function searchRunsBaselineSql(experimentId) {
+  const list = (table) => `(select json_agg(json_build_object('key', t.key, 'value', t.value) order by t.key)
+      from tracking.${table} t where t.run_uuid = r.run_uuid)`;
+  return `select json_agg(json_build_object('info', json_build_object('run_id', r.run_uuid, 'run_name', r.name,
+        'status', r.status, 'start_time', r.start_time, 'end_time', r.end_time, 'artifact_uri', r.artifact_uri),
+      'data', json_build_object('metrics', (select json_agg(json_build_object('key', m.key, 'value', m.value,
+        'timestamp', m.timestamp, 'step', m.step) order by m.key) from tracking.latest_metrics m
+        where m.run_uuid = r.run_uuid), 'params', ${list('params')}, 'tags', ${list('tags')})))::text
+    from (select r.* from tracking.runs r
+      join tracking.latest_metrics m0 on m0.run_uuid = r.run_uuid and m0.key = 'm0'
+      join tracking.params p0 on p0.run_uuid = r.run_uuid and p0.key = 'p0'
+      left join tracking.latest_metrics m1 on m1.run_uuid = r.run_uuid and m1.key = 'm1'
+      where r.experiment_id = ${Number(experimentId)} and r.lifecycle_stage = 'active'
+        and m0.value > 0.5 and p0.value = 'v0'
+      order by m1.value desc, r.start_time desc, r.run_uuid
+      limit ${SEARCH_MAX_RESULTS}) r`;
+}
+
+/** Runs one SQL text from `connections` pg clients back to back for `seconds`, timing each. */
+async function measurePgQuery(pool, text, seconds, connections, serverPid) {
+  const latencies = [];
+  const cpu = cpuMeter(serverPid);
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const worker = async () => {
+    const client = await pool.connect();
+    try {
+      while (performance.now() < deadline) {
+        const sent = performance.now();
+        await client.query(text);
+        latencies.push(performance.now() - sent);
+      }
+    } finally {
+      client.release();
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  return { latencies, seconds: (performance.now() - started) / 1000, errors: 0, non2xx: 0, cpu: cpu() };
+}
+
+/**
+ * A cheap request from one more client while another shape loads the server, then one more of it
+ * after the load stopped (it must not wait behind abandoned work).
+ */
+async function measureUnderLoad(shape, load, fixture, base, serverPid) {
+  const request = shape.request(fixture);
+  const latencies = [];
+  let loading = true;
+  const background = measureHttp(load.request(fixture), base, DURATION_S, CONNECTIONS, serverPid).finally(
+    () => {
+      loading = false;
+    },
+  );
+  await sleep(1000);
+  let errors = 0;
+  const started = performance.now();
+  while (loading) {
+    const sent = performance.now();
+    const response = await fetch(`${base}${request.path}`, { method: request.method, headers: HEADERS });
+    await response.arrayBuffer();
+    if (response.ok) latencies.push(performance.now() - sent);
+    else errors++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await background;
+  const after = performance.now();
+  await call(base, request.method, request.path);
+  return {
+    latencies,
+    seconds,
+    errors,
+    non2xx: 0,
+    cpu: { host: NaN, server: NaN, loadGenerator: NaN },
+    afterMs: performance.now() - after,
+  };
+}
 
 /** CreateRun as MlflowClient.create_run sends it (fields in proto order, no run_name: the server picks one). */
 function createRunBody(experimentId) {
@@ -301,7 +440,26 @@ async function seed(base, pool) {
     });
     logBatchRuns.push({ runId: body.run.info.run_id, nextStep: 0 });
   }
-  return { searchExperimentId, createRunExperimentId, logBatchRuns };
+  const historyRunId = (
+    await call(base, 'POST', `${API}/runs/create`, {
+      experiment_id: logBatchExperimentId,
+      start_time: Date.now(),
+    })
+  ).body.run.info.run_id;
+  const seeded = Date.now();
+  await pool.query(
+    `insert into tracking.metrics (run_uuid, key, step, timestamp, value)
+     select $1, 'history', s, $2::int8 + s, sin(s / 100.0) from generate_series(0, ${HISTORY_POINTS - 1}) s`,
+    [historyRunId, now],
+  );
+  await pool.query(
+    `insert into tracking.metrics (run_uuid, key, step, timestamp, value)
+     select $1, 'bulk', s, $2::int8 + s, sin(s / 1000.0) from generate_series(0, ${BULK_POINTS - 1}) s`,
+    [historyRunId, now],
+  );
+  await pool.query('analyze tracking.metrics');
+  log(`seeded ${HISTORY_POINTS} + ${BULK_POINTS} history points in ${Date.now() - seeded} ms`);
+  return { searchExperimentId, createRunExperimentId, logBatchRuns, historyRunId };
 }
 
 /**
@@ -567,6 +725,18 @@ function judge(shape, result, ratio) {
       };
     case 'ratio':
       return { goal: `>= ${target.min} x raw`, met: clean && ratio >= target.min, by: ratio / target.min };
+    case 'ratio-of':
+      return {
+        goal: `>= ${target.min} x ${target.of}`,
+        met: clean && ratio >= target.min,
+        by: ratio / target.min,
+      };
+    case 'p99':
+      return {
+        goal: `p99 <= ${target.max} ms, after <= ${target.max} ms`,
+        met: clean && result.p99 <= target.max && result.afterMs <= target.max,
+        by: target.max / Math.max(result.p99, result.afterMs),
+      };
   }
 }
 
@@ -710,11 +880,50 @@ async function main() {
     const fixture = await seed(base, pool);
 
     const rows = [];
+    const ratios = {};
     let ratio;
     for (const shape of shapes) {
       const connections = shape.connections ?? CONNECTIONS;
       log(`${shape.name}: ${shape.describe}; ${connections} connection(s), ${DURATION_S} s`);
+      if (shape.baseline) {
+        const text = searchRunsBaselineSql(fixture.searchExperimentId);
+        const sample = await measurePgQuery(pool, text, DURATION_S, CONNECTIONS, server.child.pid);
+        const result = summarize(shape.name, [sample]);
+        const measured = rows.find((row) => row.result.name === shape.baseline)?.result;
+        rows.push({ result });
+        if (measured) {
+          const of = measured.rps / result.rps;
+          log(`${shape.baseline} / ${shape.name} req/s: ${of.toFixed(2)} (target >= 0.5)`);
+          ratios[`${shape.baseline}/${shape.name}`] = of;
+        }
+        continue;
+      }
       await verifyShape(shape, fixture, base);
+      if (shape.underLoad) {
+        const load = SHAPES.find((candidate) => candidate.name === shape.underLoad);
+        const sample = await measureUnderLoad(shape, load, fixture, base, server.child.pid);
+        const result = { ...summarize(shape.name, [sample]), afterMs: sample.afterMs };
+        log(
+          `${shape.name}: p99 ${result.p99.toFixed(1)} ms under load, ${result.afterMs.toFixed(1)} ms after`,
+        );
+        rows.push({ result, verdict: judge(shape, result) });
+        continue;
+      }
+      if (shape.target.kind === 'ratio-of') {
+        const sample = await measureHttp(
+          shape.request(fixture),
+          base,
+          DURATION_S,
+          connections,
+          server.child.pid,
+        );
+        const result = summarize(shape.name, [sample]);
+        const of = rows.find((row) => row.result.name === shape.target.of)?.result;
+        const shapeRatio = of ? result.rps / of.rps : Number.NaN;
+        ratios[`${shape.name}/${shape.target.of}`] = shapeRatio;
+        rows.push({ result, verdict: judge(shape, result, shapeRatio) });
+        continue;
+      }
       if (shape.target.kind === 'ratio') {
         const { raw, result } = await measureAgainstRawInsert(shape, fixture, base, pool, server.child.pid);
         ratio = result.rps / raw.rps;
@@ -745,13 +954,16 @@ async function main() {
         target: verdict?.goal,
         met: verdict?.met,
       }));
-      console.log(JSON.stringify({ setup, shapes: shapesOut, logBatch1000ToRawInsertRatio: ratio }, null, 2));
+      console.log(
+        JSON.stringify({ setup, shapes: shapesOut, logBatch1000ToRawInsertRatio: ratio, ratios }, null, 2),
+      );
     } else {
       console.log(
         `\nMast tracking benchmark: Node ${setup.node}, PostgreSQL ${setup.postgres}, ${setup.cpus} CPUs, ` +
           `${CONNECTIONS} connections x ${DURATION_S} s per shape\n`,
       );
       printTable(rows, ratio);
+      for (const [name, value] of Object.entries(ratios)) console.log(`ratio ${name}: ${value.toFixed(2)}`);
     }
   } finally {
     await cleanup();

@@ -1,12 +1,10 @@
-export { registerSubgraphEndpoint } from '@mast/common';
+export { trackingService } from './descriptor.js';
 export {
+  createTracking,
   prepareTrackingDatabase,
-  registerTracking,
-  registerTrackingSubgraph,
   TRACKING_SUBGRAPH,
+  type Tracking,
   type TrackingDependencies,
-  type TrackingSubgraphDependencies,
-  trackingSubgraph,
   trackingTypeDefs,
 } from './plugin.js';
 export { trackingMigrations } from './store/migrations/index.js';

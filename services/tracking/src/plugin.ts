@@ -2,66 +2,66 @@ import { migrateToLatest, registerSubgraphEndpoint, requireJsonContentType, toWi
 import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { Kysely } from 'kysely';
-import { type TrackingSubgraphDependencies, trackingSubgraphSchema } from './graphql/subgraph.js';
-import type { TrackingContext } from './rest/context.js';
+import type { GraphLimits } from './graphql/resolvers.js';
+import { trackingSubgraphSchema } from './graphql/subgraph.js';
 import { experimentRoutes } from './rest/experiments.js';
 import { loggedModelRoutes } from './rest/logged-models.js';
 import { runRoutes } from './rest/runs.js';
-import { ExperimentStore } from './store/experiment-store.js';
-import { LoggedModelStore } from './store/logged-model-store.js';
+import { createTrackingServices } from './service/index.js';
+import type { DownsampleStrategy } from './store/graph-store.js';
 import { trackingMigrations } from './store/migrations/index.js';
-import { RunStore } from './store/run-store.js';
 import type { TrackingDatabase } from './store/schema.js';
 
 export interface TrackingDependencies {
   db: Kysely<TrackingDatabase>;
   /** Root under which experiments get their artifact location (`mlflow-artifacts:/` by default). */
   defaultArtifactRoot: string;
+  /** Milliseconds since the epoch; injected so tests can pin time. */
   clock?: () => number;
+  /** The subgraph's limits (page size, points, comparisons); defaults apply to what is not given. */
+  graphLimits?: Partial<GraphLimits>;
+  /** How metric histories are read (tests force one; `auto` picks the cheapest). */
+  downsampleStrategy?: DownsampleStrategy;
 }
 
-export function createTrackingContext(deps: TrackingDependencies): TrackingContext {
+/** The tracking service, built once per process by its composition root. */
+export interface Tracking {
+  /** Registers MLflow's tracking REST API on an app, in its own scope (JSON-only, NaN-aware output). */
+  registerRest(app: FastifyInstance): Promise<void>;
+  /** Serves the subgraph at `/graphql` (the standalone process; the gateway calls it). */
+  registerSubgraph(app: FastifyInstance): void;
+  /** The tracking subgraph (Federation 2), executable in-process by the all-in-one gateway. */
+  subgraph: GraphQLSchema;
+}
+
+/** Builds the tracking services once; REST and GraphQL both call them. */
+export function createTracking(deps: TrackingDependencies): Tracking {
+  const services = createTrackingServices(deps);
+  const subgraph = trackingSubgraphSchema(services, {
+    limits: deps.graphLimits,
+    downsampleStrategy: deps.downsampleStrategy,
+  });
   return {
-    experiments: new ExperimentStore(deps.db, deps.defaultArtifactRoot),
-    runs: new RunStore(deps.db),
-    loggedModels: new LoggedModelStore(deps.db),
-    clock: deps.clock ?? Date.now,
+    async registerRest(app) {
+      await app.register(async (scope) => {
+        scope.addHook('onRequest', requireJsonContentType);
+        scope.setReplySerializer(toWireJson);
+        experimentRoutes(scope, services);
+        runRoutes(scope, services);
+        loggedModelRoutes(scope, services);
+      });
+    },
+    registerSubgraph(app) {
+      registerSubgraphEndpoint(app, subgraph);
+    },
+    subgraph,
   };
 }
 
 /** Migrates the `tracking` schema and makes sure the Default experiment exists. */
 export async function prepareTrackingDatabase(deps: TrackingDependencies): Promise<void> {
   await migrateToLatest(deps.db as Kysely<unknown>, trackingMigrations);
-  await createTrackingContext(deps).experiments.ensureDefault((deps.clock ?? Date.now)());
+  await createTrackingServices(deps).experiments.ensureDefault();
 }
 
-/** Registers MLflow's tracking REST API on an app, in its own scope (JSON-only, NaN-aware output). */
-export async function registerTracking(app: FastifyInstance, deps: TrackingDependencies): Promise<void> {
-  const context = createTrackingContext(deps);
-  await app.register(async (scope) => {
-    scope.addHook('onRequest', requireJsonContentType);
-    scope.setReplySerializer(toWireJson);
-    experimentRoutes(scope, context);
-    runRoutes(scope, context);
-    loggedModelRoutes(scope, context);
-  });
-}
-
-export {
-  TRACKING_SUBGRAPH,
-  type TrackingSubgraphDependencies,
-  trackingTypeDefs,
-} from './graphql/subgraph.js';
-
-/**
- * The tracking subgraph (Federation 2) for a gateway: executed in-process by the all-in-one server, or
- * served over HTTP by `registerTrackingSubgraph` in the standalone tracking process.
- */
-export function trackingSubgraph(deps: TrackingSubgraphDependencies): GraphQLSchema {
-  return trackingSubgraphSchema(deps);
-}
-
-/** Serves the tracking subgraph at `/graphql` (the standalone process; the gateway calls it). */
-export function registerTrackingSubgraph(app: FastifyInstance, deps: TrackingSubgraphDependencies): void {
-  registerSubgraphEndpoint(app, trackingSubgraphSchema(deps));
-}
+export { TRACKING_SUBGRAPH, trackingTypeDefs } from './graphql/subgraph.js';

@@ -2,16 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Database } from '@mast/common';
 import { BACKENDS, openTestDatabase } from '@mast/test-support';
 import { sql } from 'kysely';
+import { bucketGeometry, CHUNK_STEPS } from '../src/domain/buckets.js';
+import { latestPerKey } from '../src/domain/metric-values.js';
 import { prepareTrackingDatabase } from '../src/plugin.js';
-import {
-  type Bucket,
-  bucketGeometry,
-  CHUNK_STEPS,
-  type DownsampleStrategy,
-  GraphStore,
-  type Point,
-} from '../src/store/graph-store.js';
-import { RunStore } from '../src/store/run-store.js';
+import { type Bucket, type DownsampleStrategy, GraphStore, type Point } from '../src/store/graph-store.js';
+import { insertRun, writeLogBatch } from '../src/store/run-store.js';
 import type { TrackingDatabase } from '../src/store/schema.js';
 
 const T0 = 1_700_000_000_000;
@@ -39,7 +34,7 @@ function reference(points: Point[], lo: number, hi: number, maxPoints: number): 
         : a.value > b.value || (Number.isNaN(a.value) && !Number.isNaN(b.value));
   for (const p of points) {
     if (p.step < lo || p.step > hi) continue;
-    const index = Math.floor((p.step - g.base) / g.width);
+    const index = Math.floor((Number(p.step) - g.base) / g.width);
     const start = g.base + index * g.width;
     const bucket = buckets.get(index) ?? {
       startStep: Math.max(start, lo),
@@ -62,26 +57,22 @@ function reference(points: Point[], lo: number, hi: number, maxPoints: number): 
 
 describe.each(BACKENDS)('metric downsampling in SQL (%s)', (backend) => {
   let database: Database<TrackingDatabase>;
-  let runs: RunStore;
   let graph: GraphStore;
   let runId: string;
   const series: Point[] = [];
 
   async function log(id: string, key: string, points: Point[]) {
     for (let i = 0; i < points.length; i += 1000) {
-      await runs.logBatch(id, {
-        metrics: points.slice(i, i + 1000).map((p) => ({ key, ...p })),
-        params: [],
-        tags: [],
-      });
+      const metrics = points.slice(i, i + 1000).map((p) => ({ key, ...p }));
+      await writeLogBatch(database.db, id, { metrics, latest: latestPerKey(metrics), params: [], tags: [] });
     }
   }
 
   async function newRun(): Promise<string> {
     const id = `run${Math.random().toString(16).slice(2)}`;
-    await runs.create({
+    await insertRun(database.db, {
       runId: id,
-      experimentId: '0',
+      experimentId: 0,
       userId: '',
       runName: id,
       startTime: T0,
@@ -93,7 +84,6 @@ describe.each(BACKENDS)('metric downsampling in SQL (%s)', (backend) => {
   beforeAll(async () => {
     database = await openTestDatabase<TrackingDatabase>(backend);
     await prepareTrackingDatabase({ db: database.db, defaultArtifactRoot: 'mlflow-artifacts:/' });
-    runs = new RunStore(database.db);
     graph = new GraphStore(database.db);
     runId = await newRun();
     const next = random(42);
@@ -194,7 +184,7 @@ describe.each(BACKENDS)('metric downsampling in SQL (%s)', (backend) => {
     const g = bucketGeometry(0, 19_999, 40);
     expect(result[0]!.buckets).toEqual(reference(series, 0, 19_999, 40));
     for (const bucket of result[1]!.buckets) {
-      expect((bucket.startStep - g.base) % g.width).toBe(0);
+      expect((Number(bucket.startStep) - g.base) % g.width).toBe(0);
     }
     expect(result[1]!.buckets).toEqual(reference(points, 0, 19_999, 40));
     expect(result[2]).toEqual({ runId, key: 'missing', totalPoints: 0, downsampled: false, buckets: [] });

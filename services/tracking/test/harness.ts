@@ -1,7 +1,7 @@
 import { createHttpApp, type Database } from '@mast/common';
 import { type Backend, HttpClient, openTestDatabase } from '@mast/test-support';
 import type { FastifyInstance } from 'fastify';
-import { prepareTrackingDatabase, registerTracking } from '../src/plugin.js';
+import { createTracking, prepareTrackingDatabase } from '../src/plugin.js';
 import type { TrackingDatabase } from '../src/store/schema.js';
 
 export interface TrackingServer {
@@ -24,7 +24,7 @@ export async function startTrackingServer(
     bodyLimit: 32 * 1024 * 1024,
     readinessChecks: [database.ping],
   });
-  await registerTracking(app, deps);
+  await createTracking(deps).registerRest(app);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     client: new HttpClient(address),

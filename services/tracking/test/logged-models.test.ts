@@ -10,8 +10,8 @@ import type {
   RootOperationNode,
   UnknownRow,
 } from 'kysely';
-import { prepareTrackingDatabase, registerTracking } from '../src/plugin.js';
-import { LoggedModelStore } from '../src/store/logged-model-store.js';
+import { createTracking, prepareTrackingDatabase } from '../src/plugin.js';
+import { searchLoggedModels } from '../src/store/logged-model-store.js';
 import type { TrackingDatabase } from '../src/store/schema.js';
 
 const API = '/api/2.0/mlflow';
@@ -51,7 +51,7 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
     const deps = { db: database.db, defaultArtifactRoot: 'mlflow-artifacts:/', clock: () => now++ };
     await prepareTrackingDatabase(deps);
     ({ app } = createHttpApp({ logLevel: 'silent', bodyLimit: 32 * 1024 * 1024 }));
-    await registerTracking(app, deps);
+    await createTracking(deps).registerRest(app);
     http = new HttpClient(await app.listen({ host: '127.0.0.1', port: 0 }));
   });
 
@@ -461,8 +461,7 @@ describe.each(BACKENDS)('logged models (%s)', (backend) => {
       const counts: number[] = [];
       for (const maxResults of [1, 2, 5]) {
         const counter = new StatementCounter();
-        const store = new LoggedModelStore(database.db.withPlugin(counter));
-        const { models } = await store.search({
+        const { models } = await searchLoggedModels(database.db.withPlugin(counter), {
           experimentIds: [experimentId],
           filter: undefined,
           datasets: [{ name: 'eval' }],

@@ -134,8 +134,13 @@ describe.each(BACKENDS)('request decoding and transport (%s)', (backend) => {
         'INVALID_PARAMETER_VALUE',
         `Invalid value 'ten' for parameter 'max_results' supplied. Hint: Value was of type 'str'.${DOCS_HINT}`,
       );
+      // An unknown enum name is ignored (ACTIVE_ONLY); an unknown number is a 400.
+      const unknownName = await http.get(`${API}/experiments/search`, { view_type: 'SOME' });
+      const activeOnly = await http.get(`${API}/experiments/search`, { view_type: 'ACTIVE_ONLY' });
+      expect(unknownName.status).toBe(200);
+      expect(unknownName.body).toEqual(activeOnly.body);
       expectError(
-        await http.get(`${API}/experiments/search`, { view_type: 'SOME' }),
+        await http.get(`${API}/experiments/search`, { view_type: '9' }),
         400,
         'INVALID_PARAMETER_VALUE',
         /view_type/,

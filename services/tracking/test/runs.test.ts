@@ -88,8 +88,24 @@ describe.each(BACKENDS)('runs (%s)', (backend) => {
       expect([...fetched.data.tags].sort(byKey)).toEqual([...run.data.tags].sort(byKey));
     });
 
-    test('experiment_id absent, empty or numeric 0 means the Default experiment', async () => {
-      for (const body of [{}, { experiment_id: '' }, { experiment_id: 0 }, { experiment_id: '0' }]) {
+    test('experiment_id absent or empty is a 400 (no silent Default experiment)', async () => {
+      for (const body of [{}, { experiment_id: '' }, { experiment_id: null }, { run_name: 'x' }]) {
+        expectError(
+          await post('/runs/create', body),
+          400,
+          'INVALID_PARAMETER_VALUE',
+          `Missing value for required parameter 'experiment_id'. See the API docs for more information about request parameters.`,
+        );
+      }
+      const search = await post('/runs/search', {
+        experiment_ids: ['0'],
+        filter: "attributes.run_name = 'x'",
+      });
+      expect(search.body).toEqual({});
+    });
+
+    test('experiment_id numeric or string 0 is the Default experiment', async () => {
+      for (const body of [{ experiment_id: 0 }, { experiment_id: '0' }]) {
         const response = await post('/runs/create', body);
         expect(response.status).toBe(200);
         expect(response.body.run.info.experiment_id).toBe('0');
@@ -125,7 +141,7 @@ describe.each(BACKENDS)('runs (%s)', (backend) => {
       });
       expect(tagged.info.user_id).toBe('carol');
       const anonymous = await createRun(server.client, experimentId);
-      expect(anonymous.info.user_id).toBeUndefined();
+      expect(anonymous.info.user_id).toBe('');
     });
 
     test('run name: run_name, the mlflow.runName tag, or a random name; always both in sync', async () => {
@@ -294,15 +310,24 @@ describe.each(BACKENDS)('runs (%s)', (backend) => {
       expect(same.body.run_info.run_name).toBe('by batch');
     });
 
-    test('bad status 400, unknown run 404, deleted run 400', async () => {
+    test('unknown status name ignored, unknown status number 400, unknown run 404, deleted run 400', async () => {
       const runId = await createRunId(server.client, experimentId);
+      // As MLflow's parser (ParseDict, ignore_unknown_fields): an unknown enum name is dropped, so the
+      // status stays as it was; the other fields of the request still apply.
+      const ignored = await post('/runs/update', { run_id: runId, status: 'DONE', run_name: 'renamed' });
+      expect(ignored.status).toBe(200);
+      expect(ignored.body.run_info).toMatchObject({ status: 'RUNNING', run_name: 'renamed' });
+      expect((await post('/runs/update', { run_id: runId, status: 'FINISHED' })).status).toBe(200);
+      const stillFinished = await post('/runs/update', { run_id: runId, status: 'COMPLETED' });
+      expect(stillFinished.body.run_info.status).toBe('FINISHED');
+      expect((await getRun(server.client, runId)).info.status).toBe('FINISHED');
       expectError(
-        await post('/runs/update', { run_id: runId, status: 'DONE' }),
+        await post('/runs/update', { run_id: runId, status: 9 }),
         400,
         'INVALID_PARAMETER_VALUE',
         /parameter 'status'/,
       );
-      expectError(await post('/runs/update', { run_id: runId, status: 9 }), 400, 'INVALID_PARAMETER_VALUE');
+      expectError(await post('/runs/update', { run_id: runId, status: '0' }), 400, 'INVALID_PARAMETER_VALUE');
       expectError(
         await post('/runs/update', { run_id: runId, end_time: 'soon' }),
         400,

@@ -21,7 +21,8 @@ function decodeOnce(value: string): string {
 
 /**
  * Percent-decodes until the value stops changing, as MLflow's `validate_path_is_safe` does, so that
- * double-encoded separators and dots (`%252e%252e%252f`) are seen for what they are.
+ * double-encoded separators and dots (`%252e%252e%252f`) are seen for what they are. For checks only:
+ * a path is used as HTTP decoded it, once.
  */
 export function fullyDecode(raw: string): string {
   let current = raw;
@@ -39,20 +40,34 @@ export interface ArtifactPathOptions {
 }
 
 /**
- * The artifact path a request names, made safe to join under an artifact root: fully percent-decoded,
- * empty and `.` segments dropped, and rejected (INVALID_PARAMETER_VALUE) when it could leave the root:
- * `..` segments, absolute paths, URIs and drive letters, backslashes, NUL and other control characters.
+ * The artifact path a request names, made safe to join under an artifact root. `literal` is the path as
+ * HTTP decoded it, exactly once (a route's wildcard, a query value) or as a JSON body or GraphQL argument
+ * gives it: it is the name, and is never decoded again, so a file called `loss%step%0%timestamp%17…`
+ * (MLflow's `log_image` names) keeps its name. Empty and `.` segments are dropped. It is rejected
+ * (INVALID_PARAMETER_VALUE) when it could leave the root:
+ * - as it is: `..` segments, absolute paths, URIs and drive letters, backslashes, `#`, NUL and other
+ *   control characters;
+ * - fully percent-decoded as well (as MLflow's `validate_path_is_safe` does), so that an encoding a
+ *   later layer might undo cannot smuggle a traversal in: `..` segments (separated by `/` or `\`), a
+ *   leading `/` or `\`, URIs and drive letters. Control characters and lone `%` sequences there are
+ *   fine: they are only what a literal `%` name looks like decoded.
  */
-export function safeArtifactPath(raw: string, options: ArtifactPathOptions = {}): string {
-  const decoded = fullyDecode(raw);
-  if (CONTROL.test(decoded)) throw invalidPath(raw, 'control characters are not allowed');
-  if (decoded.includes('\\')) throw invalidPath(raw, 'backslashes are not allowed');
-  if (decoded.includes('#')) throw invalidPath(raw, "'#' is not allowed");
-  if (decoded.startsWith('/')) throw invalidPath(raw, 'absolute paths are not allowed');
-  if (SCHEME_PREFIX.test(decoded)) throw invalidPath(raw, 'URIs and drive letters are not allowed');
-  const segments = decoded.split('/');
-  if (segments.includes('..')) throw invalidPath(raw, "'..' is not allowed");
-  const normalized = segments.filter((segment) => segment !== '' && segment !== '.').join('/');
+export function safeArtifactPath(literal: string, options: ArtifactPathOptions = {}): string {
+  const raw = literal;
+  if (CONTROL.test(literal)) throw invalidPath(raw, 'control characters are not allowed');
+  if (literal.includes('\\')) throw invalidPath(raw, 'backslashes are not allowed');
+  if (literal.includes('#')) throw invalidPath(raw, "'#' is not allowed");
+  const decoded = fullyDecode(literal);
+  for (const form of decoded === literal ? [literal] : [literal, decoded]) {
+    if (form.startsWith('/') || form.startsWith('\\'))
+      throw invalidPath(raw, 'absolute paths are not allowed');
+    if (SCHEME_PREFIX.test(form)) throw invalidPath(raw, 'URIs and drive letters are not allowed');
+    if (form.split(/[/\\]/).includes('..')) throw invalidPath(raw, "'..' is not allowed");
+  }
+  const normalized = literal
+    .split('/')
+    .filter((segment) => segment !== '' && segment !== '.')
+    .join('/');
   if (normalized.length > MAX_ARTIFACT_PATH_LENGTH) {
     throw invalidPath(raw.slice(0, 100), `longer than ${MAX_ARTIFACT_PATH_LENGTH} characters`);
   }

@@ -12,8 +12,8 @@ export interface ArtifactContext {
   presignedDownloads: boolean;
 }
 
-/** Both prefixes MLflow registers its RPCs under: `/api` for clients, `/ajax-api` for the web UI. */
-export const API_PREFIXES = ['/api/2.0', '/ajax-api/2.0'] as const;
+/** Every prefix MLflow registers its RPCs under (`/api/2.0`, `/ajax-api/2.0`, `/api/2.0/preview`). */
+export { API_PREFIXES } from '@mast/common';
 
 /** The greedy `<path:artifact_path>` part of a route (Fastify's `*`, already URL-decoded once). */
 export function wildcard(request: FastifyRequest): string {

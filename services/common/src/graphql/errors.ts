@@ -1,5 +1,5 @@
 import { GraphQLError, type GraphQLFieldResolver } from 'graphql';
-import { MlflowError } from '../errors.js';
+import { isConnectionError, MlflowError, unavailable } from '../errors.js';
 
 /**
  * Errors as GraphQL errors whose `extensions.code` is the MLflow error code. The code is set where the
@@ -10,6 +10,13 @@ export function toGraphQLError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError) {
     if (error.originalError instanceof MlflowError) return toGraphQLError(error.originalError);
     return error;
+  }
+  if (isConnectionError(error)) {
+    const mapped = unavailable();
+    return new GraphQLError(mapped.message, {
+      extensions: { code: mapped.code },
+      originalError: error instanceof Error ? error : mapped,
+    });
   }
   if (error instanceof MlflowError) {
     return new GraphQLError(error.message, { extensions: { code: error.code }, originalError: error });

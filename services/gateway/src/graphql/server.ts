@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { GraphQLConfig } from '@mast/common';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GraphQLFormattedError } from 'graphql';
 import type { Registry } from 'prom-client';
+import { registerExplorerAssets, sendExplorer, wantsExplorer } from './explorer.js';
 import { operationLimitsPlugin } from './limits.js';
 import { graphqlMetricsPlugin } from './metrics.js';
 
@@ -78,6 +81,35 @@ function corsHeaders(origins: string[]) {
   };
 }
 
+const UNREACHABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|fetch failed|socket hang up|request to \S+ failed|Couldn't load service definitions/i;
+
+/**
+ * A subgraph that cannot be reached answers with a coded error (`TEMPORARILY_UNAVAILABLE`, the service
+ * named) and no internal URL or address; no message carries one (they are replaced by `<internal>`).
+ */
+export function withoutInternalAddresses(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const extensions = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
+  if (UNREACHABLE.test(formatted.message)) {
+    const service =
+      (typeof extensions.serviceName === 'string' ? extensions.serviceName : undefined) ??
+      /service "([^"]+)"/.exec(formatted.message)?.[1];
+    delete extensions.stacktrace;
+    delete extensions.response;
+    return {
+      ...formatted,
+      message: `The ${service ?? 'upstream'} service is unavailable; retry later.`,
+      extensions: { ...extensions, code: 'TEMPORARILY_UNAVAILABLE' },
+    };
+  }
+  return {
+    ...formatted,
+    message: formatted.message
+      .replace(/\bhttps?:\/\/[^\s"',)]+/gi, '<internal>')
+      .replace(/\b\d{1,3}(\.\d{1,3}){3}:\d+\b/g, '<internal>'),
+  };
+}
+
 function graphqlError(reply: FastifyReply, status: number, message: string) {
   return reply
     .code(status)
@@ -113,7 +145,10 @@ export async function registerGraphQL(
     logger: options.logger,
     // Compact JSON (Apollo pretty-prints by default: a third more bytes and time on big responses).
     stringifyResult: (result) => JSON.stringify(result),
+    formatError: withoutInternalAddresses,
     plugins: [
+      // Apollo's landing page loads its Sandbox from Apollo's CDN: Mast serves GraphiQL itself instead.
+      ApolloServerPluginLandingPageDisabled(),
       operationLimitsPlugin({ maxDepth: config.maxDepth, maxCost: config.maxCost }),
       graphqlMetricsPlugin(options.metrics),
       cachingPlugin(config.cacheMaxAge),
@@ -167,7 +202,18 @@ export async function registerGraphQL(
       }
       return payload;
     });
-    scope.route({ method: ['GET', 'POST'], url: GRAPHQL_PATH, bodyLimit: BODY_LIMIT, handler });
+    // A browser opening /graphql gets the GraphQL explorer, when introspection is on (the explorer
+    // needs it; with introspection off, the request is answered as any GET without a query).
+    if (config.introspection) registerExplorerAssets(scope, GRAPHQL_PATH);
+    scope.route({
+      method: ['GET', 'POST'],
+      url: GRAPHQL_PATH,
+      bodyLimit: BODY_LIMIT,
+      handler: async function (request, reply) {
+        if (config.introspection && wantsExplorer(request)) return sendExplorer(reply, GRAPHQL_PATH);
+        return handler.call(this, request, reply);
+      },
+    });
     scope.options(GRAPHQL_PATH, async (request, reply) => {
       if (cors(request, reply)) {
         reply.header('access-control-allow-methods', 'GET, POST, OPTIONS');

@@ -125,9 +125,37 @@ export interface RemoteGatewayOptions {
 }
 
 /** Cluster wiring: subgraphs over HTTP, from a supergraph built at build time or composed from the URLs. */
+/**
+ * A subgraph over HTTP whose transport failures (refused, reset, timed out) become
+ * `TEMPORARILY_UNAVAILABLE` errors naming the service, never its internal URL.
+ */
+class NamedRemoteDataSource extends RemoteGraphQLDataSource {
+  constructor(
+    readonly serviceName: string,
+    config: ConstructorParameters<typeof RemoteGraphQLDataSource>[0],
+  ) {
+    super(config);
+  }
+
+  override didEncounterError(
+    error: Error,
+    ...rest: Parameters<RemoteGraphQLDataSource['didEncounterError']> extends [unknown, ...infer R]
+      ? R
+      : never
+  ): void {
+    if (!(error instanceof GraphQLError) || error.extensions?.code === undefined) {
+      throw new GraphQLError(`The ${this.serviceName} service is unavailable; retry later.`, {
+        extensions: { code: 'TEMPORARILY_UNAVAILABLE', serviceName: this.serviceName },
+        originalError: error,
+      });
+    }
+    super.didEncounterError(error, ...rest);
+  }
+}
+
 export function remoteGateway(options: RemoteGatewayOptions): ApolloGateway {
   const buildService = ({ name, url }: { name: string; url?: string }) =>
-    new RemoteGraphQLDataSource({ url: options.subgraphUrls[name] ?? url });
+    new NamedRemoteDataSource(name, { url: options.subgraphUrls[name] ?? url });
   if (options.supergraphSdl) {
     return new ApolloGateway({ supergraphSdl: options.supergraphSdl, buildService, logger: options.logger });
   }

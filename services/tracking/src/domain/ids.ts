@@ -9,3 +9,13 @@ export function newRunId(): string {
 export function newLoggedModelId(): string {
   return `m-${newRunId()}`;
 }
+
+/** Experiment ids are integers written as strings; anything else names no experiment (undefined). */
+export function parseExperimentId(id: string): number | undefined {
+  return /^\d{1,18}$/.test(id) ? Number(id) : undefined;
+}
+
+/** `<root>/<child>` the way MLflow appends to a URI path (`mlflow-artifacts:/` + 1 → `mlflow-artifacts:/1`). */
+export function childUri(root: string, child: string): string {
+  return `${root.replace(/\/+$/, '')}/${child}`;
+}

@@ -1,6 +1,5 @@
 /** MLflow's validation limits (spec §4). */
 export const LIMITS = {
-  keyLength: 250,
   paramValueLength: 6000,
   runTagValueLength: 8000,
   experimentTagValueLength: 5000,

@@ -8,7 +8,6 @@ import {
   validateArtifactLocation,
   validateBatchSize,
   validateExperimentName,
-  validateKey,
   validateNoDuplicateParamKeys,
   validateRunId,
 } from './validation.js';
@@ -21,27 +20,6 @@ function codeOf(fn: () => void): string | undefined {
     return error instanceof MlflowError ? error.code : 'NOT_AN_MLFLOW_ERROR';
   }
 }
-
-describe('validateKey', () => {
-  test.each(['loss', 'system/cpu_utilization_percentage', 'a b', 'a-b.c:d', 'été', 'x'.repeat(250), 'a/b/c'])(
-    'accepts %p',
-    (key) => expect(codeOf(() => validateKey('metric', key))).toBeUndefined(),
-  );
-  test.each([
-    'a//b',
-    'a/./b',
-    'a/',
-    '/a',
-    '.',
-    '..',
-    '../x',
-    'a/../b',
-    'a\\b',
-    'a*b',
-    'x'.repeat(251),
-    'a\u0000b',
-  ])('rejects %p', (key) => expect(codeOf(() => validateKey('metric', key))).toBe('INVALID_PARAMETER_VALUE'));
-});
 
 describe('values and names', () => {
   test('long param and tag values are truncated to MLflow limits', () => {

@@ -2,39 +2,7 @@ import { API_DOCS_HINT, MlflowError } from '@mast/common';
 import { LIMITS } from './limits.js';
 import type { FilterNode } from './search-filter.js';
 
-const KEY_CHARS = /^[/\p{L}\p{N}\p{Mn}\p{Pc}.\- :]*$/u;
 const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
-
-/** Python's posixpath.normpath for the relative keys MLflow accepts. */
-function normalizedPath(key: string): string {
-  const parts: string[] = [];
-  for (const part of key.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..' && parts.length > 0 && parts[parts.length - 1] !== '..') parts.pop();
-    else parts.push(part);
-  }
-  const joined = parts.join('/');
-  return key.startsWith('/') ? `/${joined}` : joined || '.';
-}
-
-/** Keys of metrics, params and tags: MLflow's characters, length, and path-stability rules. */
-export function validateKey(entity: 'metric' | 'param' | 'tag', key: string, path = 'key'): void {
-  if (key.length > LIMITS.keyLength) {
-    throw MlflowError.invalidParameter(
-      `'${path}' exceeds the maximum length of ${LIMITS.keyLength} characters (${entity} key '${key.slice(0, 250)}...').`,
-    );
-  }
-  if (!KEY_CHARS.test(key)) {
-    throw MlflowError.invalidParameter(
-      `Invalid ${entity} name: '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).`,
-    );
-  }
-  if (normalizedPath(key) !== key || key === '.' || key.startsWith('..') || key.startsWith('/')) {
-    throw MlflowError.invalidParameter(
-      `Invalid ${entity} name: '${key}'. Names cannot contain empty, '.' or '..' path segments, and cannot start or end with '/'.`,
-    );
-  }
-}
 
 /** Param values longer than the limit are truncated, as MLflow does with MLFLOW_TRUNCATE_LONG_VALUES on. */
 export function truncateParamValue(value: string): string {
@@ -89,7 +57,7 @@ export function validateRunId(runId: string, path = 'run_id'): void {
   }
 }
 
-export function validateMetricTimestamp(timestamp: number, path = 'timestamp'): void {
+export function validateMetricTimestamp(timestamp: number | bigint, path = 'timestamp'): void {
   if (timestamp < 0) {
     throw MlflowError.invalidParameter(
       `Invalid value ${timestamp} for parameter '${path}' supplied. Hint: timestamps must be non-negative.${API_DOCS_HINT}`,

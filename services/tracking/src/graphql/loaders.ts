@@ -1,19 +1,19 @@
-import type { Run as WireRun } from '@mast/proto';
 import DataLoader from 'dataloader';
-import { parseExperimentId } from '../store/experiment-store.js';
+import { parseExperimentId } from '../domain/ids.js';
+import type { RunRecord } from '../domain/records.js';
+import { toDatasetInputRecord } from '../store/dataset-inputs.js';
 import type { DownsampleStrategy, GraphStore, SeriesRange } from '../store/graph-store.js';
-import { toDatasetInput } from '../store/run-store.js';
 import {
   type DatasetInputModel,
-  datasetInputFromWire,
+  datasetInputFromRecord,
   type ExperimentModel,
   experimentFromRow,
   type KeyValueModel,
   type MetricModel,
   type MetricSeriesModel,
   type RunModel,
+  runFromRecord,
   runFromRow,
-  runFromWire,
 } from './models.js';
 
 /** Large enough for any page; bounded so one `IN (...)` list stays far below PostgreSQL's 65535 parameters. */
@@ -78,8 +78,8 @@ export class Loaders {
         group(ids, await graph.latestMetrics(ids), (m) => ({
           key: m.key,
           value: Number(m.value),
-          timestamp: Number(m.timestamp),
-          step: Number(m.step),
+          timestamp: m.timestamp,
+          step: m.step,
         })),
       options,
     );
@@ -93,7 +93,7 @@ export class Loaders {
     );
     this.datasetInputs = new DataLoader(
       async (ids) =>
-        group(ids, await graph.datasetInputs(ids), (d) => datasetInputFromWire(toDatasetInput(d))),
+        group(ids, await graph.datasetInputs(ids), (d) => datasetInputFromRecord(toDatasetInputRecord(d))),
       options,
     );
   }
@@ -138,27 +138,13 @@ export class Loaders {
   }
 
   /** Seeds the loaders with what a run search already read, so the run's fields cost no query. */
-  primeRun(run: WireRun): RunModel {
-    const model = runFromWire(run.info ?? {});
+  primeRun(run: RunRecord): RunModel {
+    const model = runFromRecord(run.info);
     this.run.prime(model.id, model);
-    this.latestMetrics.prime(
-      model.id,
-      (run.data?.metrics ?? []).map((m) => ({
-        key: m.key ?? '',
-        value: Number(m.value),
-        timestamp: Number(m.timestamp ?? 0),
-        step: Number(m.step ?? 0),
-      })),
-    );
-    this.params.prime(
-      model.id,
-      (run.data?.params ?? []).map((p) => ({ key: p.key ?? '', value: p.value ?? '' })),
-    );
-    this.tags.prime(
-      model.id,
-      (run.data?.tags ?? []).map((t) => ({ key: t.key ?? '', value: t.value ?? '' })),
-    );
-    this.datasetInputs.prime(model.id, (run.inputs?.dataset_inputs ?? []).map(datasetInputFromWire));
+    this.latestMetrics.prime(model.id, run.latestMetrics);
+    this.params.prime(model.id, run.params);
+    this.tags.prime(model.id, run.tags);
+    this.datasetInputs.prime(model.id, run.datasetInputs.map(datasetInputFromRecord));
     return model;
   }
 }

@@ -1,6 +1,7 @@
-import type { RunInfo, DatasetInput as WireDatasetInput, Experiment as WireExperiment } from '@mast/proto';
-import type { Bucket, DownsampledSeries, ExperimentRow, Point } from '../store/graph-store.js';
-import type { RunsTable } from '../store/schema.js';
+import type { Int64 } from '@mast/common';
+import type { DatasetInputRecord, ExperimentRecord, RunInfoRecord } from '../domain/records.js';
+import type { Bucket, DownsampledSeries, Point } from '../store/graph-store.js';
+import type { ExperimentRow, RunsTable } from '../store/schema.js';
 
 /**
  * What the resolvers pass around as the parent of each GraphQL object type (the codegen "mappers"):
@@ -37,8 +38,9 @@ export interface KeyValueModel {
 export interface MetricModel {
   key: string;
   value: number;
-  timestamp: number;
-  step: number;
+  /** int64: a bigint beyond 2^53 (the `Long` scalar writes it as a decimal string). */
+  timestamp: Int64;
+  step: Int64;
 }
 
 export interface DatasetModel {
@@ -84,8 +86,8 @@ export type MetricBucketModel = Bucket;
 export type MetricPointModel = Point;
 
 export interface StepRangeModel {
-  startStep: number;
-  endStep: number;
+  startStep: Int64;
+  endStep: Int64;
 }
 
 export interface ComparedSeriesModel {
@@ -117,14 +119,14 @@ export function experimentFromRow(row: ExperimentRow): ExperimentModel {
   };
 }
 
-export function experimentFromWire(experiment: WireExperiment): ExperimentModel {
+export function experimentFromRecord(experiment: ExperimentRecord): ExperimentModel {
   return {
-    id: experiment.experiment_id ?? '',
-    name: experiment.name ?? '',
-    artifactLocation: experiment.artifact_location ?? '',
-    lifecycleStage: stage(experiment.lifecycle_stage),
-    creationTime: Number(experiment.creation_time ?? 0),
-    lastUpdateTime: Number(experiment.last_update_time ?? 0),
+    id: String(experiment.experimentId),
+    name: experiment.name,
+    artifactLocation: experiment.artifactLocation,
+    lifecycleStage: stage(experiment.lifecycleStage),
+    creationTime: experiment.creationTime,
+    lastUpdateTime: experiment.lastUpdateTime,
   };
 }
 
@@ -142,33 +144,31 @@ export function runFromRow(row: RunsTable): RunModel {
   };
 }
 
-export function runFromWire(info: RunInfo): RunModel {
+export function runFromRecord(info: RunInfoRecord): RunModel {
   return {
-    id: info.run_id ?? '',
-    name: info.run_name ?? '',
-    experimentId: info.experiment_id ?? '',
-    userId: info.user_id ?? '',
-    status: info.status ?? 'RUNNING',
-    startTime: Number(info.start_time ?? 0),
-    endTime: info.end_time === undefined ? null : Number(info.end_time),
-    artifactUri: info.artifact_uri ?? '',
-    lifecycleStage: stage(info.lifecycle_stage),
+    id: info.runId,
+    name: info.name,
+    experimentId: String(info.experimentId),
+    userId: info.userId,
+    status: info.status as RunModel['status'],
+    startTime: info.startTime,
+    endTime: info.endTime,
+    artifactUri: info.artifactUri,
+    lifecycleStage: stage(info.lifecycleStage),
   };
 }
 
-export function datasetInputFromWire(input: WireDatasetInput): DatasetInputModel {
-  const tags = (input.tags ?? []).map((tag) => ({ key: tag.key ?? '', value: tag.value ?? '' }));
-  const dataset = input.dataset ?? {};
+export function datasetInputFromRecord(input: DatasetInputRecord): DatasetInputModel {
   return {
     dataset: {
-      name: dataset.name ?? '',
-      digest: dataset.digest ?? '',
-      sourceType: dataset.source_type ?? '',
-      source: dataset.source ?? '',
-      schema: dataset.schema ?? null,
-      profile: dataset.profile ?? null,
+      name: input.name,
+      digest: input.digest,
+      sourceType: input.sourceType,
+      source: input.source,
+      schema: input.schema,
+      profile: input.profile,
     },
-    tags,
-    context: tags.find((tag) => tag.key === 'mlflow.data.context')?.value ?? null,
+    tags: input.tags,
+    context: input.tags.find((tag) => tag.key === 'mlflow.data.context')?.value ?? null,
   };
 }

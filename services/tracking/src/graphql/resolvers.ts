@@ -1,22 +1,17 @@
-import { DoubleScalar, LongScalar, MlflowError, withErrorCodes } from '@mast/common';
-import { newRunId } from '../domain/ids.js';
-import { parseRunOrderBy } from '../domain/order-by.js';
-import { resolveRunName } from '../domain/run-names.js';
-import { parseRunFilter } from '../domain/search-filter.js';
 import {
-  truncateParamValue,
-  truncateRunTagValue,
-  validateArtifactLocation,
-  validateBatchSize,
-  validateExperimentName,
-  validateExperimentTagValue,
-  validateKey,
-  validateMetricTimestamp,
-  validateNoDuplicateParamKeys,
-  validateRunId,
-} from '../domain/validation.js';
-import type { ExperimentStore } from '../store/experiment-store.js';
-import { DEFAULT_EXPERIMENT_ID, experimentNotFound, lastValuePerKey } from '../store/experiment-store.js';
+  compareInt64,
+  DoubleScalar,
+  decodePageToken,
+  encodePageToken,
+  type Int64,
+  LongScalar,
+  MlflowError,
+  withErrorCodes,
+} from '@mast/common';
+import { experimentNotFound, runNotFound } from '../domain/errors.js';
+import { parseRunOrderBy } from '../domain/order-by.js';
+import { parseRunFilter } from '../domain/search-filter.js';
+import { DEFAULT_EXPERIMENT_ID, type TagInput, type TrackingServices } from '../service/index.js';
 import {
   type Bucket,
   decodeExperimentCursor,
@@ -25,20 +20,17 @@ import {
   encodeExperimentCursor,
   type GraphStore,
 } from '../store/graph-store.js';
-import { type KeyValue, type RunStore, runNotFound } from '../store/run-store.js';
-import { decodePageToken, encodePageToken } from '../store/search-sql.js';
 import type { GraphContext } from './context.js';
 import type { ExperimentOrder, Resolvers } from './generated/types.js';
 import type { Loaders } from './loaders.js';
 import {
   type ExperimentModel,
+  experimentFromRecord,
   experimentFromRow,
-  experimentFromWire,
-  type KeyValueModel,
   type MetricPointModel,
   type RunComparisonModel,
   type RunModel,
-  runFromWire,
+  runFromRecord,
 } from './models.js';
 
 export interface GraphLimits {
@@ -58,11 +50,7 @@ export const DEFAULT_GRAPH_LIMITS: GraphLimits = {
   compareMetrics: 20,
 };
 
-export interface GraphServices {
-  experiments: ExperimentStore;
-  runs: RunStore;
-  graph: GraphStore;
-  clock: () => number;
+export interface GraphServices extends TrackingServices {
   limits: GraphLimits;
   /** The request's loaders (created on first use, one set per context object). */
   loaders(context: GraphContext): Loaders;
@@ -104,13 +92,12 @@ function experimentSortValue(experiment: ExperimentModel, field: ExperimentOrder
   }
 }
 
-function runTags(tags: ReadonlyArray<KeyValueModel> | null | undefined, path: string): KeyValue[] {
-  const byKey = new Map<string, string>();
-  (tags ?? []).forEach((tag, i) => {
-    validateKey('tag', tag.key, `${path}[${i}].key`);
-    byKey.set(tag.key, truncateRunTagValue(tag.value));
-  });
-  return [...byKey].map(([key, value]) => ({ key, value }));
+/** GraphQL key-value inputs as the services take them, named by their argument path in errors. */
+function keyValues(
+  items: ReadonlyArray<{ key: string; value: string }> | null | undefined,
+  path: string,
+): TagInput[] {
+  return (items ?? []).map((item, i) => ({ key: item.key, value: item.value, path: `${path}[${i}]` }));
 }
 
 /** The points a chart draws from buckets: each bucket's min, max and last point, in order, once each. */
@@ -118,7 +105,7 @@ export function pointsOf(buckets: Bucket[]): MetricPointModel[] {
   const points: MetricPointModel[] = [];
   for (const bucket of buckets) {
     const candidates = [bucket.min, bucket.max, bucket.last].filter((p): p is MetricPointModel => p !== null);
-    candidates.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
+    candidates.sort((a, b) => compareInt64(a.step, b.step) || compareInt64(a.timestamp, b.timestamp));
     for (const point of candidates) {
       const previous = points.at(-1);
       const same =
@@ -134,7 +121,7 @@ export function pointsOf(buckets: Bucket[]): MetricPointModel[] {
 
 /** The tracking subgraph's resolvers: thin, the work is in the stores and the loaders. */
 export function createResolvers(services: GraphServices): Resolvers<GraphContext> {
-  const { experiments, runs, graph, clock, limits } = services;
+  const { experiments, runs, graph, limits } = services;
 
   async function loadExperiment(context: GraphContext, id: string): Promise<ExperimentModel> {
     const experiment = await services.loaders(context).experiment.load(id);
@@ -201,13 +188,10 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
         }
         if (id !== undefined && id !== null) return loadExperiment(context, id);
         const found = await experiments.getByName(name!);
-        const experiment = experimentFromWire(found);
+        const experiment = experimentFromRecord(found);
         const loaders = services.loaders(context);
         loaders.experiment.prime(experiment.id, experiment);
-        loaders.experimentTags.prime(
-          experiment.id,
-          (found.tags ?? []).map((t) => ({ key: t.key ?? '', value: t.value ?? '' })),
-        );
+        loaders.experimentTags.prime(experiment.id, found.tags);
         return experiment;
       },
 
@@ -254,41 +238,30 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
 
     Mutation: {
       async createExperiment(_parent, { input }, context) {
-        validateExperimentName(input.name);
-        if (input.artifactLocation != null) validateArtifactLocation(input.artifactLocation);
-        const tags = (input.tags ?? []).map((tag, i) => {
-          validateKey('tag', tag.key, `input.tags[${i}].key`);
-          validateExperimentTagValue(tag.value, `input.tags[${i}].value`);
-          return tag;
-        });
         const id = await experiments.create({
           name: input.name,
           artifactLocation: input.artifactLocation ?? undefined,
-          tags: lastValuePerKey(tags),
-          now: clock(),
+          tags: keyValues(input.tags, 'input.tags'),
         });
         return reloadExperiment(context, id);
       },
 
       async renameExperiment(_parent, { id, newName }, context) {
-        validateExperimentName(newName);
-        await experiments.rename(id, newName, clock());
+        await experiments.rename(id, newName);
         return reloadExperiment(context, id);
       },
 
       async deleteExperiment(_parent, { id }, context) {
-        await experiments.setLifecycle(id, 'active', 'deleted', clock());
+        await experiments.delete(id);
         return reloadExperiment(context, id);
       },
 
       async restoreExperiment(_parent, { id }, context) {
-        await experiments.setLifecycle(id, 'deleted', 'active', clock());
+        await experiments.restore(id);
         return reloadExperiment(context, id);
       },
 
       async setExperimentTag(_parent, { experimentId, key, value }, context) {
-        validateKey('tag', key);
-        validateExperimentTagValue(value);
         await experiments.setTag(experimentId, key, value);
         return reloadExperiment(context, experimentId);
       },
@@ -299,18 +272,15 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
       },
 
       async createRun(_parent, { input }, context) {
-        const experimentId = input.experimentId ?? DEFAULT_EXPERIMENT_ID;
-        const { name, tags } = resolveRunName(input.name ?? undefined, runTags(input.tags, 'input.tags'));
         const run = await runs.create({
-          runId: newRunId(),
-          experimentId,
-          userId: input.userId ?? tags.find((tag) => tag.key === 'mlflow.user')?.value ?? '',
-          runName: name,
-          startTime: input.startTime ?? clock(),
-          tags,
+          experimentId: input.experimentId ?? DEFAULT_EXPERIMENT_ID,
+          userId: input.userId ?? undefined,
+          runName: input.name ?? undefined,
+          startTime: input.startTime ?? undefined,
+          tags: keyValues(input.tags, 'input.tags'),
         });
         services.resetLoaders(context);
-        return runFromWire(run.info ?? {});
+        return runFromRecord(run.info);
       },
 
       async updateRun(_parent, { input }, context) {
@@ -320,21 +290,21 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
           runName: input.name ?? undefined,
         });
         services.resetLoaders(context);
-        return runFromWire(info);
+        return runFromRecord(info);
       },
 
       async deleteRun(_parent, { id }, context) {
-        await runs.setLifecycle(id, 'deleted', clock());
+        await runs.delete(id);
         return reloadRun(context, id);
       },
 
       async restoreRun(_parent, { id }, context) {
-        await runs.setLifecycle(id, 'active', clock());
+        await runs.restore(id);
         return reloadRun(context, id);
       },
 
       async setRunTag(_parent, { runId, key, value }, context) {
-        await runs.logBatch(runId, { metrics: [], params: [], tags: runTags([{ key, value }], 'tag') });
+        await runs.setTag(runId, { key, value });
         return reloadRun(context, runId);
       },
 
@@ -344,28 +314,21 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
       },
 
       async logBatch(_parent, { input }, context) {
-        validateRunId(input.runId, 'input.runId');
-        const metricsIn = input.metrics ?? [];
-        const paramsIn = input.params ?? [];
-        const tagsIn = input.tags ?? [];
-        validateBatchSize(metricsIn.length, paramsIn.length, tagsIn.length);
-        const params = paramsIn.map((param, i) => {
-          validateKey('param', param.key, `input.params[${i}].key`);
-          return { key: param.key, value: truncateParamValue(param.value) };
-        });
-        validateNoDuplicateParamKeys(params.map((param) => param.key));
-        const now = clock();
-        const metrics = metricsIn.map((metric, i) => {
-          validateKey('metric', metric.key, `input.metrics[${i}].key`);
-          const timestamp = metric.timestamp ?? now;
-          validateMetricTimestamp(timestamp, `input.metrics[${i}].timestamp`);
-          return { key: metric.key, value: metric.value, timestamp, step: metric.step ?? 0 };
-        });
-        const tags = tagsIn.map((tag, i) => {
-          validateKey('tag', tag.key, `input.tags[${i}].key`);
-          return { key: tag.key, value: truncateRunTagValue(tag.value) };
-        });
-        await runs.logBatch(input.runId, { metrics, params, tags });
+        await runs.logBatch(
+          input.runId,
+          {
+            metrics: (input.metrics ?? []).map((metric, i) => ({
+              key: metric.key,
+              value: metric.value,
+              timestamp: metric.timestamp ?? undefined,
+              step: metric.step ?? undefined,
+              path: `input.metrics[${i}]`,
+            })),
+            params: keyValues(input.params, 'input.params'),
+            tags: keyValues(input.tags, 'input.tags'),
+          },
+          'input.runId',
+        );
         return reloadRun(context, input.runId);
       },
     },
@@ -438,9 +401,9 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
 
 /** Lines series up on the buckets any of them has points in (their bucket edges are shared). */
 function alignSeries(series: Awaited<ReturnType<GraphStore['downsample']>>): RunComparisonModel {
-  const ranges = new Map<number, number>();
+  const ranges = new Map<Int64, Int64>();
   for (const s of series) for (const b of s.buckets) ranges.set(b.startStep, b.endStep);
-  const starts = [...ranges.keys()].sort((a, b) => a - b);
+  const starts = [...ranges.keys()].sort(compareInt64);
   const index = new Map(starts.map((start, i) => [start, i]));
   return {
     buckets: starts.map((startStep) => ({ startStep, endStep: ranges.get(startStep)! })),

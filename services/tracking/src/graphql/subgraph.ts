@@ -1,10 +1,7 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { type GraphQLSchema, parse } from 'graphql';
-import type { Kysely } from 'kysely';
-import { ExperimentStore } from '../store/experiment-store.js';
-import { type DownsampleStrategy, GraphStore } from '../store/graph-store.js';
-import { RunStore } from '../store/run-store.js';
-import type { TrackingDatabase } from '../store/schema.js';
+import type { TrackingServices } from '../service/index.js';
+import type { DownsampleStrategy } from '../store/graph-store.js';
 import type { GraphContext } from './context.js';
 import { trackingSdl } from './generated/schema.js';
 import { Loaders } from './loaders.js';
@@ -12,15 +9,6 @@ import { createResolvers, DEFAULT_GRAPH_LIMITS, type GraphLimits } from './resol
 
 /** The subgraph's name in the supergraph. */
 export const TRACKING_SUBGRAPH = 'tracking';
-
-export interface TrackingSubgraphDependencies {
-  db: Kysely<TrackingDatabase>;
-  defaultArtifactRoot: string;
-  clock?: () => number;
-  limits?: Partial<GraphLimits>;
-  /** How metric histories are read (tests force one; `auto` picks the cheapest). */
-  downsampleStrategy?: DownsampleStrategy;
-}
 
 /** The tracking subgraph's SDL (Federation 2), as composed into the supergraph. */
 export function trackingTypeDefs() {
@@ -32,19 +20,18 @@ export function trackingTypeDefs() {
  * GraphQL context object, created on first use: whoever executes the schema (the gateway in-process, or
  * the subgraph's own HTTP server) only has to pass a fresh context object per request.
  */
-export function trackingSubgraphSchema(deps: TrackingSubgraphDependencies): GraphQLSchema {
-  const graph = new GraphStore(deps.db);
+export function trackingSubgraphSchema(
+  services: TrackingServices,
+  options: { limits?: Partial<GraphLimits>; downsampleStrategy?: DownsampleStrategy },
+): GraphQLSchema {
   const loaders = new WeakMap<GraphContext, Loaders>();
   const resolvers = createResolvers({
-    experiments: new ExperimentStore(deps.db, deps.defaultArtifactRoot),
-    runs: new RunStore(deps.db),
-    graph,
-    clock: deps.clock ?? Date.now,
-    limits: { ...DEFAULT_GRAPH_LIMITS, ...deps.limits },
+    ...services,
+    limits: { ...DEFAULT_GRAPH_LIMITS, ...options.limits },
     loaders(context) {
       let current = loaders.get(context);
       if (!current) {
-        current = new Loaders(graph, deps.downsampleStrategy);
+        current = new Loaders(services.graph, options.downsampleStrategy);
         loaders.set(context, current);
       }
       return current;

@@ -1,9 +1,13 @@
 import {
   API_DOCS_HINT,
+  decodePageToken,
+  encodePageToken,
   invalidParameter,
   MlflowError,
   missingParameter,
+  nonEmpty,
   type RequestReader,
+  rpc,
 } from '@mast/common';
 import type {
   CreateLoggedModel_Response,
@@ -13,16 +17,12 @@ import type {
   SearchLoggedModels_Response,
 } from '@mast/proto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { newLoggedModelId } from '../domain/ids.js';
 import { LIMITS } from '../domain/limits.js';
-import { generateRunName } from '../domain/run-names.js';
 import { parseLoggedModelFilter } from '../domain/search-filter.js';
-import { validateLength } from '../domain/validation.js';
+import type { TrackingServices } from '../service/index.js';
 import type { DatasetFilter, LoggedModelColumn, LoggedModelOrderTerm } from '../store/logged-model-store.js';
-import { decodePageToken, encodePageToken } from '../store/search-sql.js';
-import type { TrackingContext } from './context.js';
-import { readParam, readTag } from './key-values.js';
-import { nonEmpty, rpc } from './rpc.js';
+import { readKeyValue } from './key-values.js';
+import { toWireLoggedModel } from './wire.js';
 
 const MODELS = '/mlflow/logged-models';
 
@@ -37,9 +37,6 @@ const FINAL_STATUSES: readonly LoggedModelStatus[] = ['LOGGED_MODEL_READY', 'LOG
 
 /** MLflow sets no upper bound; this one keeps a single page from exhausting memory. */
 const SEARCH_MAX_RESULTS = 50_000;
-const MODEL_NAME_MAX_LENGTH = 500;
-const BAD_NAME_CHARS = ['/', ':', '.', '%', '"', "'"];
-
 /** order_by attribute names (MLflow's `VALID_ORDER_BY_ATTRIBUTE_KEYS` plus the SQL store's column names). */
 const ORDER_COLUMNS: Readonly<Record<string, LoggedModelColumn>> = {
   name: 'name',
@@ -59,22 +56,6 @@ const ORDER_COLUMNS: Readonly<Record<string, LoggedModelColumn>> = {
 
 function modelIdOf(request: FastifyRequest): string {
   return (request.params as { model_id: string }).model_id;
-}
-
-/** Python's repr() of a string, as MLflow's messages print names. */
-function pyRepr(value: string): string {
-  if (value.includes("'") && !value.includes('"')) return `"${value}"`;
-  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
-}
-
-/** MLflow's `_validate_logged_model_name`: names become path segments, so no separators or quotes. */
-function validateModelName(name: string): void {
-  if (BAD_NAME_CHARS.some((char) => name.includes(char))) {
-    throw MlflowError.invalidParameter(
-      `Invalid model name (${pyRepr(name)}) provided. Model name must be a non-empty string and cannot contain the following characters: ('/', ':', '.', '%', '"', "'")`,
-    );
-  }
-  validateLength(name, MODEL_NAME_MAX_LENGTH, 'name');
 }
 
 /** MLflow reads `allow_deleted` straight from the query string: only "true" (any case) means true. */
@@ -154,65 +135,63 @@ function readSearchMaxResults(reader: RequestReader): number {
 }
 
 /** MLflow 3 logged models (spec §1.5); ListLoggedModelArtifacts belongs to the artifact service. */
-export function loggedModelRoutes(app: FastifyInstance, { loggedModels, clock }: TrackingContext): void {
+export function loggedModelRoutes(app: FastifyInstance, { loggedModels }: TrackingServices): void {
   rpc(app, 'POST', MODELS, async (reader): Promise<CreateLoggedModel_Response> => {
-    const experimentId = reader.id('experiment_id', { required: true });
-    const name = reader.string('name');
-    if (name !== undefined) validateModelName(name);
-    const params = reader.messageList('params').map(readParam);
-    const tags = reader.messageList('tags').map(readTag);
     const model = await loggedModels.create({
-      modelId: newLoggedModelId(),
-      experimentId,
-      name: name ?? generateRunName(),
+      experimentId: reader.id('experiment_id', { required: true }),
+      name: reader.string('name'),
       modelType: reader.string('model_type'),
       sourceRunId: reader.string('source_run_id'),
-      params,
-      tags,
-      now: clock(),
+      params: reader.messageList('params').map(readKeyValue),
+      tags: reader.messageList('tags').map(readKeyValue),
     });
-    return { model };
+    return { model: toWireLoggedModel(model) };
   });
 
-  rpc(app, 'POST', `${MODELS}/search`, async (reader): Promise<SearchLoggedModels_Response> => {
-    const experimentIds = reader.stringList('experiment_ids', { required: true });
-    const filter = parseLoggedModelFilter(reader.string('filter'));
-    const datasets = readDatasets(reader);
-    const orderBy = readOrderBy(reader);
-    const maxResults = readSearchMaxResults(reader);
-    const offset = decodePageToken(reader.string('page_token'));
-    const { models, hasMore } = await loggedModels.search({
-      experimentIds,
-      filter,
-      datasets,
-      orderBy,
-      maxResults,
-      offset,
-    });
-    return {
-      models: nonEmpty(models),
-      next_page_token: hasMore ? encodePageToken(offset + maxResults) : undefined,
-    };
-  });
+  rpc(
+    app,
+    'POST',
+    `${MODELS}/search`,
+    async (reader): Promise<SearchLoggedModels_Response> => {
+      const experimentIds = reader.stringList('experiment_ids', { required: true });
+      const filter = parseLoggedModelFilter(reader.string('filter'));
+      const datasets = readDatasets(reader);
+      const orderBy = readOrderBy(reader);
+      const maxResults = readSearchMaxResults(reader);
+      const offset = decodePageToken(reader.string('page_token'));
+      const { models, hasMore } = await loggedModels.search({
+        experimentIds,
+        filter,
+        datasets,
+        orderBy,
+        maxResults,
+        offset,
+      });
+      return {
+        models: nonEmpty(models.map(toWireLoggedModel)),
+        next_page_token: hasMore ? encodePageToken(offset + maxResults) : undefined,
+      };
+    },
+    { expensive: true },
+  );
 
   rpc(app, 'GET', `${MODELS}/:model_id`, async (_reader, request): Promise<GetLoggedModel_Response> => {
     const model = await loggedModels.get(modelIdOf(request), { allowDeleted: readAllowDeleted(request) });
-    return { model };
+    return { model: toWireLoggedModel(model) };
   });
 
   rpc(app, 'PATCH', `${MODELS}/:model_id`, async (reader, request): Promise<FinalizeLoggedModel_Response> => {
     const status = readFinalStatus(reader);
-    return { model: await loggedModels.finalize(modelIdOf(request), status, clock()) };
+    return { model: toWireLoggedModel(await loggedModels.finalize(modelIdOf(request), status)) };
   });
 
   rpc(app, 'DELETE', `${MODELS}/:model_id`, async (_reader, request) => {
-    await loggedModels.delete(modelIdOf(request), clock());
+    await loggedModels.delete(modelIdOf(request));
     return {};
   });
 
   rpc(app, 'PATCH', `${MODELS}/:model_id/tags`, async (reader, request) => {
-    const tags = reader.messageList('tags').map(readTag);
-    await loggedModels.setTags(modelIdOf(request), tags);
+    await loggedModels.setTags(modelIdOf(request), reader.messageList('tags').map(readKeyValue));
     return {};
   });
 
@@ -225,8 +204,7 @@ export function loggedModelRoutes(app: FastifyInstance, { loggedModels, clock }:
   });
 
   rpc(app, 'POST', `${MODELS}/:model_id/params`, async (reader, request) => {
-    const params = reader.messageList('params').map(readParam);
-    await loggedModels.logParams(modelIdOf(request), params);
+    await loggedModels.logParams(modelIdOf(request), reader.messageList('params').map(readKeyValue));
     return {};
   });
 }

@@ -1,61 +1,52 @@
-import { API_DOCS_HINT, MlflowError, RequestReader } from '@mast/common';
+import {
+  API_DOCS_HINT,
+  decodePageToken,
+  encodePageToken,
+  JsonText,
+  MlflowError,
+  nonEmpty,
+  RequestReader,
+  readMaxResults,
+  readViewType,
+  rpc,
+} from '@mast/common';
 import type {
   CreateRun_Response,
-  GetMetricHistory_Response,
   GetMetricHistoryBulkInterval_Response,
   GetRun_Response,
   RunStatus,
   SearchDatasets_Response,
-  SearchRuns_Response,
   UpdateRun_Response,
 } from '@mast/proto';
 import type { FastifyInstance } from 'fastify';
-import { newRunId } from '../domain/ids.js';
 import { LIMITS } from '../domain/limits.js';
 import { parseRunOrderBy } from '../domain/order-by.js';
-import { resolveRunName } from '../domain/run-names.js';
+import type { NewDatasetInput } from '../domain/records.js';
 import { parseRunFilter } from '../domain/search-filter.js';
-import {
-  validateBatchSize,
-  validateFilterSize,
-  validateKey,
-  validateLength,
-  validateMetricTimestamp,
-  validateNoDuplicateParamKeys,
-  validateOrderByCount,
-  validateRunId,
-} from '../domain/validation.js';
-import { DEFAULT_EXPERIMENT_ID } from '../store/experiment-store.js';
-import type { KeyValue, MetricPoint, NewDatasetInput } from '../store/run-store.js';
-import { decodePageToken, encodePageToken } from '../store/search-sql.js';
-import type { TrackingContext } from './context.js';
-import { readMaxResults, VIEW_TYPES } from './experiments.js';
-import { readParam, readTag } from './key-values.js';
-import { nonEmpty, rpc } from './rpc.js';
+import { validateFilterSize, validateLength, validateOrderByCount } from '../domain/validation.js';
+import type { MetricInput, TrackingServices } from '../service/index.js';
+import { readKeyValue } from './key-values.js';
+import { toWireDatasetSummary, toWireMetricWithRunId, toWireRun, toWireRunInfo } from './wire.js';
 
 const RUN_STATUSES: readonly RunStatus[] = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'];
 const LOG_BATCH_BODY_LIMIT = 5 * 1024 * 1024;
-const MODEL_HISTORY_TAG = 'mlflow.log-model.history';
 
 /** `run_id`, or the deprecated `run_uuid` that older clients send. */
 function readRunId(reader: RequestReader): string {
   return reader.string('run_id') ?? reader.string('run_uuid') ?? reader.string('run_id', { required: true });
 }
 
-function readMetric(reader: RequestReader): MetricPoint {
-  const key = reader.string('key', { required: true });
-  validateKey('metric', key, reader.path('key'));
-  const value = reader.double('value', { required: true });
-  const timestamp = reader.integer('timestamp', { required: true });
-  validateMetricTimestamp(timestamp, reader.path('timestamp'));
+/** A metric message; MLflow's wire format requires `timestamp`. */
+function readMetric(reader: RequestReader): MetricInput {
   return {
-    key,
-    value,
-    timestamp,
-    step: reader.integer('step') ?? 0,
+    key: reader.string('key', { required: true }),
+    value: reader.double('value', { required: true }),
+    timestamp: reader.int64('timestamp', { required: true }),
+    step: reader.int64('step'),
     model_id: reader.string('model_id'),
     dataset_name: reader.string('dataset_name'),
     dataset_digest: reader.string('dataset_digest'),
+    path: reader.location,
   };
 }
 
@@ -84,24 +75,18 @@ function readDatasetInput(reader: RequestReader): NewDatasetInput {
   };
 }
 
-function dedupeByKey(tags: KeyValue[]): KeyValue[] {
-  return [...new Map(tags.map((tag) => [tag.key, tag])).values()];
-}
-
-export function runRoutes(app: FastifyInstance, { runs, clock }: TrackingContext): void {
+/** MLflow's `runs/*` and `metrics/*` routes: parse the request, call the run service, shape the answer. */
+export function runRoutes(app: FastifyInstance, { runs }: TrackingServices): void {
   rpc(app, 'POST', '/mlflow/runs/create', async (reader): Promise<CreateRun_Response> => {
-    const experimentId = reader.id('experiment_id') ?? DEFAULT_EXPERIMENT_ID;
-    const requestTags = dedupeByKey(reader.messageList('tags').map(readTag));
-    const { name, tags } = resolveRunName(reader.string('run_name'), requestTags);
     const run = await runs.create({
-      runId: newRunId(),
-      experimentId,
-      userId: reader.string('user_id') ?? tags.find((tag) => tag.key === 'mlflow.user')?.value ?? '',
-      runName: name,
-      startTime: reader.integer('start_time') ?? clock(),
-      tags,
+      // Required here (MLflow clients always send it); GraphQL's createRun documents its own default.
+      experimentId: reader.id('experiment_id', { required: true }),
+      userId: reader.string('user_id'),
+      runName: reader.string('run_name'),
+      startTime: reader.integer('start_time'),
+      tags: reader.messageList('tags').map(readKeyValue),
     });
-    return { run };
+    return { run: toWireRun(run) };
   });
 
   rpc(app, 'POST', '/mlflow/runs/update', async (reader): Promise<UpdateRun_Response> => {
@@ -111,16 +96,16 @@ export function runRoutes(app: FastifyInstance, { runs, clock }: TrackingContext
       endTime: reader.integer('end_time'),
       runName: reader.string('run_name'),
     });
-    return { run_info: runInfo };
+    return { run_info: toWireRunInfo(runInfo) };
   });
 
   rpc(app, 'POST', '/mlflow/runs/delete', async (reader) => {
-    await runs.setLifecycle(reader.string('run_id', { required: true }), 'deleted', clock());
+    await runs.delete(reader.string('run_id', { required: true }));
     return {};
   });
 
   rpc(app, 'POST', '/mlflow/runs/restore', async (reader) => {
-    await runs.setLifecycle(reader.string('run_id', { required: true }), 'active', clock());
+    await runs.restore(reader.string('run_id', { required: true }));
     return {};
   });
 
@@ -128,24 +113,21 @@ export function runRoutes(app: FastifyInstance, { runs, clock }: TrackingContext
     app,
     'GET',
     '/mlflow/runs/get',
-    async (reader): Promise<GetRun_Response> => ({ run: await runs.get(readRunId(reader)) }),
+    async (reader): Promise<GetRun_Response> => ({ run: toWireRun(await runs.get(readRunId(reader))) }),
   );
 
   rpc(app, 'POST', '/mlflow/runs/log-metric', async (reader) => {
-    const runId = readRunId(reader);
-    await runs.logBatch(runId, { metrics: [readMetric(reader)], params: [], tags: [] });
+    await runs.logMetric(readRunId(reader), readMetric(reader));
     return {};
   });
 
   rpc(app, 'POST', '/mlflow/runs/log-parameter', async (reader) => {
-    const runId = readRunId(reader);
-    await runs.logBatch(runId, { metrics: [], params: [readParam(reader)], tags: [] });
+    await runs.logParam(readRunId(reader), readKeyValue(reader));
     return {};
   });
 
   rpc(app, 'POST', '/mlflow/runs/set-tag', async (reader) => {
-    const runId = readRunId(reader);
-    await runs.logBatch(runId, { metrics: [], params: [], tags: [readTag(reader)] });
+    await runs.setTag(readRunId(reader), readKeyValue(reader));
     return {};
   });
 
@@ -162,56 +144,27 @@ export function runRoutes(app: FastifyInstance, { runs, clock }: TrackingContext
     'POST',
     '/mlflow/runs/log-batch',
     async (reader) => {
-      const runId = reader.string('run_id', { required: true });
-      validateRunId(runId);
-      const metricReaders = reader.messageList('metrics');
-      const paramReaders = reader.messageList('params');
-      const tagReaders = reader.messageList('tags');
-      validateBatchSize(metricReaders.length, paramReaders.length, tagReaders.length);
-      const params = paramReaders.map(readParam);
-      validateNoDuplicateParamKeys(params.map((p) => p.key));
-      const metrics = metricReaders.map(readMetric);
-      const tags = tagReaders.map(readTag);
-      await runs.logBatch(runId, { metrics, params, tags });
+      await runs.logBatch(reader.string('run_id', { required: true }), {
+        metrics: reader.messageList('metrics').map(readMetric),
+        params: reader.messageList('params').map(readKeyValue),
+        tags: reader.messageList('tags').map(readKeyValue),
+      });
       return {};
     },
-    LOG_BATCH_BODY_LIMIT,
+    { bodyLimit: LOG_BATCH_BODY_LIMIT },
   );
 
   rpc(app, 'POST', '/mlflow/runs/log-model', async (reader) => {
-    const runId = reader.string('run_id', { required: true });
-    const modelJson = reader.string('model_json', { required: true });
-    let model: unknown;
-    try {
-      model = JSON.parse(modelJson);
-    } catch {
-      throw MlflowError.invalidParameter(`Malformed model info. \n ${modelJson} \n is not a valid JSON.`);
-    }
-    if (typeof model !== 'object' || model === null || Array.isArray(model)) {
-      throw MlflowError.invalidParameter(`Malformed model info. \n ${modelJson} \n is not a JSON object.`);
-    }
-    const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter(
-      (field) => !(field in model),
+    await runs.logModel(
+      reader.string('run_id', { required: true }),
+      reader.string('model_json', { required: true }),
     );
-    if (missing.length > 0) {
-      throw MlflowError.invalidParameter(
-        `Model json is missing mandatory fields: {${missing.map((f) => `'${f}'`).join(', ')}}`,
-      );
-    }
-    await runs.appendToJsonListTag(runId, MODEL_HISTORY_TAG, model);
     return {};
   });
 
   rpc(app, 'POST', '/mlflow/runs/log-inputs', async (reader) => {
     const runId = reader.string('run_id', { required: true });
-    validateRunId(runId);
-    const datasetReaders = reader.messageList('datasets');
-    if (datasetReaders.length > LIMITS.datasetsPerRequest) {
-      throw MlflowError.invalidParameter(
-        `A logging request can contain at most ${LIMITS.datasetsPerRequest} datasets. Got ${datasetReaders.length} datasets.`,
-      );
-    }
-    const datasets = datasetReaders.map(readDatasetInput);
+    const datasets = reader.messageList('datasets').map(readDatasetInput);
     const modelIds = reader
       .messageList('models')
       .map((model) => model.string('model_id', { required: true }));
@@ -229,52 +182,67 @@ export function runRoutes(app: FastifyInstance, { runs, clock }: TrackingContext
     return {};
   });
 
-  rpc(app, 'POST', '/mlflow/runs/search', async (reader): Promise<SearchRuns_Response> => {
-    const maxResults = readMaxResults(reader, 'max_results', LIMITS.searchRunsDefault, LIMITS.searchRunsMax);
-    const offset = decodePageToken(reader.string('page_token'));
-    const filter = parseRunFilter(reader.string('filter'));
-    validateFilterSize(filter);
-    const orderBy = reader.stringList('order_by');
-    validateOrderByCount(orderBy);
-    const page = await runs.search({
-      experimentIds: reader.stringList('experiment_ids'),
-      filter,
-      orderBy: parseRunOrderBy(orderBy),
-      viewType: reader.enumValue('run_view_type', VIEW_TYPES) ?? 'ACTIVE_ONLY',
-      maxResults,
-      offset,
-    });
-    return {
-      runs: nonEmpty(page),
-      next_page_token: page.length === maxResults ? encodePageToken(offset + maxResults) : undefined,
-    };
-  });
+  rpc(
+    app,
+    'POST',
+    '/mlflow/runs/search',
+    async (reader, _request, signal) => {
+      const maxResults = readMaxResults(
+        reader,
+        'max_results',
+        LIMITS.searchRunsDefault,
+        LIMITS.searchRunsMax,
+      );
+      const offset = decodePageToken(reader.string('page_token'));
+      const filter = parseRunFilter(reader.string('filter'));
+      validateFilterSize(filter);
+      const orderBy = reader.stringList('order_by');
+      validateOrderByCount(orderBy);
+      const page = await runs.searchJson(
+        {
+          experimentIds: reader.stringList('experiment_ids'),
+          filter,
+          orderBy: parseRunOrderBy(orderBy),
+          viewType: readViewType(reader, 'run_view_type'),
+          maxResults,
+          offset,
+        },
+        signal,
+      );
+      // MLflow writes `{}` for an empty page, and a token whenever the page is full.
+      const token = page.count === maxResults ? encodePageToken(offset + maxResults) : undefined;
+      const runsField = page.count > 0 ? `"runs":${page.json}` : undefined;
+      const tokenField = token === undefined ? undefined : `"next_page_token":${JSON.stringify(token)}`;
+      return new JsonText(`{${[runsField, tokenField].filter((f) => f !== undefined).join(',')}}`);
+    },
+    { expensive: true },
+  );
 
-  rpc(app, 'GET', '/mlflow/metrics/get-history', async (reader): Promise<GetMetricHistory_Response> => {
-    const runId = readRunId(reader);
-    const key = reader.string('metric_key', { required: true });
-    const maxResults = reader.has('max_results')
-      ? readMaxResults(reader, 'max_results', LIMITS.metricHistoryPageMax, LIMITS.metricHistoryPageMax)
-      : undefined;
-    const offset = decodePageToken(reader.string('page_token'));
-    const metrics = await runs.metricHistory(
-      runId,
-      key,
-      offset,
-      maxResults === undefined ? undefined : maxResults + 1,
-    );
-    const hasMore = maxResults !== undefined && metrics.length > maxResults;
-    return {
-      metrics: nonEmpty(hasMore ? metrics.slice(0, maxResults) : metrics),
-      next_page_token: hasMore ? encodePageToken(offset + maxResults!) : undefined,
-    };
-  });
+  rpc(
+    app,
+    'GET',
+    '/mlflow/metrics/get-history',
+    async (reader, _request, signal) => {
+      const runId = readRunId(reader);
+      const key = reader.string('metric_key', { required: true });
+      const maxResults = reader.has('max_results')
+        ? readMaxResults(reader, 'max_results', LIMITS.metricHistoryPageMax, LIMITS.metricHistoryPageMax)
+        : undefined;
+      const offset = decodePageToken(reader.string('page_token'));
+      const page = await runs.metricHistoryJson(runId, key, { offset, limit: maxResults }, signal);
+      const fields = page.json === '[]' ? [] : [`"metrics":${page.json}`];
+      if (page.more)
+        fields.push(`"next_page_token":${JSON.stringify(encodePageToken(offset + maxResults!))}`);
+      return new JsonText(`{${fields.join(',')}}`);
+    },
+    { expensive: true },
+  );
 
   rpc(
     app,
     'GET',
     '/mlflow/metrics/get-history-bulk-interval',
-    async (reader): Promise<GetMetricHistoryBulkInterval_Response> => {
+    async (reader, _request, signal): Promise<GetMetricHistoryBulkInterval_Response> => {
       const runIds = reader.stringList('run_ids');
       if (runIds.length === 0)
         throw MlflowError.invalidParameter(
@@ -302,9 +270,10 @@ export function runRoutes(app: FastifyInstance, { runs, clock }: TrackingContext
         LIMITS.bulkIntervalMaxResults,
         LIMITS.bulkIntervalMaxResults,
       );
-      const metrics = await runs.historyBulkInterval({ runIds, key, startStep, endStep, maxResults });
-      return { metrics: nonEmpty(metrics) };
+      const metrics = await runs.historyBulkInterval({ runIds, key, startStep, endStep, maxResults }, signal);
+      return { metrics: nonEmpty(metrics.map(toWireMetricWithRunId)) };
     },
+    { expensive: true },
   );
 
   /** The UI's legacy bulk history (ajax only; repeated key `run_id`). */
@@ -324,7 +293,7 @@ export function runRoutes(app: FastifyInstance, { runs, clock }: TrackingContext
       LIMITS.bulkHistoryMaxResults,
     );
     if (maxResults < 1) throw MlflowError.invalidParameter(`max_results must be positive.${API_DOCS_HINT}`);
-    return { metrics: await runs.historyBulk(runIds, key, maxResults) };
+    return { metrics: (await runs.historyBulk(runIds, key, maxResults)).map(toWireMetricWithRunId) };
   });
 
   rpc(
@@ -338,7 +307,10 @@ export function runRoutes(app: FastifyInstance, { runs, clock }: TrackingContext
           `SearchDatasets request must specify at least one experiment_id and at most ${LIMITS.searchDatasetsExperiments} experiment_ids. Received ${experimentIds.length} experiment_ids.`,
         );
       }
-      return { dataset_summaries: nonEmpty(await runs.searchDatasets(experimentIds)) };
+      return {
+        dataset_summaries: nonEmpty((await runs.searchDatasets(experimentIds)).map(toWireDatasetSummary)),
+      };
     },
+    { expensive: true },
   );
 }

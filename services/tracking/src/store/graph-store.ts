@@ -1,15 +1,13 @@
-import { MlflowError } from '@mast/common';
+import { compareInt64, type Int64, lifecycleStages, MlflowError } from '@mast/common';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import { lifecycleStages } from './experiment-store.js';
+import { bucketGeometry, CHUNK_STEPS, type Geometry } from '../domain/buckets.js';
+import { type DatasetInputRow, selectDatasetInputs } from './dataset-inputs.js';
 import { CHUNK_SHIFT } from './migrations/0002-metric-chunks.js';
-import { type DatasetInputRow, selectDatasetInputs } from './run-store.js';
-import type { ExperimentsTable, RunsTable, TrackingDatabase } from './schema.js';
+import type { ExperimentRow, RunsTable, TrackingDatabase } from './schema.js';
 
-/** Steps per row of `tracking.metric_chunks` (see migration 0002). */
-export const CHUNK_STEPS = 2 ** CHUNK_SHIFT;
 const SHIFT = sql.raw(String(CHUNK_SHIFT));
-
-export type ExperimentRow = Omit<ExperimentsTable, 'experiment_id'> & { experiment_id: number };
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 export interface KeyValueRow {
   run_uuid: string;
@@ -21,8 +19,8 @@ export interface LatestMetricRow {
   run_uuid: string;
   key: string;
   value: number;
-  timestamp: number;
-  step: number;
+  timestamp: Int64;
+  step: Int64;
 }
 
 export type ExperimentOrderField = 'name' | 'creation_time' | 'last_update_time' | 'experiment_id';
@@ -43,17 +41,21 @@ export interface ExperimentPageRequest extends ExperimentQuery {
   limit: number;
 }
 
-/** One metric point. */
+/**
+ * One metric point of a downsampled series. Steps and timestamps are doubles here (the chunk summaries
+ * are float8 arrays): beyond ±2^53 they are approximate. Exact int64 values come from the history
+ * readers (`metrics/get-history`, GraphQL `history`), not from downsampling.
+ */
 export interface Point {
-  step: number;
-  timestamp: number;
+  step: Int64;
+  timestamp: Int64;
   value: number;
 }
 
 /** A downsampling bucket: the steps it covers and its min, max (NaN excluded) and last point. */
 export interface Bucket {
-  startStep: number;
-  endStep: number;
+  startStep: Int64;
+  endStep: Int64;
   count: number;
   min: Point | null;
   max: Point | null;
@@ -66,8 +68,8 @@ export interface SeriesRef {
 }
 
 export interface SeriesRange {
-  startStep?: number;
-  endStep?: number;
+  startStep?: Int64;
+  endStep?: Int64;
 }
 
 export interface DownsampledSeries extends SeriesRef {
@@ -90,19 +92,14 @@ interface SeriesStats {
   /** First and last step in the requested range (undefined: no point there). */
   lo: number | undefined;
   hi: number | undefined;
+  /** The same, exactly (int64: a bigint beyond 2^53), for SQL parameters. */
+  loExact: Int64 | undefined;
+  hiExact: Int64 | undefined;
   /** First and last step of the whole series. */
   min: number | undefined;
   max: number | undefined;
   /** Points in the chunks overlapping the range: exact when the range covers the series. */
   points: number;
-}
-
-/** Bucket `b` covers steps `[base + b*width, base + (b+1)*width - 1]`, clipped to `[lo, hi]`. */
-interface Geometry {
-  lo: number;
-  hi: number;
-  base: number;
-  width: number;
 }
 
 type PlannedSeries = { index: number; ref: SeriesRef; stats: SeriesStats; geometry: Geometry | undefined };
@@ -246,6 +243,11 @@ export class GraphStore {
       geometry: undefined,
     }));
     const present = planned.filter((p) => p.stats.lo !== undefined);
+    // Bucket arithmetic is done in doubles and int8: steps beyond ±2^53 would round and the bucket
+    // edges could overflow int8, so such series are not downsampled (every point in range is returned).
+    const extreme = present.some(
+      ({ stats }) => !Number.isSafeInteger(stats.min) || !Number.isSafeInteger(stats.max),
+    );
     const asPoints: PlannedSeries[] = [];
     const byScan: BucketRange[] = [];
     const byChunks: BucketRange[] = [];
@@ -260,6 +262,7 @@ export class GraphStore {
     for (const p of present) {
       const { stats } = p;
       if (
+        extreme ||
         strategy === 'points' ||
         (strategy === 'auto' && !options.shared && stats.points <= options.maxPoints)
       ) {
@@ -292,8 +295,8 @@ export class GraphStore {
     return planned.map((p): DownsampledSeries => {
       const buckets =
         points.get(p.index) ??
-        [...(scanned.get(p.index) ?? []), ...(chunked.get(p.index) ?? [])].sort(
-          (a, b) => a.startStep - b.startStep,
+        [...(scanned.get(p.index) ?? []), ...(chunked.get(p.index) ?? [])].sort((a, b) =>
+          compareInt64(a.startStep, b.startStep),
         );
       return {
         runId: p.ref.runId,
@@ -307,8 +310,8 @@ export class GraphStore {
 
   /** First and last step per series (index probes) and a point count from the chunk summaries. */
   private async seriesStats(series: readonly SeriesRef[], range: SeriesRange): Promise<SeriesStats[]> {
-    const start = range.startStep ?? Number.MIN_SAFE_INTEGER;
-    const end = range.endStep ?? Number.MAX_SAFE_INTEGER;
+    const start: Int64 = range.startStep ?? INT64_MIN;
+    const end: Int64 = range.endStep ?? INT64_MAX;
     const values = sql.join(
       series.map((s, i) => sql`(${i}::int, ${s.runId}::text, ${s.key}::text)`),
       sql`, `,
@@ -316,10 +319,10 @@ export class GraphStore {
     const inSeries = sql`m.run_uuid = g.run_uuid and m.key = g.key`;
     const { rows } = await sql<{
       i: number;
-      lo: number | null;
-      hi: number | null;
-      min: number | null;
-      max: number | null;
+      lo: Int64 | null;
+      hi: Int64 | null;
+      min: Int64 | null;
+      max: Int64 | null;
       points: number | string | null;
     }>`
       select g.i,
@@ -342,6 +345,8 @@ export class GraphStore {
       return {
         lo: empty ? undefined : lo,
         hi: empty ? undefined : hi,
+        loExact: empty ? undefined : row.lo!,
+        hiExact: empty ? undefined : row.hi!,
         min: row.min === null ? undefined : Number(row.min),
         max: row.max === null ? undefined : Number(row.max),
         points: Number(row.points ?? 0),
@@ -355,18 +360,19 @@ export class GraphStore {
     const values = sql.join(
       series.map(
         (p) =>
-          sql`(${p.index}::int, ${p.ref.runId}::text, ${p.ref.key}::text, ${p.stats.lo!}::int8, ${p.stats.hi!}::int8)`,
+          sql`(${p.index}::int, ${p.ref.runId}::text, ${p.ref.key}::text, ${p.stats.loExact!}::int8, ${p.stats.hiExact!}::int8)`,
       ),
       sql`, `,
     );
-    const { rows } = await sql<{ i: number; step: number; timestamp: number; value: number }>`
+    const { rows } = await sql<{ i: number; step: Int64; timestamp: Int64; value: number }>`
       select g.i, m.step, m.timestamp, m.value
       from (values ${values}) as g (i, run_uuid, key, lo, hi)
       join tracking.metrics m on m.run_uuid = g.run_uuid and m.key = g.key and m.step between g.lo and g.hi
       order by g.i, m.step, m.timestamp, m.value
     `.execute(this.db);
     for (const row of rows) {
-      const point = { step: Number(row.step), timestamp: Number(row.timestamp), value: Number(row.value) };
+      // Whole series: the points exactly as stored (int64 steps and timestamps stay exact).
+      const point = { step: row.step, timestamp: row.timestamp, value: Number(row.value) };
       const finite = Number.isNaN(point.value) ? null : point;
       push(result, row.i, {
         startStep: point.step,
@@ -443,18 +449,6 @@ interface BucketRange {
   p: PlannedSeries;
   from: number;
   to: number;
-}
-
-/**
- * Equal-width buckets over `[lo, hi]`, at most `maxPoints` of them. Once a bucket spans a chunk or
- * more, its width is a whole number of chunks and the first bucket starts at a chunk edge.
- */
-export function bucketGeometry(lo: number, hi: number, maxPoints: number): Geometry {
-  const width = Math.ceil((hi - lo + 1) / maxPoints);
-  if (width < CHUNK_STEPS) return { lo, hi, base: lo, width };
-  const base = Math.floor(lo / CHUNK_STEPS) * CHUNK_STEPS;
-  const chunks = Math.ceil(Math.ceil((hi - base + 1) / maxPoints) / CHUNK_STEPS);
-  return { lo, hi, base, width: chunks * CHUNK_STEPS };
 }
 
 function rangeValues(ranges: BucketRange[]): RawBuilder<unknown> {

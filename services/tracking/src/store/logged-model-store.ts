@@ -1,15 +1,11 @@
-import { MlflowError } from '@mast/common';
-import type { LoggedModel, LoggedModelStatus, Metric } from '@mast/proto';
-import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { compareColumn, compareDouble, compareKeyValue, filterToSql, MlflowError } from '@mast/common';
+import type { LoggedModelStatus } from '@mast/proto';
+import { type RawBuilder, sql } from 'kysely';
+import { parseExperimentId } from '../domain/ids.js';
+import { normalizeStatus } from '../domain/logged-models.js';
+import type { KeyValue, LoggedModelRecord, MetricRecord } from '../domain/records.js';
 import type { Comparison, FilterNode } from '../domain/search-filter.js';
-import { childUri, experimentNotFound, parseExperimentId } from './experiment-store.js';
-import type { LoggedModelsTable, TrackingDatabase } from './schema.js';
-import { compareColumn, compareDouble, compareKeyValue, filterToSql } from './search-sql.js';
-
-export interface KeyValue {
-  key: string;
-  value: string;
-}
+import type { LoggedModelsTable, TrackingExecutor } from './schema.js';
 
 /** A `datasets` entry of SearchLoggedModels: metrics on this dataset (any digest when none is given). */
 export interface DatasetFilter {
@@ -36,10 +32,6 @@ export interface LoggedModelSearch {
   offset: number;
 }
 
-export function loggedModelNotFound(modelId: string): MlflowError {
-  return MlflowError.notFound(`Logged model with ID '${modelId}' not found.`);
-}
-
 /** Rows per INSERT: keeps any request far below PostgreSQL's 65535 bind parameters. */
 const INSERT_CHUNK = 1000;
 
@@ -54,325 +46,259 @@ const FILTER_COLUMNS: Readonly<Record<string, LoggedModelColumn>> = {
   last_updated_timestamp: 'last_updated_timestamp_ms',
 };
 
-/** Python's `LoggedModelStatus` names (what `mlflow` users write) → the stored proto names. */
-const STATUS_ALIASES: Readonly<Record<string, LoggedModelStatus>> = {
-  UNSPECIFIED: 'LOGGED_MODEL_STATUS_UNSPECIFIED',
-  PENDING: 'LOGGED_MODEL_PENDING',
-  READY: 'LOGGED_MODEL_READY',
-  FAILED: 'LOGGED_MODEL_UPLOAD_FAILED',
-};
-
-/** MLflow 3 logged models with their params, tags and metrics, in the `tracking` schema. */
-export class LoggedModelStore {
-  constructor(private readonly db: Kysely<TrackingDatabase>) {}
-
-  /**
-   * Creates a model in an active experiment, with its params and tags, in one transaction (the
-   * experiment row is share-locked so it cannot be deleted meanwhile).
-   */
-  async create(input: {
-    modelId: string;
-    experimentId: string;
-    name: string;
-    modelType?: string;
-    sourceRunId?: string;
-    params: KeyValue[];
-    tags: KeyValue[];
-    now: number;
-  }): Promise<LoggedModel> {
-    const experimentId = parseExperimentId(input.experimentId);
-    if (experimentId === undefined) throw experimentNotFound(input.experimentId);
-    const params = uniqueParams(input.params);
-    const tags = lastValuePerKey(input.tags);
-    return this.db.transaction().execute(async (tx) => {
-      const experiment = await tx
-        .selectFrom('tracking.experiments')
-        .select(['lifecycle_stage', 'artifact_location'])
-        .where('experiment_id', '=', experimentId)
-        .forShare()
-        .executeTakeFirst();
-      if (!experiment) throw experimentNotFound(input.experimentId);
-      if (experiment.lifecycle_stage !== 'active') {
-        throw MlflowError.invalidParameter(
-          `The experiment ${input.experimentId} must be in the 'active' state. Current state is ${experiment.lifecycle_stage}.`,
-        );
-      }
-      const row: LoggedModelsTable = {
-        model_id: input.modelId,
-        experiment_id: experimentId,
-        name: input.name,
-        artifact_location: childUri(experiment.artifact_location, `models/${input.modelId}/artifacts`),
-        creation_timestamp_ms: input.now,
-        last_updated_timestamp_ms: input.now,
-        status: 'LOGGED_MODEL_PENDING',
-        lifecycle_stage: 'active',
-        model_type: input.modelType ?? null,
-        source_run_id: input.sourceRunId ?? null,
-        status_message: null,
-      };
-      await tx.insertInto('tracking.logged_models').values(row).execute();
-      await insertKeyValues(tx, 'tracking.logged_model_params', input.modelId, params);
-      await insertKeyValues(tx, 'tracking.logged_model_tags', input.modelId, tags);
-      return toLoggedModel(row, [...params].sort(byKey), [...tags].sort(byKey), []);
-    });
-  }
-
-  /** The model with its params, tags and every metric point; deleted models only with `allowDeleted`. */
-  async get(modelId: string, options: { allowDeleted?: boolean } = {}): Promise<LoggedModel> {
-    const row = await this.db
-      .selectFrom('tracking.logged_models')
-      .selectAll()
-      .where('model_id', '=', modelId)
-      .executeTakeFirst();
-    if (!row || (row.lifecycle_stage !== 'active' && !options.allowDeleted))
-      throw loggedModelNotFound(modelId);
-    const [model] = await this.assemble(this.db, [row]);
-    return model!;
-  }
-
-  /** Sets the final upload status (MLflow finalizes any existing model, deleted ones included). */
-  async finalize(modelId: string, status: LoggedModelStatus, now: number): Promise<LoggedModel> {
-    return this.db.transaction().execute(async (tx) => {
-      const row = await this.lock(tx, modelId);
-      const next: LoggedModelsTable = { ...row, status, last_updated_timestamp_ms: now };
-      await tx
-        .updateTable('tracking.logged_models')
-        .set({ status, last_updated_timestamp_ms: now })
-        .where('model_id', '=', modelId)
-        .execute();
-      const [model] = await this.assemble(tx, [next]);
-      return model!;
-    });
-  }
-
-  /** Soft delete: the model disappears from get (unless `allow_deleted`) and from search. */
-  async delete(modelId: string, now: number): Promise<void> {
-    const updated = await this.db
-      .updateTable('tracking.logged_models')
-      .set({ lifecycle_stage: 'deleted', last_updated_timestamp_ms: now })
-      .where('model_id', '=', modelId)
-      .executeTakeFirst();
-    if (updated.numUpdatedRows === 0n) throw loggedModelNotFound(modelId);
-  }
-
-  /** Upserts tags (the last value wins when a key repeats in one request). */
-  async setTags(modelId: string, tags: KeyValue[]): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await this.lock(tx, modelId);
-      const unique = lastValuePerKey(tags);
-      for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
-        await tx
-          .insertInto('tracking.logged_model_tags')
-          .values(
-            unique
-              .slice(i, i + INSERT_CHUNK)
-              .map((tag) => ({ model_id: modelId, key: tag.key, value: tag.value })),
-          )
-          .onConflict((oc) =>
-            oc.columns(['model_id', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
-          )
-          .execute();
-      }
-    });
-  }
-
-  async deleteTag(modelId: string, key: string): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await this.lock(tx, modelId);
-      const deleted = await tx
-        .deleteFrom('tracking.logged_model_tags')
-        .where('model_id', '=', modelId)
-        .where('key', '=', key)
-        .executeTakeFirst();
-      if (deleted.numDeletedRows === 0n) {
-        throw MlflowError.notFound(`No tag with key '${key}' found for model with ID '${modelId}'.`);
-      }
-    });
-  }
-
-  /**
-   * Params are immutable, as for runs: logging the same value again is a no-op, a different value fails
-   * the whole request. The model row is locked so concurrent writers cannot race past the check.
-   */
-  async logParams(modelId: string, params: KeyValue[]): Promise<void> {
-    const unique = uniqueParams(params);
-    await this.db.transaction().execute(async (tx) => {
-      await this.lock(tx, modelId);
-      if (unique.length === 0) return;
-      const existing = await tx
-        .selectFrom('tracking.logged_model_params')
-        .select(['key', 'value'])
-        .where('model_id', '=', modelId)
-        .execute();
-      const stored = new Map(existing.map((row) => [row.key, row.value]));
-      const changed = unique.filter((p) => stored.has(p.key) && stored.get(p.key) !== p.value);
-      if (changed.length === 1) {
-        const p = changed[0]!;
-        throw MlflowError.invalidParameter(
-          `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${stored.get(p.key)}' for logged model ID='${modelId}'. Attempted logging new value '${p.value}'.`,
-        );
-      }
-      if (changed.length > 1) {
-        const details = changed.map(
-          (p) => `{'key': '${p.key}', 'old_value': '${stored.get(p.key)}', 'new_value': '${p.value}'}`,
-        );
-        throw MlflowError.invalidParameter(
-          `Changing param values is not allowed. Params were already logged='[${details.join(', ')}]' for logged model ID='${modelId}'.`,
-        );
-      }
-      await insertKeyValues(
-        tx,
-        'tracking.logged_model_params',
-        modelId,
-        unique.filter((p) => !stored.has(p.key)),
-      );
-    });
-  }
-
-  /**
-   * One page of active models: filter, dataset restriction and ordering all in one SQL statement, then
-   * params, tags and metrics of the page in one statement each (four in all, whatever the page size).
-   */
-  async search(search: LoggedModelSearch): Promise<{ models: LoggedModel[]; hasMore: boolean }> {
-    const experimentIds = search.experimentIds
-      .map(parseExperimentId)
-      .filter((id): id is number => id !== undefined);
-    if (experimentIds.length === 0) return { models: [], hasMore: false };
-    const where: RawBuilder<unknown>[] = [
-      sql`m.experiment_id in (${sql.join(experimentIds)})`,
-      sql`m.lifecycle_stage = 'active'`,
-    ];
-    const datasets = search.datasets;
-    if (search.filter)
-      where.push(filterToSql(search.filter, (comparison) => modelComparison(comparison, datasets)));
-    if (datasets.length > 0 && !(search.filter && hasMetricComparison(search.filter))) {
-      where.push(
-        sql`exists (select 1 from tracking.logged_model_metrics dm where dm.model_id = m.model_id and ${datasetCondition('dm', datasets)})`,
-      );
-    }
-    const joins: RawBuilder<unknown>[] = [];
-    const orderings: RawBuilder<unknown>[] = [];
-    search.orderBy.forEach((term, index) => {
-      const { join, ordering } = orderTermToSql(term, `o${index}`);
-      if (join) joins.push(join);
-      orderings.push(...ordering);
-    });
-    if (
-      !search.orderBy.some((term) => term.kind === 'attribute' && term.column === 'creation_timestamp_ms')
-    ) {
-      orderings.push(sql`m.creation_timestamp_ms desc`);
-    }
-    if (!search.orderBy.some((term) => term.kind === 'attribute' && term.column === 'model_id')) {
-      orderings.push(sql`m.model_id asc`);
-    }
-    const { rows } = await sql<LoggedModelsTable>`
-      select m.* from tracking.logged_models m ${sql.join(joins, sql` `)}
-      where ${sql.join(where, sql` and `)}
-      order by ${sql.join(orderings)}
-      limit ${search.maxResults + 1} offset ${search.offset}
-    `.execute(this.db);
-    const hasMore = rows.length > search.maxResults;
-    return { models: await this.assemble(this.db, rows.slice(0, search.maxResults)), hasMore };
-  }
-
-  /** The model's row, locked against concurrent writers for the transaction; 404 when unknown. */
-  private async lock(tx: Transaction<TrackingDatabase>, modelId: string): Promise<LoggedModelsTable> {
-    const row = await tx
-      .selectFrom('tracking.logged_models')
-      .selectAll()
-      .where('model_id', '=', modelId)
-      .forNoKeyUpdate()
-      .executeTakeFirst();
-    if (!row) throw loggedModelNotFound(modelId);
-    return row;
-  }
-
-  /** Models with their params, tags and metric points: three statements for any number of models. */
-  private async assemble(db: Kysely<TrackingDatabase>, rows: LoggedModelsTable[]): Promise<LoggedModel[]> {
-    if (rows.length === 0) return [];
-    const ids = rows.map((row) => row.model_id);
-    // Sequential, not Promise.all: inside a transaction the statements share one connection.
-    const params = await db
-      .selectFrom('tracking.logged_model_params')
-      .select(['model_id', 'key', 'value'])
-      .where('model_id', 'in', ids)
-      .orderBy('model_id')
-      .orderBy('key')
-      .execute();
-    const tags = await db
-      .selectFrom('tracking.logged_model_tags')
-      .select(['model_id', 'key', 'value'])
-      .where('model_id', 'in', ids)
-      .orderBy('model_id')
-      .orderBy('key')
-      .execute();
-    const metrics = await db
-      .selectFrom('tracking.logged_model_metrics')
-      .selectAll()
-      .where('model_id', 'in', ids)
-      .orderBy('model_id')
-      .orderBy('key')
-      .orderBy('timestamp')
-      .orderBy('step')
-      .orderBy('value')
-      .execute();
-    const paramsByModel = groupBy(params, (p): KeyValue => ({ key: p.key, value: p.value }));
-    const tagsByModel = groupBy(tags, (t): KeyValue => ({ key: t.key, value: t.value }));
-    const metricsByModel = groupBy(
-      metrics,
-      (m): Metric => ({
-        key: m.key,
-        value: m.value,
-        timestamp: m.timestamp,
-        step: m.step,
-        dataset_name: m.dataset_name ?? undefined,
-        dataset_digest: m.dataset_digest ?? undefined,
-        model_id: m.model_id,
-        run_id: m.run_uuid ?? undefined,
-      }),
-    );
-    return rows.map((row) =>
-      toLoggedModel(
-        row,
-        paramsByModel.get(row.model_id) ?? [],
-        tagsByModel.get(row.model_id) ?? [],
-        metricsByModel.get(row.model_id) ?? [],
-      ),
-    );
-  }
+/** The model's row (any lifecycle stage), or undefined. */
+export function findLoggedModel(
+  db: TrackingExecutor,
+  modelId: string,
+): Promise<LoggedModelsTable | undefined> {
+  return db
+    .selectFrom('tracking.logged_models')
+    .selectAll()
+    .where('model_id', '=', modelId)
+    .executeTakeFirst();
 }
 
-/** LoggedModel as MLflow emits it: unset optional fields and empty lists omitted, `data` always present. */
-function toLoggedModel(
+/** The model's row, locked against concurrent writers until the transaction ends; undefined when unknown. */
+export function lockLoggedModel(
+  db: TrackingExecutor,
+  modelId: string,
+): Promise<LoggedModelsTable | undefined> {
+  return db
+    .selectFrom('tracking.logged_models')
+    .selectAll()
+    .where('model_id', '=', modelId)
+    .forNoKeyUpdate()
+    .executeTakeFirst();
+}
+
+/** The experiment's stage and artifact location, share-locked so it cannot be deleted meanwhile. */
+export function lockExperimentShared(
+  db: TrackingExecutor,
+  experimentId: number,
+): Promise<{ lifecycle_stage: string; artifact_location: string } | undefined> {
+  return db
+    .selectFrom('tracking.experiments')
+    .select(['lifecycle_stage', 'artifact_location'])
+    .where('experiment_id', '=', experimentId)
+    .forShare()
+    .executeTakeFirst();
+}
+
+/** Inserts a model with its params and tags. */
+export async function insertLoggedModel(
+  db: TrackingExecutor,
   row: LoggedModelsTable,
   params: KeyValue[],
   tags: KeyValue[],
-  metrics: Metric[],
-): LoggedModel {
+): Promise<void> {
+  await db.insertInto('tracking.logged_models').values(row).execute();
+  await insertKeyValues(db, 'tracking.logged_model_params', row.model_id, params);
+  await insertKeyValues(db, 'tracking.logged_model_tags', row.model_id, tags);
+}
+
+export async function setLoggedModelStatus(
+  db: TrackingExecutor,
+  modelId: string,
+  status: LoggedModelStatus,
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('tracking.logged_models')
+    .set({ status, last_updated_timestamp_ms: now })
+    .where('model_id', '=', modelId)
+    .execute();
+}
+
+/** Soft delete; false when there is no such model. */
+export async function markLoggedModelDeleted(
+  db: TrackingExecutor,
+  modelId: string,
+  now: number,
+): Promise<boolean> {
+  const updated = await db
+    .updateTable('tracking.logged_models')
+    .set({ lifecycle_stage: 'deleted', last_updated_timestamp_ms: now })
+    .where('model_id', '=', modelId)
+    .executeTakeFirst();
+  return updated.numUpdatedRows > 0n;
+}
+
+/** Upserts tags (distinct keys). */
+export async function upsertLoggedModelTags(
+  db: TrackingExecutor,
+  modelId: string,
+  tags: KeyValue[],
+): Promise<void> {
+  for (let i = 0; i < tags.length; i += INSERT_CHUNK) {
+    await db
+      .insertInto('tracking.logged_model_tags')
+      .values(
+        tags.slice(i, i + INSERT_CHUNK).map((tag) => ({ model_id: modelId, key: tag.key, value: tag.value })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['model_id', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
+      )
+      .execute();
+  }
+}
+
+/** Deletes one tag; false when the model has no such tag. */
+export async function deleteLoggedModelTag(
+  db: TrackingExecutor,
+  modelId: string,
+  key: string,
+): Promise<boolean> {
+  const deleted = await db
+    .deleteFrom('tracking.logged_model_tags')
+    .where('model_id', '=', modelId)
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return deleted.numDeletedRows > 0n;
+}
+
+/** The model's params. */
+export function loggedModelParams(db: TrackingExecutor, modelId: string): Promise<KeyValue[]> {
+  return db
+    .selectFrom('tracking.logged_model_params')
+    .select(['key', 'value'])
+    .where('model_id', '=', modelId)
+    .execute();
+}
+
+/** Inserts params whose keys the model does not have yet. */
+export function insertLoggedModelParams(
+  db: TrackingExecutor,
+  modelId: string,
+  params: KeyValue[],
+): Promise<void> {
+  return insertKeyValues(db, 'tracking.logged_model_params', modelId, params);
+}
+
+/**
+ * One page of active models: filter, dataset restriction and ordering all in one SQL statement, then
+ * params, tags and metrics of the page in one statement each (four in all, whatever the page size).
+ */
+export async function searchLoggedModels(
+  db: TrackingExecutor,
+  search: LoggedModelSearch,
+): Promise<{ models: LoggedModelRecord[]; hasMore: boolean }> {
+  const experimentIds = search.experimentIds
+    .map(parseExperimentId)
+    .filter((id): id is number => id !== undefined);
+  if (experimentIds.length === 0) return { models: [], hasMore: false };
+  const where: RawBuilder<unknown>[] = [
+    sql`m.experiment_id in (${sql.join(experimentIds)})`,
+    sql`m.lifecycle_stage = 'active'`,
+  ];
+  const datasets = search.datasets;
+  if (search.filter)
+    where.push(filterToSql(search.filter, (comparison) => modelComparison(comparison, datasets)));
+  if (datasets.length > 0 && !(search.filter && hasMetricComparison(search.filter))) {
+    where.push(
+      sql`exists (select 1 from tracking.logged_model_metrics dm where dm.model_id = m.model_id and ${datasetCondition('dm', datasets)})`,
+    );
+  }
+  const joins: RawBuilder<unknown>[] = [];
+  const orderings: RawBuilder<unknown>[] = [];
+  search.orderBy.forEach((term, index) => {
+    const { join, ordering } = orderTermToSql(term, `o${index}`);
+    if (join) joins.push(join);
+    orderings.push(...ordering);
+  });
+  if (!search.orderBy.some((term) => term.kind === 'attribute' && term.column === 'creation_timestamp_ms')) {
+    orderings.push(sql`m.creation_timestamp_ms desc`);
+  }
+  if (!search.orderBy.some((term) => term.kind === 'attribute' && term.column === 'model_id')) {
+    orderings.push(sql`m.model_id asc`);
+  }
+  const { rows } = await sql<LoggedModelsTable>`
+    select m.* from tracking.logged_models m ${sql.join(joins, sql` `)}
+    where ${sql.join(where, sql` and `)}
+    order by ${sql.join(orderings)}
+    limit ${search.maxResults + 1} offset ${search.offset}
+  `.execute(db);
+  const hasMore = rows.length > search.maxResults;
+  return { models: await assembleLoggedModels(db, rows.slice(0, search.maxResults)), hasMore };
+}
+
+/** Models with their params, tags and metric points: three statements for any number of models. */
+export async function assembleLoggedModels(
+  db: TrackingExecutor,
+  rows: LoggedModelsTable[],
+): Promise<LoggedModelRecord[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((row) => row.model_id);
+  // Sequential, not Promise.all: inside a transaction the statements share one connection.
+  const params = await db
+    .selectFrom('tracking.logged_model_params')
+    .select(['model_id', 'key', 'value'])
+    .where('model_id', 'in', ids)
+    .orderBy('model_id')
+    .orderBy('key')
+    .execute();
+  const tags = await db
+    .selectFrom('tracking.logged_model_tags')
+    .select(['model_id', 'key', 'value'])
+    .where('model_id', 'in', ids)
+    .orderBy('model_id')
+    .orderBy('key')
+    .execute();
+  const metrics = await db
+    .selectFrom('tracking.logged_model_metrics')
+    .selectAll()
+    .where('model_id', 'in', ids)
+    .orderBy('model_id')
+    .orderBy('key')
+    .orderBy('timestamp')
+    .orderBy('step')
+    .orderBy('value')
+    .execute();
+  const paramsByModel = groupBy(params, (p): KeyValue => ({ key: p.key, value: p.value }));
+  const tagsByModel = groupBy(tags, (t): KeyValue => ({ key: t.key, value: t.value }));
+  const metricsByModel = groupBy(
+    metrics,
+    (m): MetricRecord => ({
+      key: m.key,
+      value: m.value,
+      timestamp: m.timestamp,
+      step: m.step,
+      datasetName: m.dataset_name ?? undefined,
+      datasetDigest: m.dataset_digest ?? undefined,
+      modelId: m.model_id,
+      runId: m.run_uuid ?? undefined,
+    }),
+  );
+  return rows.map((row) =>
+    toLoggedModelRecord(
+      row,
+      paramsByModel.get(row.model_id) ?? [],
+      tagsByModel.get(row.model_id) ?? [],
+      metricsByModel.get(row.model_id) ?? [],
+    ),
+  );
+}
+
+export function toLoggedModelRecord(
+  row: LoggedModelsTable,
+  params: KeyValue[],
+  tags: KeyValue[],
+  metrics: MetricRecord[],
+): LoggedModelRecord {
   return {
-    info: {
-      model_id: row.model_id,
-      experiment_id: String(row.experiment_id),
-      name: row.name,
-      creation_timestamp_ms: row.creation_timestamp_ms,
-      last_updated_timestamp_ms: row.last_updated_timestamp_ms,
-      artifact_uri: row.artifact_location,
-      status: row.status as LoggedModelStatus,
-      model_type: row.model_type ?? undefined,
-      source_run_id: row.source_run_id ?? undefined,
-      status_message: row.status_message ?? undefined,
-      tags: nonEmpty(tags),
-    },
-    data: { params: nonEmpty(params), metrics: nonEmpty(metrics) },
+    modelId: row.model_id,
+    experimentId: row.experiment_id,
+    name: row.name,
+    artifactLocation: row.artifact_location,
+    creationTime: row.creation_timestamp_ms,
+    lastUpdatedTime: row.last_updated_timestamp_ms,
+    status: row.status,
+    modelType: row.model_type,
+    sourceRunId: row.source_run_id,
+    statusMessage: row.status_message,
+    params,
+    tags,
+    metrics,
   };
-}
-
-function nonEmpty<T>(list: T[]): T[] | undefined {
-  return list.length > 0 ? list : undefined;
-}
-
-function byKey(a: KeyValue, b: KeyValue): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
 function groupBy<R extends { model_id: string }, T>(rows: R[], map: (row: R) => T): Map<string, T[]> {
@@ -385,35 +311,14 @@ function groupBy<R extends { model_id: string }, T>(rows: R[], map: (row: R) => 
   return groups;
 }
 
-function lastValuePerKey(items: KeyValue[]): KeyValue[] {
-  return [...new Map(items.map((item) => [item.key, item.value]))].map(([key, value]) => ({ key, value }));
-}
-
-/** Params of one request: an exact repeat is dropped, the same key with another value is rejected. */
-function uniqueParams(params: KeyValue[]): KeyValue[] {
-  const byKey = new Map<string, string>();
-  const conflicting = new Set<string>();
-  for (const param of params) {
-    const previous = byKey.get(param.key);
-    if (previous !== undefined && previous !== param.value) conflicting.add(param.key);
-    byKey.set(param.key, param.value);
-  }
-  if (conflicting.size > 0) {
-    throw MlflowError.invalidParameter(
-      `Duplicate parameter keys have been submitted: [${[...conflicting].map((k) => `'${k}'`).join(', ')}]. Please ensure the request contains only one param value per param key.`,
-    );
-  }
-  return [...byKey].map(([key, value]) => ({ key, value }));
-}
-
 async function insertKeyValues(
-  tx: Transaction<TrackingDatabase>,
+  db: TrackingExecutor,
   table: 'tracking.logged_model_params' | 'tracking.logged_model_tags',
   modelId: string,
   items: KeyValue[],
 ): Promise<void> {
   for (let i = 0; i < items.length; i += INSERT_CHUNK) {
-    await tx
+    await db
       .insertInto(table)
       .values(
         items
@@ -485,19 +390,6 @@ function modelComparison(comparison: Comparison, datasets: DatasetFilter[]): Raw
         `Invalid entity type 'dataset'. Valid values are ['metric', 'parameter', 'tag', 'attribute']`,
       );
   }
-}
-
-/** `status = 'READY'` (Python's enum name) means `LOGGED_MODEL_READY`; LIKE patterns are left as written. */
-function normalizeStatus(comparison: Comparison): Comparison {
-  const alias = (value: string) => STATUS_ALIASES[value] ?? value;
-  if (
-    typeof comparison.value === 'string' &&
-    (comparison.comparator === '=' || comparison.comparator === '!=')
-  ) {
-    return { ...comparison, value: alias(comparison.value) };
-  }
-  if (Array.isArray(comparison.value)) return { ...comparison, value: comparison.value.map(alias) };
-  return comparison;
 }
 
 /**

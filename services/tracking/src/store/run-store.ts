@@ -1,48 +1,28 @@
-import { MlflowError } from '@mast/common';
-import type {
-  DatasetInput,
-  Metric,
-  MetricWithRunId,
-  ModelOutput,
-  Param,
-  Run,
-  RunInfo,
-  RunStatus,
-  RunTag,
-  ViewType,
-} from '@mast/proto';
-import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import {
+  compareColumn,
+  compareDouble,
+  compareKeyValue,
+  filterToSql,
+  type Int64,
+  lifecycleStages,
+} from '@mast/common';
+import type { RunStatus, ViewType } from '@mast/proto';
+import { type RawBuilder, sql } from 'kysely';
+import { parseExperimentId } from '../domain/ids.js';
+import type { MetricPoint } from '../domain/metric-values.js';
 import type { OrderByTerm } from '../domain/order-by.js';
+import type {
+  DatasetSummaryRecord,
+  KeyValue,
+  MetricRecord,
+  NewDatasetInput,
+  RunInfoRecord,
+  RunRecord,
+} from '../domain/records.js';
 import { RUN_NAME_TAG } from '../domain/run-names.js';
 import type { Comparison, FilterNode } from '../domain/search-filter.js';
-import { experimentNotFound, lifecycleStages, parseExperimentId } from './experiment-store.js';
-import type { RunsTable, TrackingDatabase } from './schema.js';
-import { compareColumn, compareDouble, compareKeyValue, filterToSql } from './search-sql.js';
-
-export interface MetricPoint {
-  key: string;
-  value: number;
-  timestamp: number;
-  step: number;
-  model_id?: string;
-  dataset_name?: string;
-  dataset_digest?: string;
-}
-
-export interface KeyValue {
-  key: string;
-  value: string;
-}
-
-export interface NewDatasetInput {
-  name: string;
-  digest: string;
-  source_type: string;
-  source: string;
-  schema?: string;
-  profile?: string;
-  tags: KeyValue[];
-}
+import { selectDatasetInputs, toDatasetInputRecord } from './dataset-inputs.js';
+import type { RunsTable, TrackingExecutor } from './schema.js';
 
 export interface RunSearch {
   experimentIds: string[];
@@ -53,517 +33,538 @@ export interface RunSearch {
   offset: number;
 }
 
-export function runNotFound(runId: string): MlflowError {
-  return MlflowError.notFound(`Run with id=${runId} not found`);
+/** The run's row, or undefined when there is no such run. */
+export function findRun(db: TrackingExecutor, runId: string): Promise<RunsTable | undefined> {
+  return db.selectFrom('tracking.runs').selectAll().where('run_uuid', '=', runId).executeTakeFirst();
 }
 
-function inactiveRun(runId: string, stage: string): MlflowError {
-  return MlflowError.invalidParameter(
-    `The run ${runId} must be in the 'active' state. Current state is ${stage}.`,
-  );
-}
-
-/** Runs and everything logged to them, in the `tracking` schema. */
-export class RunStore {
-  constructor(private readonly db: Kysely<TrackingDatabase>) {}
-
-  /**
-   * Creates a run in one statement: the insert reads the experiment's artifact location and only
-   * happens while the experiment is active; when nothing was inserted, a second look says why.
-   */
-  async create(input: {
+/**
+ * Inserts a run and its tags in one statement. The insert reads the experiment's artifact location and
+ * only happens while the experiment is active: undefined when nothing was inserted (the caller looks up
+ * why).
+ */
+export async function insertRun(
+  db: TrackingExecutor,
+  input: {
     runId: string;
-    experimentId: string;
+    experimentId: number;
     userId: string;
     runName: string;
     startTime: number;
     tags: KeyValue[];
-  }): Promise<Run> {
-    const experimentId = parseExperimentId(input.experimentId);
-    if (experimentId === undefined) throw experimentNotFound(input.experimentId);
-    const tagRows = input.tags.map((tag) => sql`(${tag.key}::text, ${tag.value}::text)`);
-    const insertTags =
-      tagRows.length > 0
-        ? sql`, new_tags as (
-            insert into tracking.tags (run_uuid, key, value)
-            select run.run_uuid, t.key, t.value from run, (values ${sql.join(tagRows)}) as t (key, value)
-          )`
-        : sql``;
-    const { rows } = await sql<RunsTable>`
-      with run as (
-        insert into tracking.runs
-          (run_uuid, experiment_id, name, user_id, status, start_time, artifact_uri, lifecycle_stage)
-        select ${input.runId}, e.experiment_id, ${input.runName}, ${input.userId}, 'RUNNING', ${input.startTime}::int8,
-          rtrim(e.artifact_location, '/') || ${`/${input.runId}/artifacts`}, 'active'
-        from tracking.experiments e
-        where e.experiment_id = ${experimentId} and e.lifecycle_stage = 'active'
-        returning *
-      )${insertTags}
-      select * from run
-    `.execute(this.db);
-    const row = rows[0];
-    if (!row) {
-      const experiment = await this.db
-        .selectFrom('tracking.experiments')
-        .select('lifecycle_stage')
-        .where('experiment_id', '=', experimentId)
-        .executeTakeFirst();
-      if (!experiment) throw experimentNotFound(input.experimentId);
-      throw MlflowError.invalidParameter(
-        `The experiment ${input.experimentId} must be in the 'active' state. Current state is ${experiment.lifecycle_stage}.`,
-      );
-    }
-    return {
-      info: toRunInfo(row),
-      data: { tags: input.tags.length > 0 ? [...input.tags].sort(byKey) : undefined },
-      inputs: {},
-    };
-  }
-
-  async get(runId: string): Promise<Run> {
-    const row = await this.db
-      .selectFrom('tracking.runs')
-      .selectAll()
-      .where('run_uuid', '=', runId)
-      .executeTakeFirst();
-    if (!row) throw runNotFound(runId);
-    const [run] = await this.assemble([row], { withModels: true });
-    return run!;
-  }
-
-  /** The run's row, or a 404; `requireActive` adds MLflow's check that the run is not deleted. */
-  async info(runId: string, db: Kysely<TrackingDatabase> = this.db): Promise<RunsTable> {
-    const row = await db
-      .selectFrom('tracking.runs')
-      .selectAll()
-      .where('run_uuid', '=', runId)
-      .executeTakeFirst();
-    if (!row) throw runNotFound(runId);
-    return row;
-  }
-
-  async requireActive(runId: string, db: Kysely<TrackingDatabase> = this.db): Promise<RunsTable> {
-    const row = await this.info(runId, db);
-    if (row.lifecycle_stage !== 'active') throw inactiveRun(runId, row.lifecycle_stage);
-    return row;
-  }
-
-  async update(
-    runId: string,
-    changes: { status?: RunStatus; endTime?: number; runName?: string },
-  ): Promise<RunInfo> {
-    return this.db.transaction().execute(async (tx) => {
-      const row = await this.requireActive(runId, tx);
-      const next: RunsTable = {
-        ...row,
-        status: changes.status ?? row.status,
-        end_time: changes.endTime ?? row.end_time,
-        name: changes.runName ?? row.name,
-      };
-      await tx
-        .updateTable('tracking.runs')
-        .set({ status: next.status, end_time: next.end_time, name: next.name })
-        .where('run_uuid', '=', runId)
-        .execute();
-      if (changes.runName !== undefined)
-        await upsertTags(tx, runId, [{ key: RUN_NAME_TAG, value: changes.runName }]);
-      return toRunInfo(next);
-    });
-  }
-
-  async setLifecycle(runId: string, stage: 'active' | 'deleted', now: number): Promise<void> {
-    const updated = await this.db
-      .updateTable('tracking.runs')
-      .set({ lifecycle_stage: stage, deleted_time: stage === 'deleted' ? now : null })
-      .where('run_uuid', '=', runId)
-      .executeTakeFirst();
-    if (updated.numUpdatedRows === 0n) throw runNotFound(runId);
-  }
-
-  /**
-   * Logs params, metrics and tags in one transaction (all or nothing). Params are immutable: the same
-   * value again is a no-op, a different one fails the whole batch. Identical metric points are ignored.
-   */
-  async logBatch(
-    runId: string,
-    batch: { metrics: MetricPoint[]; params: KeyValue[]; tags: KeyValue[] },
-  ): Promise<void> {
-    const { rows } = await logBatchStatement(runId, batch).execute(this.db);
-    const { stage, conflicts } = rows[0]!;
-    if (stage === null) throw runNotFound(runId);
-    if (stage !== 'active') throw inactiveRun(runId, stage);
-    if (conflicts !== null) throw paramsChanged(runId, conflicts);
-  }
-
-  /** Appends an item to a tag holding a JSON list (`mlflow.log-model.history`). */
-  async appendToJsonListTag(runId: string, key: string, item: unknown): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await this.requireActive(runId, tx);
-      const tag = await tx
-        .selectFrom('tracking.tags')
-        .select('value')
-        .where('run_uuid', '=', runId)
-        .where('key', '=', key)
-        .forUpdate()
-        .executeTakeFirst();
-      const list = tag ? parseJsonList(tag.value) : [];
-      if (list === undefined) {
-        throw MlflowError.invalidParameter(`Tag '${key}' of run ${runId} does not hold a JSON list.`);
-      }
-      list.push(item);
-      await upsertTags(tx, runId, [{ key, value: JSON.stringify(list) }]);
-    });
-  }
-
-  async deleteTag(runId: string, key: string): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await this.requireActive(runId, tx);
-      const deleted = await tx
-        .deleteFrom('tracking.tags')
-        .where('run_uuid', '=', runId)
-        .where('key', '=', key)
-        .executeTakeFirst();
-      if (deleted.numDeletedRows === 0n) {
-        throw MlflowError.notFound(`No tag with name: ${key} in run with id ${runId}`);
-      }
-    });
-  }
-
-  /** Links datasets (deduplicated by name and digest per experiment) and logged models to the run. */
-  async logInputs(runId: string, datasets: NewDatasetInput[], modelIds: string[]): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      const run = await this.requireActive(runId, tx);
-      for (const input of dedupeDatasets(datasets)) {
-        const datasetUuid = await findOrCreateDataset(tx, run.experiment_id, input);
-        const context = input.tags.find((tag) => tag.key === 'mlflow.data.context')?.value ?? null;
-        await tx
-          .insertInto('tracking.dataset_inputs')
-          .values({ run_uuid: runId, dataset_uuid: datasetUuid, tags: JSON.stringify(input.tags), context })
-          .onConflict((oc) => oc.columns(['run_uuid', 'dataset_uuid']).doNothing())
-          .execute();
-      }
-      if (modelIds.length > 0) {
-        await tx
-          .insertInto('tracking.run_model_inputs')
-          .values([...new Set(modelIds)].map((model_id) => ({ run_uuid: runId, model_id })))
-          .onConflict((oc) => oc.doNothing())
-          .execute();
-      }
-    });
-  }
-
-  async logOutputs(runId: string, outputs: Array<{ modelId: string; step: number }>): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await this.requireActive(runId, tx);
-      const byModel = new Map(outputs.map((output) => [output.modelId, output.step]));
-      if (byModel.size === 0) return;
-      await tx
-        .insertInto('tracking.run_model_outputs')
-        .values([...byModel].map(([model_id, step]) => ({ run_uuid: runId, model_id, step })))
-        .onConflict((oc) =>
-          oc.columns(['run_uuid', 'model_id']).doUpdateSet((eb) => ({ step: eb.ref('excluded.step') })),
-        )
-        .execute();
-    });
-  }
-
-  /** One page of a metric's history, ordered by (timestamp, step, value). */
-  async metricHistory(
-    runId: string,
-    key: string,
-    offset: number,
-    limit: number | undefined,
-  ): Promise<Metric[]> {
-    await this.info(runId);
-    let query = this.db
-      .selectFrom('tracking.metrics')
-      .select(['key', 'value', 'timestamp', 'step', 'model_id', 'dataset_name', 'dataset_digest'])
-      .where('run_uuid', '=', runId)
-      .where('key', '=', key)
-      .orderBy('timestamp')
-      .orderBy('step')
-      .orderBy('value')
-      .offset(offset);
-    if (limit !== undefined) query = query.limit(limit);
-    const rows = await query.execute();
-    return rows.map((row) => ({
-      key: row.key,
-      value: row.value,
-      timestamp: row.timestamp,
-      step: row.step,
-      model_id: row.model_id ?? undefined,
-      dataset_name: row.dataset_name ?? undefined,
-      dataset_digest: row.dataset_digest ?? undefined,
-    }));
-  }
-
-  /**
-   * MLflow's sampling for charts (spec §1.2): evenly spaced steps over the union of the runs' steps,
-   * plus the last step and each run's first and last step; then every point at those steps, per run.
-   */
-  async historyBulkInterval(input: {
-    runIds: string[];
-    key: string;
-    startStep?: number;
-    endStep?: number;
-    maxResults: number;
-  }): Promise<MetricWithRunId[]> {
-    const stepRows = await this.db
-      .selectFrom('tracking.metrics')
-      .select(['run_uuid', 'step'])
-      .distinct()
-      .where('run_uuid', 'in', input.runIds)
-      .where('key', '=', input.key)
-      .execute();
-    if (stepRows.length === 0) return [];
-    const allSteps = [...new Set(stepRows.map((row) => row.step))].sort((a, b) => a - b);
-    const start = input.startStep ?? 0;
-    const end = input.endStep ?? allSteps[allSteps.length - 1]!;
-    const inRange = allSteps.filter((step) => step >= start && step <= end);
-    const chosen = new Set<number>();
-    if (inRange.length <= input.maxResults) {
-      for (const step of inRange) chosen.add(step);
-    } else {
-      for (let i = 0; i < input.maxResults; i++)
-        chosen.add(inRange[Math.floor((i * inRange.length) / input.maxResults)]!);
-      chosen.add(inRange[inRange.length - 1]!);
-    }
-    const perRun = new Map<string, { min: number; max: number }>();
-    for (const { run_uuid, step } of stepRows) {
-      const bounds = perRun.get(run_uuid);
-      if (!bounds) perRun.set(run_uuid, { min: step, max: step });
-      else perRun.set(run_uuid, { min: Math.min(bounds.min, step), max: Math.max(bounds.max, step) });
-    }
-    for (const { min, max } of perRun.values()) {
-      if (min >= start && min <= end) chosen.add(min);
-      if (max >= start && max <= end) chosen.add(max);
-    }
-    if (chosen.size === 0) return [];
-    const rows = await this.db
-      .selectFrom('tracking.metrics')
-      .select(['run_uuid', 'key', 'value', 'timestamp', 'step'])
-      .where('run_uuid', 'in', input.runIds)
-      .where('key', '=', input.key)
-      .where('step', 'in', [...chosen])
-      .orderBy('step')
-      .orderBy('timestamp')
-      .orderBy('value')
-      .execute();
-    const order = new Map(input.runIds.map((id, index) => [id, index]));
-    return rows
-      .map((row) => ({
-        key: row.key,
-        value: row.value,
-        timestamp: row.timestamp,
-        step: row.step,
-        run_id: row.run_uuid,
-      }))
-      .sort((a, b) => order.get(a.run_id)! - order.get(b.run_id)!);
-  }
-
-  /** The UI's legacy bulk history: points of several runs, by run id then (timestamp, step, value). */
-  async historyBulk(runIds: string[], key: string, maxResults: number): Promise<MetricWithRunId[]> {
-    const rows = await this.db
-      .selectFrom('tracking.metrics')
-      .select(['run_uuid', 'key', 'value', 'timestamp', 'step'])
-      .where('run_uuid', 'in', runIds)
-      .where('key', '=', key)
-      .orderBy('run_uuid')
-      .orderBy('timestamp')
-      .orderBy('step')
-      .orderBy('value')
-      .limit(maxResults)
-      .execute();
-    return rows.map((row) => ({
-      key: row.key,
-      value: row.value,
-      timestamp: row.timestamp,
-      step: row.step,
-      run_id: row.run_uuid,
-    }));
-  }
-
-  /** One page of runs, filtered and ordered in SQL; MLflow returns a token whenever the page is full. */
-  async search(search: RunSearch): Promise<Run[]> {
-    const experimentIds = search.experimentIds
-      .map(parseExperimentId)
-      .filter((id): id is number => id !== undefined);
-    if (experimentIds.length === 0) return [];
-    const joins: RawBuilder<unknown>[] = [];
-    const orderings: RawBuilder<unknown>[] = [];
-    search.orderBy.forEach((term, index) => {
-      const { join, ordering } = orderTermToSql(term, `o${index}`);
-      if (join) joins.push(join);
-      orderings.push(...ordering);
-    });
-    orderings.push(sql`r.start_time desc`, sql`r.run_uuid asc`);
-    const where = [
-      sql`r.experiment_id = any(${experimentIds}::int8[])`,
-      sql`r.lifecycle_stage in (${sql.join(lifecycleStages(search.viewType))})`,
-    ];
-    if (search.filter) where.push(filterToSql(search.filter, runComparison));
-    const { rows } = await sql<RunsTable>`
-      select r.* from tracking.runs r ${sql.join(joins, sql` `)}
-      where ${sql.join(where, sql` and `)}
-      order by ${sql.join(orderings)}
-      limit ${search.maxResults} offset ${search.offset}
-    `.execute(this.db);
-    return this.assemble(rows, { withModels: false });
-  }
-
-  /** Distinct (experiment, dataset, context) triples for the UI's dataset filter. */
-  async searchDatasets(
-    experimentIds: string[],
-  ): Promise<Array<{ experiment_id: string; name: string; digest: string; context?: string }>> {
-    const ids = experimentIds.map(parseExperimentId).filter((id): id is number => id !== undefined);
-    if (ids.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('tracking.dataset_inputs as di')
-      .innerJoin('tracking.datasets as d', 'd.dataset_uuid', 'di.dataset_uuid')
-      .select(['d.experiment_id', 'd.name', 'd.digest', 'di.context'])
-      .distinct()
-      .where('d.experiment_id', 'in', ids)
-      .orderBy('d.experiment_id')
-      .orderBy('d.name')
-      .orderBy('d.digest')
-      .limit(1000)
-      .execute();
-    return rows.map((row) => ({
-      experiment_id: String(row.experiment_id),
-      name: row.name,
-      digest: row.digest,
-      context: row.context ?? undefined,
-    }));
-  }
-
-  /** Runs with their latest metrics, params, tags and inputs, in a fixed number of queries. */
-  private async assemble(rows: RunsTable[], options: { withModels: boolean }): Promise<Run[]> {
-    if (rows.length === 0) return [];
-    const ids = rows.map((row) => row.run_uuid);
-    // One array parameter rather than an `in` list of up to 1000 ids.
-    const ofRuns = (column: string) => sql<boolean>`${sql.ref(column)} = any(${ids}::text[])`;
-    const [params, tags, metrics, datasets, modelInputs, modelOutputs] = await Promise.all([
-      childRows<{ run_uuid: string; key: string; value: string }>(
-        this.db,
-        ids,
-        'tracking.params',
-        sql`key, value`,
-      ),
-      childRows<{ run_uuid: string; key: string; value: string }>(
-        this.db,
-        ids,
-        'tracking.tags',
-        sql`key, value`,
-      ),
-      childRows<{ run_uuid: string; key: string; value: number; timestamp: number; step: number }>(
-        this.db,
-        ids,
-        'tracking.latest_metrics',
-        sql`key, value, timestamp, step`,
-      ),
-      selectDatasetInputs(this.db, ids),
-      options.withModels
-        ? this.db
-            .selectFrom('tracking.run_model_inputs')
-            .select(['run_uuid', 'model_id'])
-            .where(ofRuns('run_uuid'))
-            .execute()
-        : Promise.resolve([]),
-      options.withModels
-        ? this.db
-            .selectFrom('tracking.run_model_outputs')
-            .select(['run_uuid', 'model_id', 'step'])
-            .where(ofRuns('run_uuid'))
-            .execute()
-        : Promise.resolve([]),
-    ]);
-    const paramsByRun = groupBy(params, (p): Param => ({ key: p.key, value: p.value }));
-    const tagsByRun = groupBy(tags, (t): RunTag => ({ key: t.key, value: t.value }));
-    const metricsByRun = groupBy(
-      metrics,
-      (m): Metric => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step }),
-    );
-    const datasetsByRun = groupBy(datasets, toDatasetInput);
-    const modelInputsByRun = groupBy(modelInputs, (m) => ({ model_id: m.model_id }));
-    const modelOutputsByRun = groupBy(
-      modelOutputs,
-      (m): ModelOutput => ({ model_id: m.model_id, step: m.step }),
-    );
-    return rows.map((row) => {
-      const id = row.run_uuid;
-      const run: Run = {
-        info: toRunInfo(row),
-        data: { metrics: metricsByRun.get(id), params: paramsByRun.get(id), tags: tagsByRun.get(id) },
-        inputs: { dataset_inputs: datasetsByRun.get(id), model_inputs: modelInputsByRun.get(id) },
-      };
-      if (options.withModels) run.outputs = { model_outputs: modelOutputsByRun.get(id) };
-      return run;
-    });
-  }
+  },
+): Promise<RunsTable | undefined> {
+  const tagRows = input.tags.map((tag) => sql`(${tag.key}::text, ${tag.value}::text)`);
+  const insertTags =
+    tagRows.length > 0
+      ? sql`, new_tags as (
+          insert into tracking.tags (run_uuid, key, value)
+          select run.run_uuid, t.key, t.value from run, (values ${sql.join(tagRows)}) as t (key, value)
+        )`
+      : sql``;
+  const { rows } = await sql<RunsTable>`
+    with run as (
+      insert into tracking.runs
+        (run_uuid, experiment_id, name, user_id, status, start_time, artifact_uri, lifecycle_stage)
+      select ${input.runId}, e.experiment_id, ${input.runName}, ${input.userId}, 'RUNNING', ${input.startTime}::int8,
+        rtrim(e.artifact_location, '/') || ${`/${input.runId}/artifacts`}, 'active'
+      from tracking.experiments e
+      where e.experiment_id = ${input.experimentId} and e.lifecycle_stage = 'active'
+      returning *
+    )${insertTags}
+    select * from run
+  `.execute(db);
+  return rows[0];
 }
 
-export function toRunInfo(row: RunsTable): RunInfo {
-  return {
-    run_id: row.run_uuid,
-    run_uuid: row.run_uuid,
-    run_name: row.name,
-    experiment_id: String(row.experiment_id),
-    user_id: row.user_id || undefined,
-    status: row.status as RunStatus,
-    start_time: row.start_time,
-    end_time: row.end_time ?? undefined,
-    artifact_uri: row.artifact_uri,
-    lifecycle_stage: row.lifecycle_stage,
-  };
-}
-
-/** A run's dataset input as stored: the dataset's columns and the input's tags (a JSON list). */
-export interface DatasetInputRow {
-  run_uuid: string;
-  tags: string;
-  name: string;
-  digest: string;
-  source_type: string;
-  source: string;
-  schema: string | null;
-  profile: string | null;
-}
-
-/** The dataset inputs of some runs, by dataset name and digest. */
-export function selectDatasetInputs(
-  db: Kysely<TrackingDatabase>,
-  runIds: readonly string[],
-): Promise<DatasetInputRow[]> {
+/**
+ * Sets the given columns of an active run in one UPDATE (columns not given keep their value, whatever
+ * a concurrent update wrote to them: no read-modify-write). Undefined when no active run matched.
+ */
+export function updateRunInfo(
+  db: TrackingExecutor,
+  runId: string,
+  changes: { status?: RunStatus; endTime?: number; runName?: string },
+): Promise<RunsTable | undefined> {
+  const set: Partial<RunsTable> = {};
+  if (changes.status !== undefined) set.status = changes.status;
+  if (changes.endTime !== undefined) set.end_time = changes.endTime;
+  if (changes.runName !== undefined) set.name = changes.runName;
+  // An empty SET is not SQL: a no-op update still locks and returns the row.
   return db
-    .selectFrom('tracking.dataset_inputs as di')
-    .innerJoin('tracking.datasets as d', 'd.dataset_uuid', 'di.dataset_uuid')
-    .select([
-      'di.run_uuid',
-      'di.tags',
-      'd.name',
-      'd.digest',
-      'd.source_type',
-      'd.source',
-      'd.schema',
-      'd.profile',
-    ])
-    .where(sql<boolean>`di.run_uuid = any(${[...runIds]}::text[])`)
-    .orderBy('d.name')
-    .orderBy('d.digest')
+    .updateTable('tracking.runs')
+    .set(Object.keys(set).length > 0 ? set : { status: sql`status` })
+    .where('run_uuid', '=', runId)
+    .where('lifecycle_stage', '=', 'active')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Moves a run to a lifecycle stage; false when there is no such run. */
+export async function setRunLifecycle(
+  db: TrackingExecutor,
+  runId: string,
+  stage: 'active' | 'deleted',
+  now: number,
+): Promise<boolean> {
+  const updated = await db
+    .updateTable('tracking.runs')
+    .set({ lifecycle_stage: stage, deleted_time: stage === 'deleted' ? now : null })
+    .where('run_uuid', '=', runId)
+    .executeTakeFirst();
+  return updated.numUpdatedRows > 0n;
+}
+
+/**
+ * Writes a whole log-batch as one statement (see `logBatchStatement`). Throws `ParamsRaced` when a
+ * concurrent writer stored a different value for one of the params after this statement's snapshot:
+ * the statement then wrote nothing, and running it again reports the conflict.
+ */
+export async function writeLogBatch(
+  db: TrackingExecutor,
+  runId: string,
+  batch: LogBatchWrite,
+): Promise<LogBatchOutcome> {
+  try {
+    const { rows } = await logBatchStatement(runId, batch).execute(db);
+    return rows[0]!;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === PARAMS_RACED_SQLSTATE) throw new ParamsRaced(runId);
+    throw error;
+  }
+}
+
+/** The value of one tag, its row locked until the transaction ends (undefined when unset). */
+export async function lockTag(db: TrackingExecutor, runId: string, key: string): Promise<string | undefined> {
+  const tag = await db
+    .selectFrom('tracking.tags')
+    .select('value')
+    .where('run_uuid', '=', runId)
+    .where('key', '=', key)
+    .forUpdate()
+    .executeTakeFirst();
+  return tag?.value;
+}
+
+/**
+ * Sets tags (last value per key wins); `mlflow.runName` also renames the run, the run row first so
+ * concurrent renames take their locks in one order.
+ */
+export async function upsertTags(db: TrackingExecutor, runId: string, tags: KeyValue[]): Promise<void> {
+  const byKey = new Map(tags.map((tag) => [tag.key, tag.value]));
+  const runName = byKey.get(RUN_NAME_TAG);
+  if (runName !== undefined) {
+    await db.updateTable('tracking.runs').set({ name: runName }).where('run_uuid', '=', runId).execute();
+  }
+  await db
+    .insertInto('tracking.tags')
+    .values([...byKey].map(([key, value]) => ({ run_uuid: runId, key, value })))
+    .onConflict((oc) =>
+      oc.columns(['run_uuid', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
+    )
     .execute();
 }
 
-export function toDatasetInput(row: DatasetInputRow): DatasetInput {
+/** Deletes one tag; false when the run has no such tag. */
+export async function deleteTag(db: TrackingExecutor, runId: string, key: string): Promise<boolean> {
+  const deleted = await db
+    .deleteFrom('tracking.tags')
+    .where('run_uuid', '=', runId)
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return deleted.numDeletedRows > 0n;
+}
+
+/** Links a dataset to a run (once per dataset), with the input's tags and `mlflow.data.context`. */
+export async function insertDatasetInput(
+  db: TrackingExecutor,
+  runId: string,
+  datasetUuid: string,
+  tags: KeyValue[],
+): Promise<void> {
+  const context = tags.find((tag) => tag.key === 'mlflow.data.context')?.value ?? null;
+  await db
+    .insertInto('tracking.dataset_inputs')
+    .values({ run_uuid: runId, dataset_uuid: datasetUuid, tags: JSON.stringify(tags), context })
+    .onConflict((oc) => oc.columns(['run_uuid', 'dataset_uuid']).doNothing())
+    .execute();
+}
+
+/** Links logged models to a run as inputs (each once). */
+export async function insertModelInputs(
+  db: TrackingExecutor,
+  runId: string,
+  modelIds: string[],
+): Promise<void> {
+  if (modelIds.length === 0) return;
+  await db
+    .insertInto('tracking.run_model_inputs')
+    .values([...new Set(modelIds)].map((model_id) => ({ run_uuid: runId, model_id })))
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/** Records logged models as a run's outputs at a step (a model logged again moves to the new step). */
+export async function upsertModelOutputs(
+  db: TrackingExecutor,
+  runId: string,
+  outputs: Array<{ modelId: string; step: number }>,
+): Promise<void> {
+  const byModel = new Map(outputs.map((output) => [output.modelId, output.step]));
+  if (byModel.size === 0) return;
+  await db
+    .insertInto('tracking.run_model_outputs')
+    .values([...byModel].map(([model_id, step]) => ({ run_uuid: runId, model_id, step })))
+    .onConflict((oc) =>
+      oc.columns(['run_uuid', 'model_id']).doUpdateSet((eb) => ({ step: eb.ref('excluded.step') })),
+    )
+    .execute();
+}
+
+/** The dataset's id in the experiment, inserting it when new (datasets are unique by name and digest). */
+export async function findOrCreateDataset(
+  db: TrackingExecutor,
+  experimentId: number,
+  input: NewDatasetInput,
+): Promise<string> {
+  const inserted = await db
+    .insertInto('tracking.datasets')
+    .values({
+      dataset_uuid: crypto.randomUUID().replaceAll('-', ''),
+      experiment_id: experimentId,
+      name: input.name,
+      digest: input.digest,
+      source_type: input.source_type,
+      source: input.source,
+      schema: input.schema ?? null,
+      profile: input.profile ?? null,
+    })
+    .onConflict((oc) => oc.columns(['experiment_id', 'name', 'digest']).doNothing())
+    .returning('dataset_uuid')
+    .executeTakeFirst();
+  if (inserted) return inserted.dataset_uuid;
+  const existing = await db
+    .selectFrom('tracking.datasets')
+    .select('dataset_uuid')
+    .where('experiment_id', '=', experimentId)
+    .where('name', '=', input.name)
+    .where('digest', '=', input.digest)
+    .executeTakeFirstOrThrow();
+  return existing.dataset_uuid;
+}
+
+/**
+ * One page of a metric's history, ordered by (timestamp, step, value), as MLflow's `metrics` JSON
+ * array (`Metric` protobuf JSON: key, value, timestamp, step, then model and dataset when set; NaN and
+ * infinities as strings), built by PostgreSQL: a 25,000-point page would otherwise cost the event
+ * loop decoding and re-encoding every row. `limit` undefined reads to the end. `more` is whether
+ * points follow the page.
+ */
+export async function metricHistoryJson(
+  db: TrackingExecutor,
+  runId: string,
+  key: string,
+  offset: number,
+  limit: number | undefined,
+): Promise<{ json: string; more: boolean }> {
+  const { rows } = await sql<{ json: string; more: boolean }>`
+    select coalesce(
+        json_agg(json_strip_nulls(json_build_object(
+            'key', m.key, 'value', m.value, 'timestamp', m.timestamp, 'step', m.step,
+            'model_id', nullif(m.model_id, ''), 'dataset_name', nullif(m.dataset_name, ''),
+            'dataset_digest', nullif(m.dataset_digest, '')))
+          order by m.n) filter (where m.n <= ${limit ?? null}::int8 or ${limit ?? null}::int8 is null),
+        '[]')::text as json,
+      count(*) > coalesce(${limit ?? null}::int8, count(*)) as more
+    from (
+      select p.*, row_number() over (order by p.timestamp, p.step, p.value) as n
+      from (
+        select key, value, timestamp, step, model_id, dataset_name, dataset_digest from tracking.metrics
+        where run_uuid = ${runId} and key = ${key}
+        order by timestamp, step, value
+        offset ${offset} limit ${limit === undefined ? null : limit + 1}
+      ) p
+    ) m
+  `.execute(db);
+  return rows[0]!;
+}
+
+/** Points of a metric logged to some runs, counted from the chunk summaries (no scan of the points). */
+export async function countMetricPoints(
+  db: TrackingExecutor,
+  runIds: string[],
+  key: string,
+): Promise<number> {
+  const { rows } = await sql<{ points: number }>`
+    select coalesce(sum(points), 0)::int8 as points from tracking.metric_chunks
+    where run_uuid = any(${runIds}::text[]) and key = ${key}
+  `.execute(db);
+  return Number(rows[0]!.points);
+}
+
+/** Each run's distinct logged steps of a metric. */
+export async function metricSteps(
+  db: TrackingExecutor,
+  runIds: string[],
+  key: string,
+): Promise<Map<string, Int64[]>> {
+  const rows = await db
+    .selectFrom('tracking.metrics')
+    .select(['run_uuid', 'step'])
+    .distinct()
+    .where('run_uuid', 'in', runIds)
+    .where('key', '=', key)
+    .execute();
+  const byRun = new Map<string, Int64[]>();
+  for (const { run_uuid, step } of rows) {
+    const steps = byRun.get(run_uuid);
+    if (steps) steps.push(step);
+    else byRun.set(run_uuid, [step]);
+  }
+  return byRun;
+}
+
+/** Every point of a metric at the given steps, by run (in `runIds` order), then step, timestamp, value. */
+export async function metricPointsAtSteps(
+  db: TrackingExecutor,
+  runIds: string[],
+  key: string,
+  steps: Int64[],
+): Promise<MetricRecord[]> {
+  if (steps.length === 0) return [];
+  const rows = await db
+    .selectFrom('tracking.metrics')
+    .select(['run_uuid', 'key', 'value', 'timestamp', 'step'])
+    .where('run_uuid', 'in', runIds)
+    .where('key', '=', key)
+    .where('step', 'in', steps)
+    .orderBy('step')
+    .orderBy('timestamp')
+    .orderBy('value')
+    .execute();
+  const order = new Map(runIds.map((id, index) => [id, index]));
+  return rows
+    .map((row) => ({
+      key: row.key,
+      value: row.value,
+      timestamp: row.timestamp,
+      step: row.step,
+      runId: row.run_uuid,
+    }))
+    .sort((a, b) => order.get(a.runId)! - order.get(b.runId)!);
+}
+
+/** The UI's legacy bulk history: points of several runs, by run id then (timestamp, step, value). */
+export async function historyBulk(
+  db: TrackingExecutor,
+  runIds: string[],
+  key: string,
+  maxResults: number,
+): Promise<MetricRecord[]> {
+  const rows = await db
+    .selectFrom('tracking.metrics')
+    .select(['run_uuid', 'key', 'value', 'timestamp', 'step'])
+    .where('run_uuid', 'in', runIds)
+    .where('key', '=', key)
+    .orderBy('run_uuid')
+    .orderBy('timestamp')
+    .orderBy('step')
+    .orderBy('value')
+    .limit(maxResults)
+    .execute();
+  return rows.map((row) => ({
+    key: row.key,
+    value: row.value,
+    timestamp: row.timestamp,
+    step: row.step,
+    runId: row.run_uuid,
+  }));
+}
+
+/** One page of runs, filtered and ordered in SQL. */
+/**
+ * The page a search selects: the runs' rows with their 1-based position (`ord`), filtered and ordered
+ * in SQL (runs lacking an order key last, then newest first, then by id). Undefined when no experiment
+ * id names an experiment.
+ */
+function runPageSql(search: RunSearch): RawBuilder<RunsTable & { ord: number }> | undefined {
+  const experimentIds = search.experimentIds
+    .map(parseExperimentId)
+    .filter((id): id is number => id !== undefined);
+  if (experimentIds.length === 0) return undefined;
+  const joins: RawBuilder<unknown>[] = [];
+  const orderings: RawBuilder<unknown>[] = [];
+  search.orderBy.forEach((term, index) => {
+    const { join, ordering } = orderTermToSql(term, `o${index}`);
+    if (join) joins.push(join);
+    orderings.push(...ordering);
+  });
+  orderings.push(sql`r.start_time desc`, sql`r.run_uuid asc`);
+  const where = [
+    sql`r.experiment_id = any(${experimentIds}::int8[])`,
+    sql`r.lifecycle_stage in (${sql.join(lifecycleStages(search.viewType))})`,
+  ];
+  if (search.filter) where.push(filterToSql(search.filter, runComparison));
+  const order = sql.join(orderings);
+  return sql<RunsTable & { ord: number }>`
+    select r.*, row_number() over (order by ${order}) as ord
+    from tracking.runs r ${sql.join(joins, sql` `)}
+    where ${sql.join(where, sql` and `)}
+    order by ${order}
+    limit ${search.maxResults} offset ${search.offset}
+  `;
+}
+
+/** One page of runs, filtered and ordered in SQL. */
+export async function searchRuns(db: TrackingExecutor, search: RunSearch): Promise<RunRecord[]> {
+  const page = runPageSql(search);
+  if (!page) return [];
+  const { rows } = await page.execute(db);
+  return assembleRuns(db, rows, { withModels: false });
+}
+
+/**
+ * One page of runs as MLflow's `runs/search` writes them (`Run` protobuf JSON: the fields and their
+ * order of `rest/wire.ts`'s `toWireRun`, unset fields and empty lists omitted, NaN and infinities as
+ * strings), built by PostgreSQL in one statement: a 1,000-run page is ~1 MB of JSON that would
+ * otherwise cost the event loop decoding ~40,000 child rows and re-encoding them. The one reader that
+ * returns wire JSON rather than records, for that reason; `json` is a JSON array, `count` its length.
+ */
+export async function searchRunsJson(
+  db: TrackingExecutor,
+  search: RunSearch,
+): Promise<{ json: string; count: number }> {
+  const page = runPageSql(search);
+  if (!page) return { json: '[]', count: 0 };
+  const keyValues = (table: string) => sql`(
+    select json_agg(json_build_object('key', t.key, 'value', t.value) order by t.key)
+    from ${sql.table(table)} t where t.run_uuid = p.run_uuid)`;
+  const { rows } = await sql<{ json: string; count: number }>`
+    with page as (${page})
+    select count(*)::int as count, coalesce(json_agg(json_strip_nulls(json_build_object(
+      'info', json_build_object(
+        'run_id', p.run_uuid, 'run_uuid', p.run_uuid, 'run_name', p.name,
+        'experiment_id', p.experiment_id::text, 'user_id', p.user_id, 'status', p.status,
+        'start_time', p.start_time, 'end_time', nullif(p.end_time, 0),
+        'artifact_uri', nullif(p.artifact_uri, ''),
+        'lifecycle_stage', p.lifecycle_stage),
+      'data', json_build_object(
+        'metrics', (
+          select json_agg(json_build_object('key', m.key, 'value', m.value, 'timestamp', m.timestamp, 'step', m.step)
+            order by m.key)
+          from tracking.latest_metrics m where m.run_uuid = p.run_uuid),
+        'params', ${keyValues('tracking.params')},
+        'tags', ${keyValues('tracking.tags')}),
+      'inputs', json_build_object(
+        'dataset_inputs', (
+          select json_agg(json_build_object(
+              'tags', case when di.tags = '[]' then null else di.tags::json end,
+              'dataset', json_build_object('name', d.name, 'digest', d.digest, 'source_type', d.source_type,
+                'source', d.source, 'schema', nullif(d.schema, ''), 'profile', nullif(d.profile, '')))
+            order by d.name, d.digest)
+          from tracking.dataset_inputs di join tracking.datasets d on d.dataset_uuid = di.dataset_uuid
+          where di.run_uuid = p.run_uuid))
+    )) order by p.ord), '[]')::text as json
+    from page p
+  `.execute(db);
+  return rows[0]!;
+}
+
+/** Distinct (experiment, dataset, context) triples for the UI's dataset filter. */
+export async function searchDatasets(
+  db: TrackingExecutor,
+  experimentIds: string[],
+): Promise<DatasetSummaryRecord[]> {
+  const ids = experimentIds.map(parseExperimentId).filter((id): id is number => id !== undefined);
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('tracking.dataset_inputs as di')
+    .innerJoin('tracking.datasets as d', 'd.dataset_uuid', 'di.dataset_uuid')
+    .select(['d.experiment_id', 'd.name', 'd.digest', 'di.context'])
+    .distinct()
+    .where('d.experiment_id', 'in', ids)
+    .orderBy('d.experiment_id')
+    .orderBy('d.name')
+    .orderBy('d.digest')
+    .limit(1000)
+    .execute();
+  return rows.map((row) => ({
+    experimentId: row.experiment_id,
+    name: row.name,
+    digest: row.digest,
+    context: row.context,
+  }));
+}
+
+/** Runs with their latest metrics, params, tags and inputs, in a fixed number of queries. */
+export async function assembleRuns(
+  db: TrackingExecutor,
+  rows: RunsTable[],
+  options: { withModels: boolean },
+): Promise<RunRecord[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((row) => row.run_uuid);
+  // One array parameter rather than an `in` list of up to 1000 ids.
+  const ofRuns = (column: string) => sql<boolean>`${sql.ref(column)} = any(${ids}::text[])`;
+  const [params, tags, metrics, datasets, modelInputs, modelOutputs] = await Promise.all([
+    childRows<{ run_uuid: string; key: string; value: string }>(db, ids, 'tracking.params', sql`key, value`),
+    childRows<{ run_uuid: string; key: string; value: string }>(db, ids, 'tracking.tags', sql`key, value`),
+    childRows<{ run_uuid: string; key: string; value: number; timestamp: number; step: number }>(
+      db,
+      ids,
+      'tracking.latest_metrics',
+      sql`key, value, timestamp, step`,
+    ),
+    selectDatasetInputs(db, ids),
+    options.withModels
+      ? db
+          .selectFrom('tracking.run_model_inputs')
+          .select(['run_uuid', 'model_id'])
+          .where(ofRuns('run_uuid'))
+          .execute()
+      : Promise.resolve([]),
+    options.withModels
+      ? db
+          .selectFrom('tracking.run_model_outputs')
+          .select(['run_uuid', 'model_id', 'step'])
+          .where(ofRuns('run_uuid'))
+          .execute()
+      : Promise.resolve([]),
+  ]);
+  const paramsByRun = groupBy(params, (p): KeyValue => ({ key: p.key, value: p.value }));
+  const tagsByRun = groupBy(tags, (t): KeyValue => ({ key: t.key, value: t.value }));
+  const metricsByRun = groupBy(
+    metrics,
+    (m): MetricRecord => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step }),
+  );
+  const datasetsByRun = groupBy(datasets, toDatasetInputRecord);
+  const modelInputsByRun = groupBy(modelInputs, (m) => m.model_id);
+  const modelOutputsByRun = groupBy(modelOutputs, (m) => ({ modelId: m.model_id, step: m.step }));
+  return rows.map((row) => {
+    const id = row.run_uuid;
+    return {
+      info: toRunInfoRecord(row),
+      latestMetrics: metricsByRun.get(id) ?? [],
+      params: paramsByRun.get(id) ?? [],
+      tags: tagsByRun.get(id) ?? [],
+      datasetInputs: datasetsByRun.get(id) ?? [],
+      modelInputs: modelInputsByRun.get(id) ?? [],
+      modelOutputs: options.withModels ? (modelOutputsByRun.get(id) ?? []) : undefined,
+    };
+  });
+}
+
+export function toRunInfoRecord(row: RunsTable): RunInfoRecord {
   return {
-    tags: nonEmpty(JSON.parse(row.tags) as KeyValue[]),
-    dataset: {
-      name: row.name,
-      digest: row.digest,
-      source_type: row.source_type,
-      source: row.source,
-      schema: row.schema ?? undefined,
-      profile: row.profile ?? undefined,
-    },
+    runId: row.run_uuid,
+    experimentId: row.experiment_id,
+    name: row.name,
+    userId: row.user_id,
+    status: row.status,
+    startTime: row.start_time,
+    endTime: row.end_time,
+    artifactUri: row.artifact_uri,
+    lifecycleStage: row.lifecycle_stage,
   };
 }
 
@@ -573,7 +574,7 @@ export function toDatasetInput(row: DatasetInputRow): DatasetInput {
  * it scan the whole table).
  */
 async function childRows<R>(
-  db: Kysely<TrackingDatabase>,
+  db: TrackingExecutor,
   ids: string[],
   table: string,
   columns: RawBuilder<unknown>,
@@ -587,14 +588,6 @@ async function childRows<R>(
   return rows;
 }
 
-function byKey(a: KeyValue, b: KeyValue): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-}
-
-function nonEmpty<T>(list: T[]): T[] | undefined {
-  return list.length > 0 ? list : undefined;
-}
-
 function groupBy<R extends { run_uuid: string }, T>(rows: R[], map: (row: R) => T): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const row of rows) {
@@ -605,38 +598,59 @@ function groupBy<R extends { run_uuid: string }, T>(rows: R[], map: (row: R) => 
   return groups;
 }
 
-/** Whether point `a` supersedes `b` as the run's summary value: max by (step, timestamp, value). */
-function supersedes(a: MetricPoint, b: MetricPoint): boolean {
-  if (a.step !== b.step) return a.step > b.step;
-  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
-  return a.value > b.value || (Number.isNaN(a.value) && !Number.isNaN(b.value));
+/** A log-batch as the store writes it: rules applied (validated, truncated, latest per key computed). */
+export interface LogBatchWrite {
+  metrics: MetricPoint[];
+  /** The point per key that may become the run's latest value (see domain/metric-values). */
+  latest: MetricPoint[];
+  /** Distinct keys. */
+  params: KeyValue[];
+  /** Last value per key. */
+  tags: KeyValue[];
 }
 
-interface LogBatchOutcome {
+export interface LogBatchOutcome {
   /** The run's lifecycle stage before the write; null when there is no such run. */
   stage: string | null;
   /** Params whose stored value differs from the logged one; null when there are none. */
   conflicts: Array<{ key: string; old_value: string; new_value: string }> | null;
 }
 
+/** SQLSTATE raised by `tracking.reject_raced_params()` (migration 0004). */
+const PARAMS_RACED_SQLSTATE = 'MA409';
+
+/**
+ * A concurrent writer stored another value for a param between this statement's snapshot and its
+ * insert. The statement wrote nothing; run again, it sees the stored value and reports the conflict.
+ */
+export class ParamsRaced extends Error {
+  override name = 'ParamsRaced';
+  constructor(readonly runId: string) {
+    super(`A concurrent request logged a param of run ${runId} with another value.`);
+  }
+}
+
 /**
  * A whole log-batch as one SQL statement (one round trip, atomic without a transaction): every write
  * runs only when the run is active and no param would change value; the result says which check failed.
- * Params are immutable (same value again is a no-op), identical metric points are ignored, the latest
- * value per key moves only forward by (step, timestamp, value), tags overwrite (last one in the batch
- * wins) and `mlflow.runName` renames the run. Metrics logged with a known `model_id` also go to that
- * logged model.
+ * Params are immutable: the conflict check reads the statement's snapshot, and the insert re-checks
+ * each key against the latest committed row (`on conflict do update ... where` waits for a concurrent
+ * inserter and sees its value), so a value stored after the snapshot aborts the statement through
+ * `tracking.reject_raced_params()` rather than being silently dropped. Identical metric points are
+ * ignored, the latest value per key moves only forward by (step, timestamp, value), tags overwrite and
+ * `mlflow.runName` renames the run (its row locked first, the order renames take locks in). Rows are
+ * written in key order so concurrent batches lock them in one order. Metrics logged with a known
+ * `model_id` also go to that logged model.
  */
-function logBatchStatement(
-  runId: string,
-  batch: { metrics: MetricPoint[]; params: KeyValue[]; tags: KeyValue[] },
-): RawBuilder<LogBatchOutcome> {
+function logBatchStatement(runId: string, batch: LogBatchWrite): RawBuilder<LogBatchOutcome> {
+  const renames = batch.tags.some((tag) => tag.key === RUN_NAME_TAG);
   const parts: RawBuilder<unknown>[] = [
-    sql`run as (select lifecycle_stage from tracking.runs where run_uuid = ${runId})`,
+    sql`run as (select lifecycle_stage from tracking.runs where run_uuid = ${runId}${renames ? sql` for no key update` : sql``})`,
   ];
   const ok = sql`exists (select 1 from ok)`;
+  let racedCheck = sql`null::boolean`;
   if (batch.params.length > 0) {
-    const rows = batch.params.map((p) => sql`(${p.key}::text, ${p.value}::text)`);
+    const rows = sortByKey(batch.params).map((p) => sql`(${p.key}::text, ${p.value}::text)`);
     parts.push(
       sql`new_params (key, value) as (values ${sql.join(rows)})`,
       sql`conflicts as (
@@ -645,9 +659,13 @@ function logBatchStatement(
         where p.value <> n.value)`,
       sql`ok as (select 1 from run where lifecycle_stage = 'active' and not exists (select 1 from conflicts))`,
       sql`write_params as (
-        insert into tracking.params (run_uuid, key, value)
-        select ${runId}, key, value from new_params where ${ok} on conflict do nothing)`,
+        insert into tracking.params as p (run_uuid, key, value)
+        select ${runId}, key, value from new_params where ${ok}
+        on conflict (run_uuid, key) do update set value = excluded.value where p.value = excluded.value
+        returning 1)`,
     );
+    racedCheck = sql`case when ${ok} and (select count(*) from write_params) < ${batch.params.length}
+      then tracking.reject_raced_params() end`;
   } else {
     parts.push(
       sql`conflicts as (select ''::text as key, ''::text as old_value, ''::text as new_value where false)`,
@@ -655,24 +673,22 @@ function logBatchStatement(
     );
   }
   if (batch.metrics.length > 0) {
-    const rows = batch.metrics.map(
-      (m) =>
-        sql`(${m.key}::text, ${m.step}::int8, ${m.timestamp}::int8, ${m.value}::float8, ${m.model_id ?? null}::text, ${m.dataset_name ?? null}::text, ${m.dataset_digest ?? null}::text)`,
-    );
-    const latest = new Map<string, MetricPoint>();
-    for (const metric of batch.metrics) {
-      const current = latest.get(metric.key);
-      if (!current || supersedes(metric, current)) latest.set(metric.key, metric);
-    }
-    const latestRows = [...latest.values()].map(
-      (m) => sql`(${m.key}::text, ${m.step}::int8, ${m.timestamp}::int8, ${m.value}::float8)`,
-    );
+    // Columns as arrays, unnested in SQL: seven bind parameters whatever the batch size, instead of
+    // seven per point (a 1,000-point batch was 7,000 parameters to bind and parse).
+    const metrics = batch.metrics;
+    const latest = sortByKey(batch.latest);
     parts.push(
-      sql`new_metrics (key, step, timestamp, value, model_id, dataset_name, dataset_digest) as (values ${sql.join(rows)})`,
+      sql`new_metrics (key, step, timestamp, value, model_id, dataset_name, dataset_digest) as (
+        select * from unnest(${metrics.map((m) => m.key)}::text[], ${metrics.map((m) => m.step)}::int8[],
+          ${metrics.map((m) => m.timestamp)}::int8[], ${metrics.map((m) => m.value)}::float8[],
+          ${metrics.map((m) => m.model_id ?? null)}::text[], ${metrics.map((m) => m.dataset_name ?? null)}::text[],
+          ${metrics.map((m) => m.dataset_digest ?? null)}::text[]))`,
       sql`write_metrics as (
         insert into tracking.metrics (run_uuid, key, step, timestamp, value, model_id, dataset_name, dataset_digest)
         select ${runId}, m.* from new_metrics m where ${ok} on conflict do nothing)`,
-      sql`new_latest (key, step, timestamp, value) as (values ${sql.join(latestRows)})`,
+      sql`new_latest (key, step, timestamp, value) as (
+        select * from unnest(${latest.map((m) => m.key)}::text[], ${latest.map((m) => m.step)}::int8[],
+          ${latest.map((m) => m.timestamp)}::int8[], ${latest.map((m) => m.value)}::float8[]))`,
       sql`write_latest as (
         insert into tracking.latest_metrics as l (run_uuid, key, step, timestamp, value)
         select ${runId}, n.* from new_latest n where ${ok}
@@ -692,13 +708,12 @@ function logBatchStatement(
     }
   }
   if (batch.tags.length > 0) {
-    const byKey = new Map(batch.tags.map((tag) => [tag.key, tag.value]));
-    const rows = [...byKey].map(([key, value]) => sql`(${key}::text, ${value}::text)`);
+    const rows = sortByKey(batch.tags).map((tag) => sql`(${tag.key}::text, ${tag.value}::text)`);
     parts.push(sql`write_tags as (
       insert into tracking.tags (run_uuid, key, value)
       select ${runId}, t.key, t.value from (values ${sql.join(rows)}) as t (key, value) where ${ok}
       on conflict (run_uuid, key) do update set value = excluded.value)`);
-    const runName = byKey.get(RUN_NAME_TAG);
+    const runName = batch.tags.find((tag) => tag.key === RUN_NAME_TAG)?.value;
     if (runName !== undefined) {
       parts.push(sql`rename_run as (
         update tracking.runs set name = ${runName} where run_uuid = ${runId} and ${ok})`);
@@ -708,89 +723,13 @@ function logBatchStatement(
     with ${sql.join(parts)}
     select (select lifecycle_stage from run) as stage,
       (select json_agg(json_build_object('key', key, 'old_value', old_value, 'new_value', new_value) order by key)
-        from conflicts) as conflicts
+        from conflicts) as conflicts,
+      ${racedCheck} as raced
   `;
 }
 
-function paramsChanged(runId: string, conflicts: NonNullable<LogBatchOutcome['conflicts']>): MlflowError {
-  if (conflicts.length === 1) {
-    const p = conflicts[0]!;
-    return MlflowError.invalidParameter(
-      `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${p.old_value}' for run ID='${runId}'. Attempted logging new value '${p.new_value}'.`,
-    );
-  }
-  const details = conflicts.map(
-    (p) => `{'key': '${p.key}', 'old_value': '${p.old_value}', 'new_value': '${p.new_value}'}`,
-  );
-  return MlflowError.invalidParameter(
-    `Changing param values is not allowed. Params were already logged='[${details.join(', ')}]' for run ID='${runId}'.`,
-  );
-}
-
-/** Tags overwrite (last write in a batch wins); `mlflow.runName` also renames the run. */
-async function upsertTags(tx: Transaction<TrackingDatabase>, runId: string, tags: KeyValue[]): Promise<void> {
-  const byKey = new Map(tags.map((tag) => [tag.key, tag.value]));
-  await tx
-    .insertInto('tracking.tags')
-    .values([...byKey].map(([key, value]) => ({ run_uuid: runId, key, value })))
-    .onConflict((oc) =>
-      oc.columns(['run_uuid', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
-    )
-    .execute();
-  const runName = byKey.get(RUN_NAME_TAG);
-  if (runName !== undefined) {
-    await tx.updateTable('tracking.runs').set({ name: runName }).where('run_uuid', '=', runId).execute();
-  }
-}
-
-function parseJsonList(text: string): unknown[] | undefined {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Keeps the first input per (name, digest), as MLflow does. */
-function dedupeDatasets(datasets: NewDatasetInput[]): NewDatasetInput[] {
-  const byIdentity = new Map<string, NewDatasetInput>();
-  for (const dataset of datasets) {
-    const identity = `${dataset.name}\u0000${dataset.digest}`;
-    if (!byIdentity.has(identity)) byIdentity.set(identity, dataset);
-  }
-  return [...byIdentity.values()];
-}
-
-async function findOrCreateDataset(
-  tx: Transaction<TrackingDatabase>,
-  experimentId: number,
-  input: NewDatasetInput,
-): Promise<string> {
-  const inserted = await tx
-    .insertInto('tracking.datasets')
-    .values({
-      dataset_uuid: crypto.randomUUID().replaceAll('-', ''),
-      experiment_id: experimentId,
-      name: input.name,
-      digest: input.digest,
-      source_type: input.source_type,
-      source: input.source,
-      schema: input.schema ?? null,
-      profile: input.profile ?? null,
-    })
-    .onConflict((oc) => oc.columns(['experiment_id', 'name', 'digest']).doNothing())
-    .returning('dataset_uuid')
-    .executeTakeFirst();
-  if (inserted) return inserted.dataset_uuid;
-  const existing = await tx
-    .selectFrom('tracking.datasets')
-    .select('dataset_uuid')
-    .where('experiment_id', '=', experimentId)
-    .where('name', '=', input.name)
-    .where('digest', '=', input.digest)
-    .executeTakeFirstOrThrow();
-  return existing.dataset_uuid;
+function sortByKey<T extends { key: string }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 const RUN_COLUMNS: Record<string, string> = {

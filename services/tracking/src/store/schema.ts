@@ -1,4 +1,5 @@
-import type { Generated } from 'kysely';
+import type { Int64 } from '@mast/common';
+import type { Generated, Kysely } from 'kysely';
 
 /** Table types of the `tracking` schema: the one source for row shapes (see migrations/). */
 export interface ExperimentsTable {
@@ -9,6 +10,9 @@ export interface ExperimentsTable {
   creation_time: number;
   last_update_time: number;
 }
+
+/** An experiment row as read (the id is generated on insert, always present once stored). */
+export type ExperimentRow = Omit<ExperimentsTable, 'experiment_id'> & { experiment_id: number };
 
 export interface ExperimentTagsTable {
   experiment_id: number;
@@ -39,8 +43,9 @@ export interface KeyValueTable {
 export interface MetricsTable {
   run_uuid: string;
   key: string;
-  step: number;
-  timestamp: number;
+  /** int64: a bigint beyond 2^53 (see `parseInt8`). */
+  step: Int64;
+  timestamp: Int64;
   value: number;
   model_id: string | null;
   dataset_name: string | null;
@@ -51,8 +56,9 @@ export interface MetricsTable {
 export interface LatestMetricsTable {
   run_uuid: string;
   key: string;
-  step: number;
-  timestamp: number;
+  /** int64: a bigint beyond 2^53 (see `parseInt8`). */
+  step: Int64;
+  timestamp: Int64;
   value: number;
 }
 
@@ -110,8 +116,9 @@ export interface LoggedModelKeyValueTable {
 export interface LoggedModelMetricsTable {
   model_id: string;
   key: string;
-  step: number;
-  timestamp: number;
+  /** int64: a bigint beyond 2^53 (see `parseInt8`). */
+  step: Int64;
+  timestamp: Int64;
   value: number;
   run_uuid: string | null;
   dataset_name: string | null;
@@ -135,3 +142,9 @@ export interface TrackingDatabase {
   'tracking.logged_model_tags': LoggedModelKeyValueTable;
   'tracking.logged_model_metrics': LoggedModelMetricsTable;
 }
+
+/**
+ * What store functions run their SQL on: the pool, or the caller's transaction (Kysely's `Transaction`
+ * is a `Kysely`), so a service decides which writes commit together.
+ */
+export type TrackingExecutor = Kysely<TrackingDatabase>;

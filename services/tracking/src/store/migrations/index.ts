@@ -2,6 +2,7 @@ import type { ServiceMigrations } from '@mast/common';
 import * as initial from './0001-initial.js';
 import * as metricChunks from './0002-metric-chunks.js';
 import * as searchAndWritePaths from './0003-search-and-write-paths.js';
+import * as paramRaces from './0004-param-races.js';
 
 export const trackingMigrations: ServiceMigrations = {
   schema: 'tracking',
@@ -9,5 +10,6 @@ export const trackingMigrations: ServiceMigrations = {
     '0001-initial': initial,
     '0002-metric-chunks': metricChunks,
     '0003-search-and-write-paths': searchAndWritePaths,
+    '0004-param-races': paramRaces,
   },
 };

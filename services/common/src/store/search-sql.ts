@@ -1,12 +1,19 @@
-import { MlflowError } from '@mast/common';
+/**
+ * MLflow search filters as SQL, for every entity: `filterToSql` nests a parsed filter's AND/OR as one
+ * condition, and the compare helpers translate the usual shapes of comparison (a scalar column, a double
+ * column, a key/value child table) that an entity's `ComparisonToSql` callback picks from.
+ */
 import { type RawBuilder, sql } from 'kysely';
-import type { Comparison, FilterNode } from '../domain/search-filter.js';
+import type { Comparison, FilterNode } from '../search/filter.js';
 
 /** Turns one comparison into a SQL condition; each entity (runs, experiments, models) supplies its own. */
-export type ComparisonToSql = (comparison: Comparison) => RawBuilder<boolean>;
+export type ComparisonToSql<T extends string = string> = (comparison: Comparison<T>) => RawBuilder<boolean>;
 
 /** A filter tree as one SQL condition: AND/OR nest as parsed, so no row is filtered in memory. */
-export function filterToSql(node: FilterNode, toSql: ComparisonToSql): RawBuilder<boolean> {
+export function filterToSql<T extends string>(
+  node: FilterNode<T>,
+  toSql: ComparisonToSql<T>,
+): RawBuilder<boolean> {
   switch (node.kind) {
     case 'comparison':
       return toSql(node.comparison);
@@ -61,8 +68,9 @@ export function compareDouble(column: RawBuilder<unknown>, comparison: Compariso
 }
 
 /**
- * A key/value child table (params, tags, latest metrics) tested through EXISTS, so a run without the
- * key never matches, not even `!=`; `IS NULL` means the key is absent.
+ * A key/value child table (params, tags, latest metrics) tested through EXISTS, so an owner (run, model)
+ * without the key never matches, not even `!=`; `IS NULL` means the key is absent. `table` and
+ * `ownerColumn` are names written by the caller, never user input.
  */
 export function compareKeyValue(
   table: string,
@@ -78,22 +86,4 @@ export function compareKeyValue(
   if (comparison.comparator === 'IS NOT NULL')
     return sql<boolean>`exists (select 1 from ${child} where ${keyed})`;
   return sql<boolean>`exists (select 1 from ${child} where ${keyed} and ${valueTest(sql`kv.value`, comparison)})`;
-}
-
-/** Page tokens are opaque to clients: base64 of the offset, rejected clearly when malformed. */
-export function encodePageToken(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset })).toString('base64');
-}
-
-export function decodePageToken(token: string | undefined): number {
-  if (token === undefined || token === '') return 0;
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { offset?: unknown };
-    if (typeof parsed.offset === 'number' && Number.isSafeInteger(parsed.offset) && parsed.offset >= 0) {
-      return parsed.offset;
-    }
-  } catch {
-    // reported below
-  }
-  throw MlflowError.invalidParameter(`Invalid page token, could not base64-decode: '${token}'.`);
 }

@@ -1,9 +1,9 @@
 /**
- * Lexical layer shared by the search-filter and order-by parsers: a hand-written, linear-time tokenizer
- * that reproduces how MLflow's `sqlparse`-based parser splits search strings (quoting rules included),
- * plus the helpers MLflow applies to identifiers (`_strip_quotes`, `_trim_backticks`) and a small
- * evaluator for the Python-literal lists MLflow reads with `ast.literal_eval` (`IN ('a', "b")`).
- * Pure code: no I/O.
+ * Lexical layer of MLflow search strings, shared by the filter and order_by parsers of every entity: a
+ * hand-written, linear-time tokenizer that reproduces how MLflow's `sqlparse`-based parser splits search
+ * strings (quoting rules included), plus the helpers MLflow applies to identifiers (`_strip_quotes`,
+ * `_trim_backticks` in `mlflow/utils/search_utils.py`) and a small evaluator for the Python-literal lists
+ * MLflow reads with `ast.literal_eval` (`IN ('a', "b")`). Pure code: no I/O.
  */
 
 /** Words with a grammatical role; they only count as keywords when written bare (unquoted, no dot). */

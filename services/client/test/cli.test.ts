@@ -1,0 +1,274 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { SERVICES } from '@mast/gateway';
+import pg from 'pg';
+import { createPostgresDatabase, freePort } from '../../gateway/test/processes.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const MAST = join(ROOT, 'services/client/bin/mast.js');
+const FIXTURE = fileURLToPath(new URL('./fixtures/closers.mjs', import.meta.url));
+
+/** The environment of a child: no MAST_* from ours, no jest's NODE_OPTIONS (its warnings go to stderr). */
+function childEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined || name.startsWith('MAST_') || name === 'NODE_OPTIONS' || name === 'DATABASE_URL')
+      continue;
+    env[name] = value;
+  }
+  return { ...env, MAST_LOG_LEVEL: 'warn', ...extra };
+}
+
+interface Child {
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+function start(script: string, args: string[], env: Record<string, string> = {}): Child {
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: ROOT,
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { stdout: () => stdout, stderr: () => stderr, exited, kill: (signal) => child.kill(signal) };
+}
+
+/** Runs a command to its end: exit code and output. */
+async function run(script: string, args: string[], env: Record<string, string> = {}) {
+  const child = start(script, args, env);
+  const code = await child.exited;
+  return {
+    code,
+    stdout: child.stdout(),
+    stderrLines: child
+      .stderr()
+      .split('\n')
+      .filter((line) => line !== ''),
+  };
+}
+
+async function waitFor(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function schemasOf(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ schema_name: string }>(
+      'select schema_name from information_schema.schemata',
+    );
+    return rows.map((row) => row.schema_name);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('mast server: start-up failures are one line and exit 1, before any database work', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mast-cli-'));
+  const dbDir = join(dir, 'db');
+  let busy: Server;
+  let busyPort: number;
+
+  beforeAll(async () => {
+    busy = createServer();
+    busyPort = await freePort();
+    await new Promise<void>((resolve) => busy.listen(busyPort, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => busy.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a bad flag is named by its flag', async () => {
+    const result = await run(MAST, ['server', '--port', 'abc', '--backend-store-uri', dbDir]);
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toEqual(["mast server: --port: expected a port number (1-65535), got 'abc'"]);
+    expect(existsSync(dbDir)).toBe(false);
+  });
+
+  test('a bad variable is named by its variable; every problem in one line; other processes’ variables ignored', async () => {
+    const result = await run(MAST, ['server', '--backend-store-uri', dbDir], {
+      MAST_PORT: 'abc',
+      MAST_DB_POOL_SIZE: '0',
+      REDIS_URL: 'localhost:6379',
+      // The gateway process's variable: the all-in-one server does not read it.
+      MAST_SERVICE_URLS: 'garbage',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toEqual([
+      "mast server: MAST_PORT: expected a port number (1-65535), got 'abc'; " +
+        "MAST_DB_POOL_SIZE: expected a positive integer, got '0'; " +
+        "REDIS_URL: expected a redis:// or rediss:// URL, got 'localhost:6379'",
+    ]);
+    expect(existsSync(dbDir)).toBe(false);
+  });
+
+  test('a port in use: one line, exit 1, no embedded database created', async () => {
+    const result = await run(MAST, ['server', '--port', String(busyPort), '--backend-store-uri', dbDir]);
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toEqual([
+      `mast server: cannot listen on 127.0.0.1:${busyPort}: the address is already in use (--port)`,
+    ]);
+    expect(existsSync(dbDir)).toBe(false);
+  });
+
+  test('a port in use: nothing migrated on PostgreSQL either', async () => {
+    const database = await createPostgresDatabase();
+    try {
+      const before = await schemasOf(database.url);
+      const result = await run(MAST, ['server', '--backend-store-uri', database.url], {
+        MAST_PORT: String(busyPort),
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderrLines).toEqual([
+        `mast server: cannot listen on 127.0.0.1:${busyPort}: the address is already in use (MAST_PORT)`,
+      ]);
+      expect(await schemasOf(database.url)).toEqual(before);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  test('artifact settings that cannot work are configuration errors too, before the database', async () => {
+    const result = await run(
+      MAST,
+      ['server', '--backend-store-uri', dbDir, '--artifacts-destination', 'gs://bucket/artifacts'],
+      { MAST_ARTIFACT_ALLOWED_ROOTS: 's3://' },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toEqual([
+      "mast server: --artifacts-destination: 'gs://bucket/artifacts' cannot be an artifact storage root: " +
+        'use a directory, file:///path or s3://bucket/prefix.; ' +
+        "MAST_ARTIFACT_ALLOWED_ROOTS: Invalid artifact location 's3://': expected s3://bucket/prefix.",
+    ]);
+    const s3 = await run(MAST, [
+      'server',
+      '--backend-store-uri',
+      dbDir,
+      '--artifacts-destination',
+      's3://bucket/x',
+    ]);
+    expect(s3.code).toBe(1);
+    expect(s3.stderrLines).toEqual([
+      'mast server: AWS_ACCESS_KEY_ID: an s3:// artifacts destination needs AWS_ACCESS_KEY_ID and ' +
+        'AWS_SECRET_ACCESS_KEY (presigned URLs need a key pair)',
+    ]);
+    expect(existsSync(dbDir)).toBe(false);
+  });
+
+  test('an unknown flag is one line too', async () => {
+    const result = await run(MAST, ['server', '--colour', 'blue']);
+    expect(result.code).toBe(2);
+    expect(result.stderrLines).toHaveLength(1);
+    expect(result.stderrLines[0]).toMatch(/^mast server: .*'--colour'/);
+  });
+
+  test('the gateway process names its own bad variable and ignores the database ones', async () => {
+    const result = await run(join(ROOT, 'services/gateway/dist/main.js'), [], {
+      MAST_SERVICE_URLS: 'garbage',
+      MAST_DB_POOL_SIZE: 'many',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toEqual([
+      "gateway: MAST_SERVICE_URLS: expected name=url pairs, got 'garbage'",
+    ]);
+  });
+});
+
+describe('mast db upgrade', () => {
+  test('migrates every service that owns a schema, on a fresh PostgreSQL database', async () => {
+    const database = await createPostgresDatabase();
+    try {
+      const owners = SERVICES.flatMap((service) =>
+        service.migrations === undefined ? [] : [{ name: service.name, schema: service.migrations.schema }],
+      );
+      expect(owners.length).toBeGreaterThan(0);
+      const first = await run(MAST, ['db', 'upgrade', database.url]);
+      expect(first.code).toBe(0);
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        for (const owner of owners) {
+          expect(first.stdout).toContain(`${owner.name} (schema ${owner.schema}): applied`);
+          const { rows } = await client.query(`select name from ${owner.schema}.mast_migrations`);
+          expect(rows.length).toBeGreaterThan(0);
+        }
+      } finally {
+        await client.end();
+      }
+      const again = await run(MAST, ['db', 'upgrade'], { MAST_BACKEND_STORE_URI: database.url });
+      expect(again.code).toBe(0);
+      for (const owner of owners)
+        expect(again.stdout).toContain(`${owner.name} (schema ${owner.schema}): up to date`);
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
+describe('runProcess', () => {
+  test('SIGTERM closes what was registered, last first, and exits 0', async () => {
+    const child = start(FIXTURE, []);
+    await waitFor(() => child.stdout().includes('ready'), 'the fixture to start');
+    child.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+    expect(
+      child
+        .stdout()
+        .split('\n')
+        .filter((line) => line.startsWith('closed')),
+    ).toEqual(['closed third', 'closed second', 'closed first']);
+  });
+
+  test('a closer that hangs past the shutdown timeout: exit 1', async () => {
+    const child = start(FIXTURE, ['hang']);
+    await waitFor(() => child.stdout().includes('ready'), 'the fixture to start');
+    child.kill('SIGINT');
+    expect(await child.exited).toBe(1);
+    expect(child.stderr()).toMatch(/shutdown did not finish within 1000 ms/);
+  });
+
+  test('a start-up failure closes what was opened, prints one line and exits 1', async () => {
+    const result = await run(FIXTURE, ['fail']);
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toEqual(['closers: the second resource could not open']);
+    expect(result.stdout).toBe('closed first\n');
+  });
+
+  test('mast server stops on SIGTERM with exit 0', async () => {
+    const port = await freePort();
+    const artifacts = mkdtempSync(join(tmpdir(), 'mast-cli-artifacts-'));
+    const child = start(MAST, ['server', '--port', String(port), '--backend-store-uri', 'memory://'], {
+      MAST_LOG_LEVEL: 'info',
+      MAST_ARTIFACTS_DESTINATION: artifacts,
+    });
+    await waitFor(() => child.stdout().includes('Mast listening'), 'mast server to listen', 60_000);
+    const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+    expect(ready.status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+    expect(child.stdout()).toMatch(/shutting down \(SIGTERM\)/);
+    rmSync(artifacts, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,8 @@
+export { InvalidJobDataError } from './errors/invalid-job-data-error.js';
+export { QueueClosedError } from './errors/queue-closed-error.js';
+export { UnrecoverableJobError } from './errors/unrecoverable-job-error.js';
+export { InProcessQueueConnection, type InProcessQueueConnectionOptions } from './in-process-connection.js';
+export { DEFAULT_KEEP_FINISHED } from './job-options.js';
+export { createQueueConnection, type QueueConnectionOptions } from './open.js';
+export { RedisQueueConnection, type RedisQueueConnectionOptions } from './redis-connection.js';
+export type * from './types.js';

@@ -1,0 +1,77 @@
+import { MlflowError } from '../errors.js';
+
+export interface ExpensiveRequestLimits {
+  /** Expensive requests served at once (per process); cheap ones are never held back. */
+  concurrency: number;
+  /** Expensive requests that may wait for a slot; beyond, 429 `REQUEST_LIMIT_EXCEEDED` at once. */
+  queueSize: number;
+}
+
+/** Defaults sized for a 2-core machine and a 20-connection pool: searches cannot take every connection. */
+export const DEFAULT_EXPENSIVE_REQUEST_LIMITS: ExpensiveRequestLimits = { concurrency: 4, queueSize: 64 };
+
+/** The request's client went away before its answer: nobody is left to answer. */
+export function clientGone(): MlflowError {
+  return new MlflowError('CANCELLED', 'The client closed the connection before the response.');
+}
+
+/**
+ * Admission control for expensive reads (searches, metric histories, bulk reads, artifact listings):
+ * at most `concurrency` run at once, at most `queueSize` wait in arrival order, and the rest are
+ * refused at once with MLflow's 429 `REQUEST_LIMIT_EXCEEDED` instead of timing out in a queue. A
+ * waiting request whose client goes away leaves the queue. Cheap calls (get, log, create) do not pass
+ * through it, so they keep their latency while searches pile up.
+ */
+export class ExpensiveRequestLimiter {
+  private active = 0;
+  private readonly waiting: Array<{ start: () => void; signal?: AbortSignal; onAbort: () => void }> = [];
+
+  constructor(readonly limits: ExpensiveRequestLimits = DEFAULT_EXPENSIVE_REQUEST_LIMITS) {}
+
+  /** Requests running and waiting now (for metrics and tests). */
+  get load(): { active: number; waiting: number } {
+    return { active: this.active, waiting: this.waiting.length };
+  }
+
+  /**
+   * Runs `work` when a slot is free. Throws 429 `REQUEST_LIMIT_EXCEEDED` when the queue is full, and
+   * `CANCELLED` when `signal` aborts while waiting.
+   */
+  async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw clientGone();
+    if (this.active >= this.limits.concurrency) {
+      if (this.waiting.length >= this.limits.queueSize) {
+        throw new MlflowError(
+          'REQUEST_LIMIT_EXCEEDED',
+          `Too many expensive requests in progress (${this.active} running, ${this.waiting.length} waiting); retry later.`,
+        );
+      }
+      await new Promise<void>((resolve, reject) => {
+        const entry = {
+          start: () => {
+            signal?.removeEventListener('abort', entry.onAbort);
+            resolve();
+          },
+          signal,
+          onAbort: () => {
+            const at = this.waiting.indexOf(entry);
+            if (at >= 0) this.waiting.splice(at, 1);
+            reject(clientGone());
+          },
+        };
+        signal?.addEventListener('abort', entry.onAbort, { once: true });
+        this.waiting.push(entry);
+      });
+    } else {
+      this.active++;
+    }
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      // The slot passes straight to the next waiter, so `active` stays as it is.
+      if (next) next.start();
+      else this.active--;
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { API_PREFIXES, owningService } from '@mast/common';
+import { HttpClient } from '@mast/test-support';
+import type { HTTPMethods } from 'fastify';
+import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
+import { SUBGRAPH_SERVICES } from '../src/cluster.js';
+import { REST_ROUTES } from '../src/rest-proxy.js';
+import { loadAllInOneConfig, SERVICES } from '../src/services.js';
+
+/** MLflow serves these under `/ajax-api` only (its web UI's endpoints). */
+const UI_ONLY = new Set(['/mlflow/metrics/get-history-bulk']);
+
+/** The API prefix a path starts with (the longest: `/api/2.0/preview` before `/api/2.0`). */
+function apiPrefixOf(url: string): string | undefined {
+  return [...API_PREFIXES].sort((a, b) => b.length - a.length).find((prefix) => url.startsWith(`${prefix}/`));
+}
+
+describe('the services, from their descriptors', () => {
+  let server: AllInOne;
+  let http: HttpClient;
+  const artifactsDir = mkdtempSync(join(tmpdir(), 'mast-routes-'));
+
+  beforeAll(async () => {
+    server = await buildAllInOne(
+      loadAllInOneConfig({
+        MAST_BACKEND_STORE_URI: 'memory://',
+        MAST_ARTIFACTS_DESTINATION: artifactsDir,
+        MAST_LOG_LEVEL: 'silent',
+      }),
+    );
+    http = new HttpClient(await server.app.listen({ host: '127.0.0.1', port: 0 }));
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(artifactsDir, { recursive: true, force: true });
+  });
+
+  test('the all-in-one server hosts every service of the list', () => {
+    expect(server.services.map(({ descriptor }) => descriptor.name)).toEqual(SERVICES.map((s) => s.name));
+    for (const { descriptor, routes } of server.services) {
+      expect({ service: descriptor.name, routes: routes.length > 0 }).toEqual({
+        service: descriptor.name,
+        routes: true,
+      });
+    }
+  });
+
+  test('every MLflow RPC answers under /api/2.0, /ajax-api/2.0 and /api/2.0/preview', () => {
+    const missing: string[] = [];
+    let checked = 0;
+    for (const { routes } of server.services) {
+      for (const route of routes) {
+        const prefix = apiPrefixOf(route.url);
+        if (prefix === undefined) continue;
+        const path = route.url.slice(prefix.length);
+        if (UI_ONLY.has(path)) continue;
+        checked += 1;
+        for (const method of [route.method].flat()) {
+          for (const other of API_PREFIXES) {
+            if (!server.app.hasRoute({ method: method as HTTPMethods, url: `${other}${path}` }))
+              missing.push(`${method} ${other}${path}`);
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+    expect(missing).toEqual([]);
+  });
+
+  test('the cluster REST proxy sends every route to the service that registered it', () => {
+    const misrouted: string[] = [];
+    for (const { descriptor, routes } of server.services) {
+      for (const route of routes) {
+        const owner = owningService(REST_ROUTES, route.url.replace(/[:*].*$/, ''));
+        if (owner !== descriptor.name)
+          misrouted.push(`${route.url}: ${owner ?? 'nobody'}, not ${descriptor.name}`);
+      }
+    }
+    expect(misrouted).toEqual([]);
+  });
+
+  test('real requests under the preview prefix', async () => {
+    const got = await http.get('/api/2.0/preview/mlflow/experiments/get-by-name', {
+      experiment_name: 'Default',
+    });
+    expect({ status: got.status, id: got.body.experiment?.experiment_id }).toEqual({ status: 200, id: '0' });
+    const run = (await http.post('/api/2.0/preview/mlflow/runs/create', { experiment_id: '0' })).body.run
+      .info;
+    const path = run.artifact_uri.replace('mlflow-artifacts:/', '');
+    const put = await http.request(
+      'PUT',
+      `/api/2.0/preview/mlflow-artifacts/artifacts/${path}/a.txt`,
+      'hello',
+      {
+        'content-type': 'text/plain',
+      },
+    );
+    expect(put.status).toBe(200);
+    const listed = await http.get('/api/2.0/preview/mlflow/artifacts/list', { run_id: run.run_id });
+    expect(listed.body.files).toEqual([{ path: 'a.txt', is_dir: false, file_size: 5 }]);
+  });
+
+  test('the gateway routes to and composes the subgraphs the descriptors declare', () => {
+    expect(SUBGRAPH_SERVICES).toEqual(SERVICES.filter((s) => s.subgraph !== undefined).map((s) => s.name));
+    // The supergraph build (scripts/generate.mjs) finds subgraphs by convention:
+    // services/<name>/src/graphql/schema.graphql. It must find exactly the descriptors' subgraphs.
+    const services = fileURLToPath(new URL('../../', import.meta.url));
+    const withSchema = readdirSync(services).filter((name) =>
+      existsSync(join(services, name, 'src/graphql/schema.graphql')),
+    );
+    expect(withSchema.sort()).toEqual(
+      SERVICES.flatMap((s) => (s.subgraph === undefined ? [] : [s.subgraph.name])).sort(),
+    );
+  });
+});

@@ -1,0 +1,169 @@
+import { type Int64, nonEmpty } from '@mast/common';
+import type {
+  DatasetInput,
+  DatasetSummary,
+  Experiment,
+  LoggedModel,
+  LoggedModelStatus,
+  Metric,
+  MetricWithRunId,
+  Run,
+  RunInfo,
+  RunStatus,
+} from '@mast/proto';
+import type {
+  DatasetInputRecord,
+  DatasetSummaryRecord,
+  ExperimentRecord,
+  LoggedModelRecord,
+  MetricRecord,
+  RunInfoRecord,
+  RunRecord,
+} from '../domain/records.js';
+
+/**
+ * An int64 field (metric step, timestamp). The generated proto types say `number`; beyond 2^53 the value
+ * is a `bigint`, which `toWireJson` (the tracking routes' serializer) writes as a JSON integer exactly.
+ */
+function int64(value: Int64): number {
+  return value as number;
+}
+
+/**
+ * Records as MLflow's REST API writes them (protobuf JSON): ids as strings, empty lists omitted. Which
+ * scalar fields appear follows MLflow's `to_proto` (mlflow/entities/*.py): a field it assigns
+ * unconditionally is written even when empty or 0 (`user_id: ""`, `step: 0`); a field it assigns only
+ * `if value:` is left out when empty or 0 (`end_time`, a metric's `model_id`, a dataset's `schema`).
+ * `store/run-store.ts` builds the same JSON in SQL for `runs/search` and `metrics/get-history`.
+ */
+export function toWireExperiment(record: ExperimentRecord): Experiment {
+  return {
+    experiment_id: String(record.experimentId),
+    name: record.name,
+    artifact_location: record.artifactLocation,
+    lifecycle_stage: record.lifecycleStage,
+    last_update_time: record.lastUpdateTime || undefined,
+    creation_time: record.creationTime || undefined,
+    tags: nonEmpty(record.tags),
+  };
+}
+
+export function toWireRunInfo(info: RunInfoRecord): RunInfo {
+  return {
+    run_id: info.runId,
+    run_uuid: info.runId,
+    run_name: info.name,
+    experiment_id: String(info.experimentId),
+    user_id: info.userId,
+    status: info.status as RunStatus,
+    start_time: info.startTime,
+    end_time: info.endTime || undefined,
+    artifact_uri: info.artifactUri || undefined,
+    lifecycle_stage: info.lifecycleStage,
+  };
+}
+
+export function toWireRun(record: RunRecord): Run {
+  const run: Run = {
+    info: toWireRunInfo(record.info),
+    data: {
+      metrics: nonEmpty(record.latestMetrics.map(toWireMetric)),
+      params: nonEmpty(record.params),
+      tags: nonEmpty(record.tags),
+    },
+    inputs: {
+      dataset_inputs: nonEmpty(record.datasetInputs.map(toWireDatasetInput)),
+      model_inputs: nonEmpty(record.modelInputs.map((model_id) => ({ model_id }))),
+    },
+  };
+  if (record.modelOutputs !== undefined) {
+    run.outputs = {
+      model_outputs: nonEmpty(record.modelOutputs.map((o) => ({ model_id: o.modelId, step: o.step }))),
+    };
+  }
+  return run;
+}
+
+export function toWireMetric(metric: MetricRecord): Metric {
+  return {
+    key: metric.key,
+    value: metric.value,
+    timestamp: int64(metric.timestamp),
+    step: int64(metric.step),
+    model_id: metric.modelId || undefined,
+    dataset_name: metric.datasetName || undefined,
+    dataset_digest: metric.datasetDigest || undefined,
+  };
+}
+
+/** A point of `get-history-bulk-interval` / the UI's bulk history: the run it belongs to, no model. */
+export function toWireMetricWithRunId(metric: MetricRecord): MetricWithRunId {
+  return {
+    key: metric.key,
+    value: metric.value,
+    timestamp: int64(metric.timestamp),
+    step: int64(metric.step),
+    run_id: metric.runId,
+  };
+}
+
+function toWireDatasetInput(input: DatasetInputRecord): DatasetInput {
+  return {
+    tags: nonEmpty(input.tags),
+    dataset: {
+      name: input.name,
+      digest: input.digest,
+      source_type: input.sourceType,
+      source: input.source,
+      schema: input.schema || undefined,
+      profile: input.profile || undefined,
+    },
+  };
+}
+
+export function toWireDatasetSummary(summary: DatasetSummaryRecord): DatasetSummary {
+  return {
+    experiment_id: String(summary.experimentId),
+    name: summary.name,
+    digest: summary.digest,
+    context: summary.context || undefined,
+  };
+}
+
+/**
+ * A logged model: `data` always present, its metrics with dataset, model and run. `model_type` and
+ * `source_run_id` are written whenever set, even empty (MLflow passes them to the constructor unless
+ * None). `status_message` is written when non-empty although MLflow's `to_proto` leaves it out.
+ */
+export function toWireLoggedModel(record: LoggedModelRecord): LoggedModel {
+  return {
+    info: {
+      model_id: record.modelId,
+      experiment_id: String(record.experimentId),
+      name: record.name,
+      creation_timestamp_ms: record.creationTime,
+      last_updated_timestamp_ms: record.lastUpdatedTime,
+      artifact_uri: record.artifactLocation,
+      status: record.status as LoggedModelStatus,
+      model_type: record.modelType ?? undefined,
+      source_run_id: record.sourceRunId ?? undefined,
+      status_message: record.statusMessage || undefined,
+      tags: nonEmpty(record.tags),
+    },
+    data: {
+      params: nonEmpty(record.params),
+      metrics: nonEmpty(
+        record.metrics.map((m) => ({
+          key: m.key,
+          value: m.value,
+          timestamp: int64(m.timestamp),
+          step: int64(m.step),
+          dataset_name: m.datasetName || undefined,
+          dataset_digest: m.datasetDigest || undefined,
+          model_id: m.modelId || undefined,
+          run_id: m.runId || undefined,
+        })),
+      ),
+    },
+  };
+}

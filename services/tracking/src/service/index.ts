@@ -1,0 +1,36 @@
+import { GraphStore } from '../store/graph-store.js';
+import type { TrackingExecutor } from '../store/schema.js';
+import { ExperimentService } from './experiments.js';
+import { LoggedModelService } from './logged-models.js';
+import { RunService } from './runs.js';
+
+export { DEFAULT_EXPERIMENT_ID, ExperimentService, type TagInput } from './experiments.js';
+export { LoggedModelService } from './logged-models.js';
+export { type LogBatchInput, type MetricInput, RunService } from './runs.js';
+
+/** Everything the tracking adapters (REST routes, GraphQL resolvers) call, built once per process. */
+export interface TrackingServices {
+  experiments: ExperimentService;
+  runs: RunService;
+  loggedModels: LoggedModelService;
+  /** Batched reads for GraphQL's DataLoaders and metric downsampling. */
+  graph: GraphStore;
+  /** Milliseconds since the epoch. */
+  clock: () => number;
+}
+
+/** Builds the tracking services on one database (the composition root's pool). */
+export function createTrackingServices(deps: {
+  db: TrackingExecutor;
+  defaultArtifactRoot: string;
+  clock?: () => number;
+}): TrackingServices {
+  const clock = deps.clock ?? Date.now;
+  return {
+    experiments: new ExperimentService(deps.db, deps.defaultArtifactRoot, clock),
+    runs: new RunService(deps.db, clock),
+    loggedModels: new LoggedModelService(deps.db, clock),
+    graph: new GraphStore(deps.db),
+    clock,
+  };
+}
