@@ -221,6 +221,21 @@ export async function searchLoggedModels(
   return { models: await assembleLoggedModels(db, rows.slice(0, search.maxResults)), hasMore };
 }
 
+/** The params or tags of some models, by model then key. */
+function keyValuesOf(
+  db: TrackingExecutor,
+  table: 'tracking.logged_model_params' | 'tracking.logged_model_tags',
+  ids: string[],
+): Promise<Array<{ model_id: string; key: string; value: string }>> {
+  return db
+    .selectFrom(table)
+    .select(['model_id', 'key', 'value'])
+    .where('model_id', 'in', ids)
+    .orderBy('model_id')
+    .orderBy('key')
+    .execute();
+}
+
 /** Models with their params, tags and metric points: three statements for any number of models. */
 export async function assembleLoggedModels(
   db: TrackingExecutor,
@@ -229,20 +244,8 @@ export async function assembleLoggedModels(
   if (rows.length === 0) return [];
   const ids = rows.map((row) => row.model_id);
   // Sequential, not Promise.all: inside a transaction the statements share one connection.
-  const params = await db
-    .selectFrom('tracking.logged_model_params')
-    .select(['model_id', 'key', 'value'])
-    .where('model_id', 'in', ids)
-    .orderBy('model_id')
-    .orderBy('key')
-    .execute();
-  const tags = await db
-    .selectFrom('tracking.logged_model_tags')
-    .select(['model_id', 'key', 'value'])
-    .where('model_id', 'in', ids)
-    .orderBy('model_id')
-    .orderBy('key')
-    .execute();
+  const params = await keyValuesOf(db, 'tracking.logged_model_params', ids);
+  const tags = await keyValuesOf(db, 'tracking.logged_model_tags', ids);
   const metrics = await db
     .selectFrom('tracking.logged_model_metrics')
     .selectAll()
