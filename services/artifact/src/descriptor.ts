@@ -9,7 +9,7 @@ import {
   openArtifactStorage,
   registerArtifacts,
 } from './plugin.js';
-import { httpRunArtifactRoots, injectRunArtifactRoots, type RunArtifactRoots } from './run-roots.js';
+import { runArtifactRootsVia } from './run-roots.js';
 
 /**
  * The artifact service: MLflow's artifact proxy over the object store (S3-compatible or a local
@@ -51,9 +51,7 @@ export const artifactService = defineService({
     const tracking =
       peer('tracking') ??
       (config.trackingUrl === undefined ? undefined : { kind: 'http' as const, url: config.trackingUrl });
-    let runs: RunArtifactRoots | undefined;
-    if (tracking?.kind === 'in-process') runs = injectRunArtifactRoots(tracking.app);
-    else if (tracking?.kind === 'http') runs = httpRunArtifactRoots(tracking.url);
+    const runs = tracking === undefined ? undefined : runArtifactRootsVia(tracking);
     const deps = artifactDependencies(config, storage, runs);
     return {
       registerRest: (app) => registerArtifacts(app, deps),

@@ -13,11 +13,6 @@ export {
   registerArtifactSubgraph,
   registerArtifacts,
 } from './plugin.js';
-export {
-  artifactUriFromRunsGet,
-  httpRunArtifactRoots,
-  injectRunArtifactRoots,
-  type RunArtifactRoots,
-} from './run-roots.js';
+export { artifactUriFromRunsGet, type RunArtifactRoots, runArtifactRootsVia } from './run-roots.js';
 export { ArtifactStorage, type ArtifactStorageOptions } from './storage/artifact-storage.js';
 export type { ArtifactStore } from './storage/store.js';

@@ -1,5 +1,4 @@
-import { MlflowError } from '@mast/common';
-import type { FastifyInstance } from 'fastify';
+import { MlflowError, type PeerLink, peerRest } from '@mast/common';
 
 /**
  * Where a run keeps its artifacts. The tracking service owns runs; the artifact service asks it
@@ -40,46 +39,16 @@ export function artifactUriFromRunsGet(status: number, text: string, runId: stri
   );
 }
 
-export interface HttpRunArtifactRootsOptions {
-  /** Gives up (503) after this long. */
-  timeoutMs?: number;
-}
-
-/** Asks a tracking service over HTTP (cluster mode: `MAST_TRACKING_URL`). */
-export function httpRunArtifactRoots(
-  trackingUrl: string,
-  options: HttpRunArtifactRootsOptions = {},
-): RunArtifactRoots {
-  const base = trackingUrl.replace(/\/+$/, '');
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  return {
-    async artifactUri(runId) {
-      let response: Response;
-      try {
-        response = await fetch(`${base}${RUNS_GET}?${new URLSearchParams({ run_id: runId })}`, {
-          signal: AbortSignal.timeout(timeoutMs),
-          headers: { accept: 'application/json' },
-        });
-      } catch (error) {
-        throw new MlflowError(
-          'TEMPORARILY_UNAVAILABLE',
-          `The tracking service at ${base} is unreachable: ${(error as Error).message}.`,
-        );
-      }
-      return artifactUriFromRunsGet(response.status, await response.text(), runId);
-    },
-  };
-}
-
 /**
- * Asks the tracking routes registered on the same app, in process (the all-in-one server): the same
- * REST contract without a network hop.
+ * Asks the tracking service's `runs/get` (in process on the all-in-one app, over HTTP in a cluster:
+ * `MAST_TRACKING_URL`); an unreachable tracking service is a 503 naming it. `timeoutMs`: default 10 s.
  */
-export function injectRunArtifactRoots(app: FastifyInstance): RunArtifactRoots {
+export function runArtifactRootsVia(link: PeerLink, timeoutMs?: number): RunArtifactRoots {
+  const tracking = peerRest('tracking', link, timeoutMs);
   return {
     async artifactUri(runId) {
-      const response = await app.inject({ method: 'GET', url: RUNS_GET, query: { run_id: runId } });
-      return artifactUriFromRunsGet(response.statusCode, response.body, runId);
+      const { status, text } = await tracking.request({ path: RUNS_GET, query: { run_id: runId } });
+      return artifactUriFromRunsGet(status, text, runId);
     },
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHttpApp, MlflowError } from '@mast/common';
 import type { FastifyInstance } from 'fastify';
-import { httpRunArtifactRoots, injectRunArtifactRoots, type RunArtifactRoots } from '../src/run-roots.js';
+import { type RunArtifactRoots, runArtifactRootsVia } from '../src/run-roots.js';
 import {
   type ArtifactServer,
   rawRequest,
@@ -185,22 +185,29 @@ describe('RunArtifactRoots over the tracking REST API', () => {
   afterAll(async () => tracking.close());
 
   test('over HTTP (cluster mode)', async () => {
-    const runs = httpRunArtifactRoots(`${trackingUrl}/`);
+    const runs = runArtifactRootsVia({ kind: 'http', url: `${trackingUrl}/` });
     await expect(runs.artifactUri('known')).resolves.toBe('mlflow-artifacts:/1/known/artifacts');
     await expect(runs.artifactUri('other')).rejects.toMatchObject({
       code: 'RESOURCE_DOES_NOT_EXIST',
       message: 'Run with id=other not found',
     });
     await expect(runs.artifactUri('broken')).rejects.toMatchObject({ code: 'TEMPORARILY_UNAVAILABLE' });
-    const down = httpRunArtifactRoots('http://127.0.0.1:1', { timeoutMs: 2000 });
-    await expect(down.artifactUri('known')).rejects.toMatchObject({ code: 'TEMPORARILY_UNAVAILABLE' });
+    const down = runArtifactRootsVia({ kind: 'http', url: 'http://127.0.0.1:1' }, 2000);
+    const failure = await down.artifactUri('known').then(
+      () => undefined,
+      (error: { code: string; message: string }) => error,
+    );
+    expect(failure?.code).toBe('TEMPORARILY_UNAVAILABLE');
+    // names the service, never its internal address
+    expect(failure?.message).toMatch(/^The tracking service is unavailable \(.+\); retry later\.$/);
+    expect(failure?.message).not.toContain('127.0.0.1');
   });
 
   test('in process, through the app the tracking routes are on (all-in-one)', async () => {
     const { app } = createHttpApp({ logLevel: 'silent', bodyLimit: 1024 });
     fakeTrackingRoutes(app);
     await app.ready();
-    const runs = injectRunArtifactRoots(app);
+    const runs = runArtifactRootsVia({ kind: 'in-process', app });
     await expect(runs.artifactUri('known')).resolves.toBe('mlflow-artifacts:/1/known/artifacts');
     await expect(runs.artifactUri('other')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
     await app.close();

@@ -1,4 +1,4 @@
-import { MlflowError, type PeerLink } from '@mast/common';
+import { MlflowError, type PeerLink, peerRest } from '@mast/common';
 
 /** What the registry needs of a tracking LoggedModel (MLflow 3): where its files are, its run. */
 export interface LoggedModelInfo {
@@ -78,59 +78,23 @@ function fromResponse(status: number, text: string, modelId: string): LoggedMode
 const PATH = '/api/2.0/mlflow/logged-models/';
 
 /** Logged models through tracking's REST API: on the same app (all-in-one) or over HTTP (cluster). */
-export function loggedModelsVia(link: PeerLink, timeoutMs = 10_000): LoggedModels {
-  if (link.kind === 'in-process') {
-    return {
-      async get(modelId) {
-        const response = await link.app.inject({
-          method: 'GET',
-          url: `${PATH}${encodeURIComponent(modelId)}`,
-        });
-        return fromResponse(response.statusCode, response.body, modelId);
-      },
-      async setTags(modelId, tags) {
-        const response = await link.app.inject({
-          method: 'PATCH',
-          url: `${PATH}${encodeURIComponent(modelId)}/tags`,
-          payload: { tags },
-        });
-        if (response.statusCode !== 200) {
-          throw new MlflowError(
-            'TEMPORARILY_UNAVAILABLE',
-            `Tagging logged model '${modelId}' failed (HTTP ${response.statusCode}).`,
-          );
-        }
-      },
-    };
-  }
-  const base = link.url.replace(/\/+$/, '');
+export function loggedModelsVia(link: PeerLink, timeoutMs?: number): LoggedModels {
+  const tracking = peerRest('tracking', link, timeoutMs);
   return {
     async get(modelId) {
-      let response: Response;
-      try {
-        response = await fetch(`${base}${PATH}${encodeURIComponent(modelId)}`, {
-          signal: AbortSignal.timeout(timeoutMs),
-          headers: { accept: 'application/json' },
-        });
-      } catch (error) {
-        throw new MlflowError(
-          'TEMPORARILY_UNAVAILABLE',
-          `The tracking service at ${base} is unreachable: ${(error as Error).message}.`,
-        );
-      }
-      return fromResponse(response.status, await response.text(), modelId);
+      const { status, text } = await tracking.request({ path: `${PATH}${encodeURIComponent(modelId)}` });
+      return fromResponse(status, text, modelId);
     },
     async setTags(modelId, tags) {
-      const response = await fetch(`${base}${PATH}${encodeURIComponent(modelId)}/tags`, {
+      const { status } = await tracking.request({
         method: 'PATCH',
-        signal: AbortSignal.timeout(timeoutMs),
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ tags }),
+        path: `${PATH}${encodeURIComponent(modelId)}/tags`,
+        body: { tags },
       });
-      if (response.status !== 200) {
+      if (status !== 200) {
         throw new MlflowError(
           'TEMPORARILY_UNAVAILABLE',
-          `Tagging logged model '${modelId}' failed (HTTP ${response.status}).`,
+          `Tagging logged model '${modelId}' failed (HTTP ${status}).`,
         );
       }
     },
