@@ -56,10 +56,10 @@ export const registryService = defineService({
       maxPageSize: config.graphql.maxPageSize,
       onWarning: (message, error) => logger.warn({ err: error }, message),
     });
+    const webhooks = await startWebhooks({ service: webhookService, queues: queue() });
     const relay = startRegistryRelay(registry, database, queue(), (error) =>
       logger.warn({ err: error }, 'registry outbox relay: publish failed, will retry'),
     );
-    const webhooks = startWebhooks({ service: webhookService, queues: queue() });
     return {
       registerRest: async (app) => {
         await registry.registerRest(app);

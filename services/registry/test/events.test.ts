@@ -28,7 +28,7 @@ describe.each(CASES)('registry events (%s, %s queue)', (backend, queueKind) => {
       queueKind === 'redis' ? { redisUrl: TEST_REDIS_URL, prefix: redisPrefix } : {},
     );
     server = await startRegistryServer(backend, { queues });
-    queues.queue<MastEvent>(REGISTRY_EVENTS_QUEUE).process(async (job) => {
+    (await queues.subscribe<MastEvent>(REGISTRY_EVENTS_QUEUE, 'test')).process(async (job) => {
       deliveries.set(job.data.event_id, (deliveries.get(job.data.event_id) ?? 0) + 1);
       received.push(job.data);
     });

@@ -17,6 +17,11 @@ function outageableQueues(inner: QueueConnection): QueueConnection & { down: boo
     down: false,
     kind: inner.kind,
     close: () => inner.close(),
+    subscribe: inner.subscribe.bind(inner),
+    subscribers: async (topic: string) => {
+      if (wrapper.down) throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+      return inner.subscribers(topic);
+    },
     queue: <T>(name: string) => {
       const queue = inner.queue<T>(name);
       return new Proxy(queue, {
@@ -51,7 +56,7 @@ describe('registry events survive a queue outage (postgres, Redis)', () => {
   beforeAll(async () => {
     queues = outageableQueues(createQueueConnection({ redisUrl: TEST_REDIS_URL, prefix: redisPrefix }));
     server = await startRegistryServer('postgres', { queues });
-    queues.queue<MastEvent>(REGISTRY_EVENTS_QUEUE).process(async (job) => {
+    (await queues.subscribe<MastEvent>(REGISTRY_EVENTS_QUEUE, 'test')).process(async (job) => {
       if (seen.has(job.data.event_id)) duplicates += 1;
       seen.add(job.data.event_id);
       received.push(job.data);

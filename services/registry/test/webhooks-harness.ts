@@ -64,8 +64,8 @@ export async function startWebhooksServer(
   });
   const registry = createRegistry({ db: database.db, webhooks: service });
   const queues = options.queues ?? createQueueConnection();
+  const webhooks = await startWebhooks({ service, queues });
   const relay = startRegistryRelay(registry, database.db, queues);
-  const webhooks = startWebhooks({ service, queues });
   const { app } = createHttpApp({
     logLevel: 'silent',
     bodyLimit: 32 * 1024 * 1024,

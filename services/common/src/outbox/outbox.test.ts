@@ -32,6 +32,8 @@ import {
 
 const SCHEMA = 'registry';
 const QUEUE = 'registry-events';
+/** The test's subscriber of the topic (the relay publishes to subscribers' queues only). */
+const CONSUMER = 'consumer';
 const redisPrefix = uniqueRedisPrefix();
 
 afterAll(async () => {
@@ -121,7 +123,7 @@ describe.each(BACKENDS)('outbox on %s', (backend) => {
     const queues = createQueueConnection();
     try {
       const received: MastEvent[] = [];
-      queues.queue<MastEvent>(QUEUE).process(async (job) => {
+      (await queues.subscribe<MastEvent>(QUEUE, CONSUMER)).process(async (job) => {
         expect(job.id).toBe(job.data.event_id);
         expect(job.name).toBe(job.data.type);
         received.push(job.data);
@@ -164,10 +166,13 @@ describe.each(BACKENDS)('outbox on %s', (backend) => {
   it('a failed publish stops the batch and counts the try; the next poll publishes in order', async () => {
     await db.deleteFrom('registry.outbox').execute();
     const queues = createQueueConnection();
+    await queues.subscribe(QUEUE, CONSUMER);
     let failNext = true;
     const flaky: QueueConnection = {
       kind: queues.kind,
       close: async () => {},
+      subscribe: (topic, subscriber, options) => queues.subscribe(topic, subscriber, options),
+      subscribers: (topic) => queues.subscribers(topic),
       queue: <T>(name: string) => {
         const inner = queues.queue<T>(name);
         return {
@@ -203,7 +208,7 @@ describe.each(BACKENDS)('outbox on %s', (backend) => {
         { event_id: first, sent_at: null, attempts: 1, last_error: 'redis down' },
         { event_id: second, sent_at: null, attempts: 0, last_error: null },
       ]);
-      expect(await queues.queue(QUEUE).getJob(second)).toBeUndefined();
+      expect(await (await queues.subscribe(QUEUE, CONSUMER)).getJob(second)).toBeUndefined();
       expect(await relay.relayOnce()).toBe(2);
       const sent = await db
         .selectFrom('registry.outbox')
@@ -214,7 +219,7 @@ describe.each(BACKENDS)('outbox on %s', (backend) => {
         { event_id: first, sent_at: expect.any(Date), attempts: 2, last_error: null },
         { event_id: second, sent_at: expect.any(Date), attempts: 1, last_error: null },
       ]);
-      expect((await queues.queue(QUEUE).getCounts()).waiting).toBe(2);
+      expect((await (await queues.subscribe(QUEUE, CONSUMER)).getCounts()).waiting).toBe(2);
     } finally {
       await queues.close();
     }
@@ -243,7 +248,7 @@ describe.each(BACKENDS)('outbox on %s', (backend) => {
     const relay = new OutboxRelay({ db, schema: SCHEMA, queues, pollIntervalMs: 60_000 });
     try {
       const received: string[] = [];
-      queues.queue<MastEvent>(QUEUE).process(async (job) => {
+      (await queues.subscribe<MastEvent>(QUEUE, CONSUMER)).process(async (job) => {
         received.push(job.id);
       });
       relay.start();
@@ -284,7 +289,7 @@ describe.each(BACKENDS)('outbox on %s', (backend) => {
             payload: { name: `model-${queue}`, version: '3', from_stage: 'Staging', to_stage: 'Production' },
           });
         });
-        const consumer = consume(db, queues.queue<MastEvent>(queue));
+        const consumer = consume(db, await queues.subscribe<MastEvent>(queue, CONSUMER));
         const killed = new OutboxRelay({
           db,
           schema: SCHEMA,
@@ -310,10 +315,10 @@ describe.each(BACKENDS)('outbox on %s', (backend) => {
         try {
           const queue = `events-${queueKind}-kept`;
           const { eventId, consumer } = await killedThenRedelivered(queues, queue);
-          const job = await queues.queue(queue).getJob(eventId);
+          const job = await (await queues.subscribe(queue, CONSUMER)).getJob(eventId);
           expect(job?.state).toBe('completed');
           // A sentinel job added after the redelivery is consumed after it would have been.
-          await queues.queue(queue).add('sentinel', {
+          await (await queues.subscribe(queue, CONSUMER)).add('sentinel', {
             event_id: '00000000-0000-4000-8000-000000000000',
             type: 'REGISTERED_MODEL_DELETED',
             occurred_at: Date.now(),
@@ -364,7 +369,7 @@ describe('outbox on postgres: relays running at once', () => {
     }));
     const ids = await db.transaction().execute((tx) => appendEvents(tx, SCHEMA, events));
     const queues = createQueueConnection();
-    const consumer = consume(db, queues.queue<MastEvent>(QUEUE));
+    const consumer = consume(db, await queues.subscribe<MastEvent>(QUEUE, CONSUMER));
 
     // Each relay publishes through a wrapper that counts its adds and notes when its batches overlap
     // the other relay's: with plain FOR UPDATE they would wait for each other instead.
@@ -376,6 +381,8 @@ describe('outbox on postgres: relays running at once', () => {
       return {
         kind: queues.kind,
         close: async () => {},
+        subscribe: (topic, subscriber, options) => queues.subscribe(topic, subscriber, options),
+        subscribers: (topic) => queues.subscribers(topic),
         queue: <T>(name: string) => {
           const inner = queues.queue<T>(name);
           return {

@@ -1,5 +1,6 @@
 import type { MastEvent, MastEventType } from '@mast/proto';
 import { type Kysely, sql } from 'kysely';
+import { publishToTopic } from '../queue/topics.js';
 import type { JobOptions, QueueConnection } from '../queue/types.js';
 import type { OutboxDatabase } from './tables.js';
 
@@ -8,7 +9,7 @@ export interface OutboxRelayOptions<DB> {
   db: Kysely<DB>;
   /** The schema whose `outbox` table it relays, e.g. `registry`. */
   schema: string;
-  /** Where events are published (each to its row's `queue`). */
+  /** Where events are published: each to the subscribers of its row's `queue`, a topic (`publishToTopic`). */
   queues: QueueConnection;
   /** The envelopes' `source`. Default: `schema`. */
   source?: string;
@@ -36,7 +37,8 @@ export interface OutboxRelayOptions<DB> {
 const PURGE_EVERY_MS = 3600_000;
 
 /**
- * Publishes a schema's outbox rows to the job queue, at least once each, in `seq` order per batch.
+ * Publishes a schema's outbox rows to their topics' subscribers (each subscriber's own queue, see
+ * `QueueConnection.subscribe`), at least once each, in `seq` order per batch.
  * Each batch: claim up to `batchSize` unsent rows with `SELECT ... FOR UPDATE SKIP LOCKED` (so relays
  * in several processes share the work and never publish the same row at the same time), publish each
  * as a job whose id is the event id, mark them sent, commit. A crash before the commit leaves the rows
@@ -128,9 +130,10 @@ export class OutboxRelay<DB = unknown> {
           payload: row.payload,
         } as MastEvent;
         try {
-          await this.options.queues
-            .queue<MastEvent>(row.queue)
-            .add(row.type, event, { ...this.jobOptions, jobId: row.event_id });
+          await publishToTopic(this.options.queues, row.queue, row.type, event, {
+            ...this.jobOptions,
+            jobId: row.event_id,
+          });
         } catch (thrown) {
           const error = thrown instanceof Error ? thrown : new Error(String(thrown));
           this.report(error);

@@ -1,6 +1,6 @@
 import { QueueClosedError } from './errors/queue-closed-error.js';
 import { InProcessQueue } from './in-process-queue.js';
-import { checkQueueName, DEFAULT_KEEP_FINISHED } from './job-options.js';
+import { checkQueueName, DEFAULT_KEEP_FINISHED, subscriptionQueueName } from './job-options.js';
 import type { JobQueue, KeepFinished, QueueConnection, QueueOptions } from './types.js';
 
 export interface InProcessQueueConnectionOptions {
@@ -16,6 +16,7 @@ export class InProcessQueueConnection implements QueueConnection {
   readonly kind = 'in-process';
   private readonly queues = new Map<string, InProcessQueue<unknown>>();
   private readonly keepFinished: KeepFinished;
+  private readonly topicSubscribers = new Map<string, Set<string>>();
   private closed = false;
 
   constructor(options: InProcessQueueConnectionOptions = {}) {
@@ -31,6 +32,25 @@ export class InProcessQueueConnection implements QueueConnection {
       this.queues.set(name, queue);
     }
     return queue as unknown as JobQueue<T>;
+  }
+
+  async subscribe<T = unknown>(
+    topic: string,
+    subscriber: string,
+    options?: QueueOptions,
+  ): Promise<JobQueue<T>> {
+    const queue = this.queue<T>(subscriptionQueueName(topic, subscriber), options);
+    let subscribers = this.topicSubscribers.get(topic);
+    if (!subscribers) {
+      subscribers = new Set();
+      this.topicSubscribers.set(topic, subscribers);
+    }
+    subscribers.add(subscriber);
+    return queue;
+  }
+
+  async subscribers(topic: string): Promise<string[]> {
+    return [...(this.topicSubscribers.get(topic) ?? [])].sort();
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,13 @@ export function checkQueueName(name: string): void {
   if (!QUEUE_NAME.test(name)) throw new TypeError(`Invalid queue name ${JSON.stringify(name)}`);
 }
 
+/** The queue of one subscriber of an event topic (see `QueueConnection.subscribe`). */
+export function subscriptionQueueName(topic: string, subscriber: string): string {
+  checkQueueName(topic);
+  checkQueueName(subscriber);
+  return `${topic}.${subscriber}`;
+}
+
 /**
  * Merges a job's options over its queue's defaults and checks them, with BullMQ's rules so both
  * implementations accept the same jobs: a custom id is non-empty, not an integer string, has no `:`.

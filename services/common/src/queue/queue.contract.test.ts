@@ -7,6 +7,7 @@ import { deleteRedisKeys, gate, TEST_REDIS_URL, uniqueRedisPrefix, waitFor } fro
 import {
   createQueueConnection,
   type Job,
+  publishToTopic,
   QueueClosedError,
   type QueueConnection,
   UnrecoverableJobError,
@@ -270,6 +271,60 @@ describe.each(IMPLEMENTATIONS)('job queue contract: %s', (kind, open) => {
       expect(() => connection.queue('bad name:with colon')).toThrow(TypeError);
     } finally {
       await connection.close();
+    }
+  });
+
+  it('fans a topic out: each subscriber gets every event once on its own queue, replicas share it', async () => {
+    const connection = open();
+    try {
+      const topic = queueName();
+      expect(await connection.subscribers(topic)).toEqual([]);
+      // nobody listens yet: the event goes nowhere, and later subscribers never see it
+      expect(await publishToTopic(connection, topic, 'early', { n: 0 })).toBe(0);
+      const webhooks = await connection.subscribe<{ n: number }>(topic, 'webhooks');
+      const deploy = await connection.subscribe<{ n: number }>(topic, 'deploy');
+      expect(await connection.subscribe(topic, 'deploy')).toBe(deploy);
+      expect(await connection.subscribers(topic)).toEqual(['deploy', 'webhooks']);
+      expect(deploy.name).toBe(`${topic}.deploy`);
+      const seen = { webhooks: [] as number[], deploy: [] as number[] };
+      webhooks.process(async (job) => {
+        seen.webhooks.push(job.data.n);
+      });
+      for (let replica = 0; replica < 2; replica += 1) {
+        deploy.process(async (job) => {
+          seen.deploy.push(job.data.n);
+        });
+      }
+      for (let n = 1; n <= 5; n += 1) {
+        expect(await publishToTopic(connection, topic, 'event', { n }, { jobId: `event-${n}` })).toBe(2);
+      }
+      // a republished event (the relay after a crash) is absorbed by each subscriber's queue
+      await publishToTopic(connection, topic, 'event', { n: 5 }, { jobId: 'event-5' });
+      await waitFor(() => seen.webhooks.length === 5 && seen.deploy.length === 5, 'both subscribers served');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(seen.webhooks.sort()).toEqual([1, 2, 3, 4, 5]);
+      expect(seen.deploy.sort()).toEqual([1, 2, 3, 4, 5]);
+      await expect(connection.subscribe(topic, 'bad:name')).rejects.toBeInstanceOf(TypeError);
+    } finally {
+      await connection.close();
+    }
+  });
+});
+
+describe('topic subscriptions on Redis', () => {
+  it('are remembered across connections (processes) and restarts', async () => {
+    const topic = queueName();
+    const first = createQueueConnection({ redisUrl: TEST_REDIS_URL, prefix });
+    await first.subscribe(topic, 'deploy');
+    await first.close();
+    const second = createQueueConnection({ redisUrl: TEST_REDIS_URL, prefix });
+    try {
+      expect(await second.subscribers(topic)).toEqual(['deploy']);
+      const queue = second.queue<string>(`${topic}.deploy`);
+      expect(await publishToTopic(second, topic, 'event', 'x', { jobId: 'e-1' })).toBe(1);
+      expect(await queue.getJob('e-1')).toMatchObject({ name: 'event', data: 'x' });
+    } finally {
+      await second.close();
     }
   });
 });

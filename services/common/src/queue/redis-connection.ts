@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { QueueClosedError } from './errors/queue-closed-error.js';
-import { checkQueueName, DEFAULT_KEEP_FINISHED } from './job-options.js';
+import { checkQueueName, DEFAULT_KEEP_FINISHED, subscriptionQueueName } from './job-options.js';
 import { RedisJobQueue } from './redis-queue.js';
 import type { JobQueue, KeepFinished, QueueConnection, QueueOptions } from './types.js';
 
@@ -53,6 +53,26 @@ export class RedisQueueConnection implements QueueConnection {
       this.queues.set(name, queue);
     }
     return queue as unknown as JobQueue<T>;
+  }
+
+  async subscribe<T = unknown>(
+    topic: string,
+    subscriber: string,
+    options?: QueueOptions,
+  ): Promise<JobQueue<T>> {
+    const queue = this.queue<T>(subscriptionQueueName(topic, subscriber), options);
+    await this.redis.sadd(this.topicKey(topic), subscriber);
+    return queue;
+  }
+
+  async subscribers(topic: string): Promise<string[]> {
+    checkQueueName(topic);
+    return (await this.redis.smembers(this.topicKey(topic))).sort();
+  }
+
+  /** The Redis set of a topic's subscribers; `::` since no queue name is empty, no BullMQ key looks like it. */
+  private topicKey(topic: string): string {
+    return `${this.prefix}::topic:${topic}:subscribers`;
   }
 
   close(): Promise<void> {

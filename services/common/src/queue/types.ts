@@ -120,6 +120,19 @@ export interface QueueConnection {
    * object; its options are those of the first call.
    */
   queue<T = unknown>(name: string, options?: QueueOptions): JobQueue<T>;
+  /**
+   * Subscribes `subscriber` to an event topic (fan-out): from now on every event published to `topic`
+   * (`publishToTopic`, the outbox relay) is also added to this subscriber's own queue, named
+   * `<topic>.<subscriber>`, which is returned. Replicas of one subscriber share that queue (each event
+   * handled once per subscriber); different subscribers each get every event. The subscription is
+   * remembered by the connection's store (Redis: across processes and restarts; in-process: for the
+   * process's life), takes effect at once for later publishes on this connection, and is idempotent.
+   * Events published before the first subscription are not delivered to it. Names follow the queue-name
+   * rule.
+   */
+  subscribe<T = unknown>(topic: string, subscriber: string, options?: QueueOptions): Promise<JobQueue<T>>;
+  /** The subscribers of `topic`, sorted. */
+  subscribers(topic: string): Promise<string[]>;
   /** Closes every queue and worker it made (workers first, waiting for running handlers). Idempotent. */
   close(): Promise<void>;
 }

@@ -22,17 +22,18 @@ export interface Webhooks {
 }
 
 /**
- * Webhooks for one process: the REST API, and (started at once) the consumer of `registry-events` that
- * records and enqueues deliveries plus the worker that makes them, on `queues`.
+ * Webhooks for one process: the REST API, and (started at once) the subscriber of the `registry-events`
+ * topic that records and enqueues deliveries plus the worker that makes them, on `queues`. Start it
+ * before the registry's relay, so the subscription exists before the first event is published.
  */
-export function startWebhooks(deps: {
+export async function startWebhooks(deps: {
   /** The service to run (pass the one GraphQL reads, see `createRegistry`); else one is made from the rest. */
   service?: WebhookService;
   db?: Kysely<unknown>;
   settings?: WebhooksSettings;
   queues: QueueConnection;
   log?: (message: string, details: Record<string, unknown>) => void;
-}): Webhooks {
+}): Promise<Webhooks> {
   const service =
     deps.service ??
     new WebhookService({
@@ -40,7 +41,7 @@ export function startWebhooks(deps: {
       settings: deps.settings ?? DEFAULT_WEBHOOKS_SETTINGS,
       log: deps.log,
     });
-  const workers = service.start(deps.queues);
+  const workers = await service.start(deps.queues);
   return {
     service,
     registerRest: (app) => registerWebhookRoutes(app, service),

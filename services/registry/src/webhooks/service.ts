@@ -28,7 +28,7 @@ import * as store from './store.js';
 
 /** The queue deliveries go through: one job per (event, webhook), id `<event id>.<webhook id>`. */
 export const WEBHOOK_DELIVERIES_QUEUE = 'webhook-deliveries';
-/** The dispatcher's name in `registry.processed_events`. */
+/** The dispatcher's name: its subscription to `registry-events` and its rows in `registry.processed_events`. */
 export const WEBHOOK_CONSUMER = 'webhooks';
 
 export interface DeliveryJob {
@@ -285,13 +285,14 @@ export class WebhookService {
   }
 
   /**
-   * Starts the dispatcher (a consumer of `registry-events`) and the delivery worker on `queues`.
-   * Closing the returned workers stops both (running handlers finish first).
+   * Starts the dispatcher (subscriber `webhooks` of the `registry-events` topic) and the delivery worker
+   * on `queues`. Closing the returned workers stops both (running handlers finish first).
    */
-  start(queues: QueueConnection): QueueWorker[] {
+  async start(queues: QueueConnection): Promise<QueueWorker[]> {
     const deliveries = queues.queue<DeliveryJob>(WEBHOOK_DELIVERIES_QUEUE);
     const onError = (error: Error) => this.log('webhook queue error', { error: error.message });
-    const dispatcher = queues.queue<MastEvent>(REGISTRY_EVENTS_QUEUE).process(
+    const events = await queues.subscribe<MastEvent>(REGISTRY_EVENTS_QUEUE, WEBHOOK_CONSUMER);
+    const dispatcher = events.process(
       async (job) => {
         await this.dispatch(job.data, deliveries);
       },
