@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './graphql/index.js';
 export * from './http.js';
 export * from './migrations.js';
+export * from './model-registry.js';
 export * from './mlmodel/index.js';
 export * from './outbox/index.js';
 export * from './peer-rest.js';

@@ -1,11 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
-import { MlflowError } from '@mast/common';
+import { canonicalStage, MlflowError, validateAliasName } from '@mast/common';
 import { artifactDownloadPath, safeRelativePath } from './artifact-location.js';
 import { parseModelUri } from './model-uri.js';
 import { parseModelFilter, parseModelOrderBy, parseVersionFilter, searchesPrompts } from './search.js';
 import { checkNoRelativePaths, validateVersionSource } from './source.js';
-import { canonicalStage, checkArchiveExisting } from './stages.js';
-import { parseVersion, validateAliasName } from './validation.js';
+import { checkArchiveExisting } from './stages.js';
+import { parseVersion } from './validation.js';
 
 function messageOf(fn: () => unknown): string | undefined {
   try {

@@ -1,4 +1,11 @@
-import { inTransaction, isUniqueViolation, MlflowError } from '@mast/common';
+import {
+  ALL_STAGES,
+  canonicalStage,
+  inTransaction,
+  isUniqueViolation,
+  MlflowError,
+  validateAliasName,
+} from '@mast/common';
 import { aliasNotFound, modelAlreadyExists, modelNotFound, versionNotFound } from '../domain/errors.js';
 import { parseModelUri } from '../domain/model-uri.js';
 import {
@@ -12,13 +19,8 @@ import {
 import type { FilterNode, OrderByTerm } from '../domain/search.js';
 import { searchesPrompts } from '../domain/search.js';
 import { validateVersionSource } from '../domain/source.js';
-import { ALL_STAGES, canonicalStage, checkArchiveExisting } from '../domain/stages.js';
-import {
-  parseVersion,
-  validateAliasName,
-  validateModelName,
-  validateRegistryTag,
-} from '../domain/validation.js';
+import { checkArchiveExisting } from '../domain/stages.js';
+import { parseVersion, validateModelName, validateRegistryTag } from '../domain/validation.js';
 import { appendHistory, listHistory } from '../store/history-store.js';
 import {
   deleteAlias,
