@@ -9,6 +9,7 @@ import {
   type ServicesConfig,
   serviceConfigFragments,
 } from '@mast/common';
+import { deployService } from '@mast/deploy';
 import { registryService } from '@mast/registry';
 import { trackingService } from '@mast/tracking';
 import type { AllInOneConfig } from './all-in-one.js';
@@ -18,7 +19,7 @@ import type { AllInOneConfig } from './all-in-one.js';
  * gateway (REST routes, subgraph URLs), `mast db upgrade` and each service's standalone process
  * iterate this list: adding a service is its descriptor plus one entry here.
  */
-export const SERVICES = [trackingService, artifactService, registryService] as const;
+export const SERVICES = [trackingService, artifactService, registryService, deployService] as const;
 
 /** The settings the services read, together. */
 export type ServicesSettings = ServicesConfig<typeof SERVICES>;

@@ -1,0 +1,125 @@
+import {
+  databaseConfig,
+  defineService,
+  graphqlConfig,
+  httpConfig,
+  MlflowError,
+  redisConfig,
+} from '@mast/common';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { deployConfig } from './config.js';
+import { DEPLOY_SUBGRAPH, deploySubgraphSchema, deployTypeDefs } from './graphql/subgraph.js';
+import { registerDeployRoutes } from './rest/routes.js';
+import { DeployService, type ModelVersionLookup } from './service/deploy.js';
+import { startDeployWorkers } from './service/pipeline.js';
+import { modelVersionsVia } from './service/registry-versions.js';
+import { deployMigrations } from './store/migrations/index.js';
+import type { DeployDatabase } from './store/schema.js';
+import { stepsByTargetKind } from './targets/index.js';
+import { LocalServers } from './targets/local.js';
+
+/** Without a registry to ask, a manual deploy cannot check its version exists. */
+const NO_REGISTRY: ModelVersionLookup = {
+  async exists() {
+    throw new MlflowError(
+      'TEMPORARILY_UNAVAILABLE',
+      'MAST_REGISTRY_URL is not set: model versions cannot be looked up.',
+    );
+  },
+};
+
+/** The URL this process's server answers on, once it listens (`0.0.0.0`/`::` reached through loopback). */
+function ownUrl(app: FastifyInstance | undefined, staticPrefix: string): string | undefined {
+  const address = app?.server.address();
+  if (!address || typeof address === 'string') return undefined;
+  const host =
+    address.address === '0.0.0.0'
+      ? '127.0.0.1'
+      : address.address === '::'
+        ? '[::1]'
+        : address.family === 'IPv6'
+          ? `[${address.address}]`
+          : address.address;
+  return `http://${host}:${address.port}${staticPrefix}`;
+}
+
+/**
+ * Automated rollout (issue 12): deployment targets, rollout policies and deployments in the `deploy`
+ * schema; Mast's REST API `…/mast/deployments/*` and the deploy subgraph. Its workers (unless
+ * `MAST_DEPLOY_WORKERS=false`) subscribe to the registry's events as `deploy`, create the deployments
+ * policies ask for, and run each through its pipeline: for LOCAL targets a model server child process
+ * of this process.
+ */
+export const deployService = defineService({
+  name: 'deploy',
+  config: [databaseConfig, redisConfig, graphqlConfig, httpConfig, deployConfig],
+  migrations: deployMigrations,
+  rest: { apiPaths: ['/mast/deployments/'] },
+  subgraph: { name: DEPLOY_SUBGRAPH, typeDefs: deployTypeDefs },
+  async create({ config, db, peer, queue, logger }) {
+    const registryLink =
+      peer('registry') ??
+      (config.deploy.registryUrl === undefined
+        ? undefined
+        : { kind: 'http' as const, url: config.deploy.registryUrl });
+    const service = new DeployService({
+      db: db as Kysely<DeployDatabase>,
+      queues: queue(),
+      registry: registryLink === undefined ? NO_REGISTRY : modelVersionsVia(registryLink),
+    });
+    const log = (message: string, details: Record<string, unknown>) => logger.warn(details, message);
+    // The all-in-one server serves tracking itself: LOCAL model servers download from its own URL.
+    let app: FastifyInstance | undefined;
+    const local = new LocalServers({
+      trackingUri: () => config.deploy.localTrackingUri ?? ownUrl(app, config.staticPrefix),
+      dataDir: config.deploy.localDataDir,
+      log: (message, details) => logger.info(details, message),
+    });
+    const workers = config.deploy.workers
+      ? await startDeployWorkers({
+          service,
+          queues: queue(),
+          steps: stepsByTargetKind({ LOCAL: local }),
+          concurrency: config.deploy.concurrency,
+          log,
+        })
+      : [];
+    if (config.deploy.workers) {
+      // LOCAL model servers ended with the previous process: serve the LIVE ones again, once this
+      // process's own server answers (restore waits for it).
+      void service
+        .liveDeploymentsOn('LOCAL')
+        .then((live) => local.restore(live))
+        .then(async (results) => {
+          for (const result of results) {
+            if (result.endpoint) await service.setEndpoint(result.deploymentId, result.endpoint);
+            else log('deploy: a LIVE local deployment could not be served again', { ...result });
+          }
+        })
+        .catch((error: Error) =>
+          log('deploy: restoring local model servers failed', { error: error.message }),
+        );
+    }
+    return {
+      registerRest: (host) => {
+        app = host;
+        return registerDeployRoutes(host, service);
+      },
+      subgraph: deploySubgraphSchema(service),
+      closers: [
+        { name: 'local model servers', close: () => local.close() },
+        {
+          name: 'deploy workers',
+          close: async () => {
+            await Promise.all(workers.map((worker) => worker.close()));
+          },
+        },
+      ],
+      warnings:
+        registryLink === undefined
+          ? ['MAST_REGISTRY_URL is not set: manual deploys cannot check model versions']
+          : [],
+    };
+  },
+});

@@ -1,0 +1,2 @@
+/** Resolvers' context: any per-request object (see the registry's). */
+export type GraphContext = object;
