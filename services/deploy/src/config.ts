@@ -15,10 +15,13 @@ export interface DeployConfig {
     workers: boolean;
     /** Deployments run at once by this process's pipeline worker. */
     concurrency: number;
-    /** LOCAL target: the tracking server model servers download from (default this process's own URL). */
-    localTrackingUri?: string;
-    /** LOCAL target: where served models are kept. */
-    localDataDir: string;
+    /**
+     * The tracking server (gateway) model files are downloaded from, for images and LOCAL model
+     * servers; default this process's own URL (the all-in-one server serves tracking itself).
+     */
+    trackingUri?: string;
+    /** Where downloaded models are kept (LOCAL model servers, image builds). */
+    dataDir: string;
   };
 }
 
@@ -28,16 +31,16 @@ export const deployConfig = configFragment(
     MAST_REGISTRY_URL: optionalString,
     MAST_DEPLOY_WORKERS: optionalBoolean,
     MAST_DEPLOY_CONCURRENCY: positiveInteger(2),
-    MAST_DEPLOY_LOCAL_TRACKING_URI: optionalString,
-    MAST_DEPLOY_LOCAL_DATA_DIR: stringWithDefault('./mast-data/deployments'),
+    MAST_DEPLOY_TRACKING_URI: optionalString,
+    MAST_DEPLOY_DATA_DIR: stringWithDefault('./mast-data/deployments'),
   },
   (e): DeployConfig => ({
     deploy: {
       registryUrl: e.MAST_REGISTRY_URL,
       workers: e.MAST_DEPLOY_WORKERS ?? true,
       concurrency: e.MAST_DEPLOY_CONCURRENCY,
-      localTrackingUri: e.MAST_DEPLOY_LOCAL_TRACKING_URI,
-      localDataDir: e.MAST_DEPLOY_LOCAL_DATA_DIR,
+      trackingUri: e.MAST_DEPLOY_TRACKING_URI,
+      dataDir: e.MAST_DEPLOY_DATA_DIR,
     },
   }),
 );

@@ -72,8 +72,8 @@ export const deployService = defineService({
     // The all-in-one server serves tracking itself: LOCAL model servers download from its own URL.
     let app: FastifyInstance | undefined;
     const local = new LocalServers({
-      trackingUri: () => config.deploy.localTrackingUri ?? ownUrl(app, config.staticPrefix),
-      dataDir: config.deploy.localDataDir,
+      trackingUri: () => config.deploy.trackingUri ?? ownUrl(app, config.staticPrefix),
+      dataDir: config.deploy.dataDir,
       log: (message, details) => logger.info(details, message),
     });
     const workers = config.deploy.workers

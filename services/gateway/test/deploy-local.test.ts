@@ -50,7 +50,7 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
         MAST_BACKEND_STORE_URI: 'memory://',
         MAST_LOG_LEVEL: 'silent',
         MAST_ARTIFACTS_DESTINATION: join(dataDir, 'artifacts'),
-        MAST_DEPLOY_LOCAL_DATA_DIR: join(dataDir, 'deployments'),
+        MAST_DEPLOY_DATA_DIR: join(dataDir, 'deployments'),
       }),
     );
     url = await server.app.listen({ host: '127.0.0.1', port: 0 });

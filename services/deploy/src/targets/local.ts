@@ -9,7 +9,7 @@ import type { DeploymentRecord } from '../store/deploy-store.js';
 export interface LocalServersOptions {
   /**
    * The tracking server the model files are downloaded from (the all-in-one server's own URL, known
-   * once it listens); undefined fails the rollout with a message naming MAST_DEPLOY_LOCAL_TRACKING_URI.
+   * once it listens); undefined fails the rollout with a message naming MAST_DEPLOY_TRACKING_URI.
    */
   trackingUri: () => string | undefined;
   /** Where downloaded models are kept while served. */
@@ -137,7 +137,7 @@ export class LocalServers implements DeploymentSteps {
       if (Date.now() > deadline) {
         throw new Error(
           trackingUri === undefined
-            ? 'no tracking server to download the model from: set MAST_DEPLOY_LOCAL_TRACKING_URI'
+            ? 'no tracking server to download the model from: set MAST_DEPLOY_TRACKING_URI'
             : 'the tracking server did not answer /health within 60 s',
         );
       }
