@@ -1,0 +1,2 @@
+export * from './mlmodel.js';
+export * from './signature.js';

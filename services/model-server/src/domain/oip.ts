@@ -1,0 +1,154 @@
+import {
+  ConversionError,
+  type DType,
+  flattenNested,
+  fromValues,
+  type NdArray,
+  type TensorInfo,
+  toFlatList,
+} from './tensor.js';
+
+/**
+ * The Open Inference Protocol v2 REST messages (KServe's "V2 inference protocol", which Triton and
+ * MLServer speak): tensors as `{name, shape, datatype, data}` with flat row-major `data` (nested
+ * lists are accepted too), errors as `{"error": "..."}`.
+ */
+
+const DATATYPES: Record<string, DType> = {
+  BOOL: 'bool',
+  UINT8: 'uint8',
+  UINT16: 'uint16',
+  UINT32: 'uint32',
+  UINT64: 'uint64',
+  INT8: 'int8',
+  INT16: 'int16',
+  INT32: 'int32',
+  INT64: 'int64',
+  FP32: 'float32',
+  FP64: 'float64',
+  BYTES: 'string',
+};
+
+/** The protocol's datatype of a dtype (`float32` is `FP32`, strings are `BYTES`). */
+export function datatypeOf(dtype: DType): string {
+  return Object.entries(DATATYPES).find(([, candidate]) => candidate === dtype)![0];
+}
+
+/** A request the protocol refuses: answered 400 with `{"error": message}`. */
+export class InferenceRequestError extends Error {
+  override name = 'InferenceRequestError';
+}
+
+export interface InferRequest {
+  id?: string;
+  inputs: Record<string, NdArray>;
+  /** The outputs asked for by name; every output when absent. */
+  outputs?: string[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parses an `/infer` body: `inputs` is a non-empty list of tensors with a name, a shape of
+ * non-negative integers, a known datatype, and data whose element count matches the shape. Throws
+ * InferenceRequestError naming the tensor.
+ */
+export function parseInferRequest(body: unknown): InferRequest {
+  if (!isObject(body)) throw new InferenceRequestError('The request body must be a JSON object.');
+  const { id, inputs, outputs } = body;
+  if (id !== undefined && typeof id !== 'string') throw new InferenceRequestError("'id' must be a string.");
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    throw new InferenceRequestError("'inputs' must be a non-empty list of tensors.");
+  const tensors: Record<string, NdArray> = {};
+  for (const [index, tensor] of inputs.entries()) {
+    if (!isObject(tensor) || typeof tensor.name !== 'string')
+      throw new InferenceRequestError(`inputs[${index}] must be an object with a 'name'.`);
+    const { name, shape, datatype, data } = tensor;
+    if (name in tensors) throw new InferenceRequestError(`The input '${name}' is given twice.`);
+    if (!Array.isArray(shape) || !shape.every((dimension) => Number.isInteger(dimension) && dimension >= 0))
+      throw new InferenceRequestError(`The input '${name}' needs a 'shape' of non-negative integers.`);
+    const dtype = typeof datatype === 'string' ? DATATYPES[datatype] : undefined;
+    if (dtype === undefined)
+      throw new InferenceRequestError(
+        `The input '${name}' has datatype ${JSON.stringify(datatype)}; supported: ${Object.keys(DATATYPES).join(', ')}.`,
+      );
+    let values: unknown[];
+    try {
+      values = flattenNested(data).values;
+    } catch {
+      throw new InferenceRequestError(`The input '${name}' has ragged 'data'.`);
+    }
+    const count = (shape as number[]).reduce((product, dimension) => product * dimension, 1);
+    if (values.length !== count)
+      throw new InferenceRequestError(
+        `The input '${name}' has ${values.length} elements in 'data' but shape [${shape.join(', ')}] needs ${count}.`,
+      );
+    try {
+      tensors[name] = fromValues(values, dtype, shape as number[]);
+    } catch (error) {
+      if (!(error instanceof ConversionError)) throw error;
+      throw new InferenceRequestError(
+        `The input '${name}' has data that is not ${datatype}: ${error.message}.`,
+      );
+    }
+  }
+  let requested: string[] | undefined;
+  if (outputs !== undefined) {
+    if (
+      !Array.isArray(outputs) ||
+      !outputs.every((output) => isObject(output) && typeof output.name === 'string')
+    )
+      throw new InferenceRequestError("'outputs' must be a list of objects with a 'name'.");
+    requested = outputs.map((output) => (output as { name: string }).name);
+  }
+  return {
+    ...(id === undefined ? {} : { id }),
+    inputs: tensors,
+    ...(requested ? { outputs: requested } : {}),
+  };
+}
+
+/** The `/infer` response: the requested outputs (all by default) with flat data. */
+export function inferResponse(
+  modelName: string,
+  request: InferRequest,
+  outputs: Record<string, NdArray>,
+): Record<string, unknown> {
+  const names = request.outputs ?? Object.keys(outputs);
+  const unknown = names.filter((name) => !(name in outputs));
+  if (unknown.length > 0)
+    throw new InferenceRequestError(
+      `The model has no output named ${unknown.map((name) => `'${name}'`).join(', ')}.`,
+    );
+  return {
+    model_name: modelName,
+    ...(request.id === undefined ? {} : { id: request.id }),
+    outputs: names.map((name) => {
+      const array = outputs[name]!;
+      return { name, datatype: datatypeOf(array.dtype), shape: array.shape, data: toFlatList(array) };
+    }),
+  };
+}
+
+/** `GET /v2/models/{name}`: the model's inputs and outputs as the ONNX graph declares them. */
+export function modelMetadata(
+  modelName: string,
+  platform: string,
+  inputs: readonly TensorInfo[],
+  outputs: readonly TensorInfo[],
+): Record<string, unknown> {
+  const describe = (info: TensorInfo) => ({
+    name: info.name,
+    datatype: datatypeOf(info.dtype),
+    shape: info.shape,
+  });
+  return {
+    name: modelName,
+    versions: [],
+    platform,
+    inputs: inputs.map(describe),
+    outputs: outputs.map(describe),
+  };
+}

@@ -1,0 +1,154 @@
+import { describe, expect, test } from '@jest/globals';
+import { MlflowError } from '@mast/common';
+import {
+  contentFormat,
+  parseCsvRequest,
+  parseJsonRequest,
+  UnsupportedMediaTypeError,
+} from './scoring-request.js';
+
+describe('contentFormat (spec 5.2)', () => {
+  test.each([
+    ['application/json', 'json'],
+    ['application/json; charset=utf-8', 'json'],
+    ['application/json;charset=UTF-8', 'json'],
+    ['text/csv', 'csv'],
+  ])('%s is %s', (header, format) => {
+    expect(contentFormat(header)).toBe(format);
+  });
+
+  test.each([
+    [
+      'text/plain',
+      "This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got 'text/plain'.",
+    ],
+    [
+      undefined,
+      "This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got 'None'.",
+    ],
+    ['application/json; charset=utf-16', 'The scoring server only supports UTF-8'],
+    ['text/csv; format=pandas-records', /^Unrecognized content type parameters: format\. IMPORTANT/],
+  ])('%s is refused with MLflow 415 text', (header, message) => {
+    expect(() => contentFormat(header)).toThrow(UnsupportedMediaTypeError);
+    expect(() => contentFormat(header)).toThrow(message);
+  });
+});
+
+describe('parseJsonRequest', () => {
+  test('dataframe_split: columns and rows become columns of values', () => {
+    expect(
+      parseJsonRequest(
+        '{"dataframe_split": {"columns": ["a", "b"], "index": [0, 1], "data": [[1, "x"], [2, "y"]]}}',
+      ).input,
+    ).toEqual({
+      kind: 'frame',
+      columns: ['a', 'b'],
+      values: { a: [1, 2], b: ['x', 'y'] },
+      rows: 2,
+    });
+  });
+
+  test('dataframe_records: columns by first appearance, gaps are null', () => {
+    expect(parseJsonRequest('{"dataframe_records": [{"a": 1}, {"b": 2, "a": 3}]}').input).toEqual({
+      kind: 'frame',
+      columns: ['a', 'b'],
+      values: { a: [1, 3], b: [null, 2] },
+      rows: 2,
+    });
+  });
+
+  test('instances: records become named columns, lists one tensor', () => {
+    expect(parseJsonRequest('{"instances": [{"a": 1, "b": [1, 2]}, {"a": 2, "b": [3, 4]}]}').input).toEqual({
+      kind: 'tensors',
+      values: {
+        a: [1, 2],
+        b: [
+          [1, 2],
+          [3, 4],
+        ],
+      },
+    });
+    expect(parseJsonRequest('{"instances": [[1, 2]]}').input).toEqual({ kind: 'tensor', value: [[1, 2]] });
+    expect(() => parseJsonRequest('{"instances": [{"a": 1, "b": 1}, {"a": 2}]}')).toThrow(
+      'The length of values for each input/column name are not the same',
+    );
+  });
+
+  test('inputs: a dict is named tensors, anything else one tensor; params are kept', () => {
+    const request = parseJsonRequest('{"inputs": {"x": [[1]]}, "params": {"k": 2}}');
+    expect(request).toEqual({
+      input: { kind: 'tensors', values: { x: [[1]] } },
+      params: { k: 2 },
+      unwrapped: false,
+    });
+    expect(parseJsonRequest('{"inputs": [1, 2]}').input).toEqual({ kind: 'tensor', value: [1, 2] });
+  });
+
+  test('the unified LLM form: the whole object is the input, declared params split out, unwrapped', () => {
+    expect(parseJsonRequest('{"messages": [{"role": "user"}], "temperature": 0.1}', ['temperature'])).toEqual(
+      {
+        input: { kind: 'tensors', values: { messages: [{ role: 'user' }] } },
+        params: { temperature: 0.1 },
+        unwrapped: true,
+      },
+    );
+  });
+
+  test.each([
+    ['{', 'INVALID_PARAMETER_VALUE', /^Invalid input\. Ensure that input is a valid JSON formatted string/],
+    ['[1]', 'INVALID_PARAMETER_VALUE', /Received a list\.$/],
+    ['"x"', 'INVALID_PARAMETER_VALUE', /Received unexpected input type 'string'\.$/],
+    ['{"data": []}', 'BAD_REQUEST', /Received dictionary with input fields: \[\]\. IMPORTANT/],
+    [
+      '{"inputs": [], "dataframe_records": []}',
+      'BAD_REQUEST',
+      /input fields: \['dataframe_records', 'inputs'\]/,
+    ],
+    [
+      '{"dataframe_split": {"columns": ["a"], "data": [[1, 2]]}}',
+      'BAD_REQUEST',
+      /1 columns passed, passed data had 2 columns/,
+    ],
+    ['{"dataframe_split": [1]}', 'BAD_REQUEST', /Failed to parse input as a Pandas DataFrame/],
+    ['{"dataframe_records": [1]}', 'BAD_REQUEST', /must be a list of objects/],
+    ['{"inputs": [1], "params": [1]}', 'BAD_REQUEST', /'params' must be a JSON object/],
+  ])('%s: %s', (body, code, message) => {
+    let caught: unknown;
+    try {
+      parseJsonRequest(body);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(MlflowError);
+    expect((caught as MlflowError).code).toBe(code);
+    expect((caught as MlflowError).message).toMatch(message);
+  });
+});
+
+describe('parseCsvRequest', () => {
+  test('numbers, booleans, empty cells and text typed as pandas reads them', () => {
+    const request = parseCsvRequest('a,b,c,d\n1,True,x,\n2.5,False,"y, z",7\n');
+    expect(request.input).toEqual({
+      kind: 'frame',
+      columns: ['a', 'b', 'c', 'd'],
+      values: { a: [1, 2.5], b: [true, false], c: ['x', 'y, z'], d: [null, 7] },
+      rows: 2,
+    });
+  });
+
+  test('columns the signature declares as text stay text', () => {
+    const request = parseCsvRequest('zip,n\n01234,1\n', ['zip']);
+    expect(request.input).toEqual({
+      kind: 'frame',
+      columns: ['zip', 'n'],
+      values: { zip: ['01234'], n: [1] },
+      rows: 1,
+    });
+  });
+
+  test('malformed CSV and an empty body: 400 BAD_REQUEST', () => {
+    expect(() => parseCsvRequest('a,b\n1,"2\n')).toThrow(/^Failed to parse input as a Pandas DataFrame/);
+    expect(() => parseCsvRequest('a,b\n1,2,3\n')).toThrow(MlflowError);
+    expect(() => parseCsvRequest('')).toThrow(/No columns to parse from file/);
+  });
+});

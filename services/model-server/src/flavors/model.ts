@@ -1,0 +1,34 @@
+import type { MlModel } from '@mast/common';
+import type { ModelInput } from '../domain/model-input.js';
+import type { NdArray, TensorInfo } from '../domain/tensor.js';
+
+/**
+ * A model loaded by one flavor, ready to score. The server turns every request format into a
+ * `ModelInput`, the flavor maps it to its feeds (`toFeeds`, by the rules of its MLflow pyfunc
+ * wrapper), and `run` executes a batch of feeds; the adaptive batcher stacks several requests'
+ * feeds along the first dimension between the two.
+ */
+export interface LoadedModel {
+  /** The flavor that runs the model (`onnx`). */
+  readonly flavor: string;
+  /** The model directory it was loaded from. */
+  readonly modelDir: string;
+  readonly mlmodel: MlModel;
+  /** The inputs and outputs the model itself declares (the ONNX graph's), in order. */
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  /**
+   * The model's feeds for an input, one array per model input. Throws MlflowError BAD_REQUEST when
+   * the input cannot be fed (a missing input, an unconvertible dtype, several inputs for an unnamed one).
+   */
+  toFeeds(input: ModelInput): Record<string, NdArray>;
+  /** Runs the model on feeds; resolves to every output by name. */
+  run(feeds: Record<string, NdArray>): Promise<Record<string, NdArray>>;
+  close(): Promise<void>;
+}
+
+/** A flavor: the name in `MLmodel`'s `flavors` it runs and how it loads a model directory. */
+export interface Flavor {
+  readonly name: string;
+  load(modelDir: string, mlmodel: MlModel): Promise<LoadedModel>;
+}

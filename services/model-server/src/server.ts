@@ -1,0 +1,307 @@
+import type { Schema } from '@mast/common';
+import { MLFLOW_COMPATIBLE_VERSION, MlflowError } from '@mast/common';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import { AdaptiveBatcher, type Feeds } from './batching.js';
+import { enforceInputSchema, enforceParams } from './domain/enforce.js';
+import { InferenceRequestError, inferResponse, modelMetadata, parseInferRequest } from './domain/oip.js';
+import { predictionsOf } from './domain/predictions.js';
+import {
+  contentFormat,
+  parseCsvRequest,
+  parseJsonRequest,
+  UnsupportedMediaTypeError,
+} from './domain/scoring-request.js';
+import type { LoadedModel } from './flavors/index.js';
+import { createMetrics } from './metrics.js';
+
+export interface ModelServerOptions {
+  /** Loads the model; called once when the app becomes ready (`app.ready()` or `listen`). */
+  load: () => Promise<LoadedModel>;
+  /** The model's name in the Open Inference Protocol routes (`/v2/models/{name}`); default `model`. */
+  modelName?: string;
+  /** Adaptive batching (see AdaptiveBatcher); off when absent. */
+  batching?: { maxBatchSize: number; maxWaitMs: number };
+  /** The largest request body accepted, in bytes (413 above it); default 32 MiB. */
+  bodyLimitBytes?: number;
+  /** A request's time limit in ms (504 after it); default 60 s, MLflow's `--timeout`. */
+  requestTimeoutMs?: number;
+  /** A pino logger (the process's), or Fastify's logger options. */
+  logger: FastifyBaseLogger | boolean | { level: string };
+}
+
+const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** ONNX models are served under Triton's platform name in the Open Inference Protocol's metadata. */
+const OIP_PLATFORMS: Record<string, string> = { onnx: 'onnxruntime_onnx' };
+
+const UNEXPECTED_MODEL_ERROR =
+  'Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is ' +
+  'compatible with the model for inference.';
+
+function isLogger(logger: ModelServerOptions['logger']): logger is FastifyBaseLogger {
+  return typeof logger === 'object' && typeof (logger as FastifyBaseLogger).info === 'function';
+}
+
+/** The columns a CSV body keeps as text: those the signature declares as string, binary or datetime. */
+function textColumns(schema: Schema | undefined): string[] {
+  if (schema?.kind !== 'columns') return [];
+  return schema.columns.flatMap((column) =>
+    column.name !== undefined && ['string', 'binary', 'datetime'].includes(column.type as string)
+      ? [column.name]
+      : [],
+  );
+}
+
+/**
+ * The model server's Fastify app, not yet listening: MLflow's scoring protocol (spec 5: `/ping`,
+ * `/health`, `/version`, `/invocations`), the Open Inference Protocol v2 REST routes (`/v2/...`),
+ * Prometheus `/metrics`. The model loads once the app is ready; until it has loaded `/ping` answers
+ * 404 (as MLflow's does without a model) and scoring 503, and a load failure is logged with its
+ * reason and leaves it so. Closing the app finishes the requests in flight, then releases the model.
+ */
+export function buildModelServer(options: ModelServerOptions): FastifyInstance {
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const modelName = options.modelName ?? 'model';
+  const app = Fastify({
+    ...(isLogger(options.logger) ? { loggerInstance: options.logger } : { logger: options.logger }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+  const metrics = createMetrics();
+
+  let model: LoadedModel | undefined;
+  let loading: Promise<void> | undefined;
+  let loadFailed = false;
+  let infer: (feeds: Feeds) => Promise<Feeds> = () => Promise.reject(new Error('the model is not loaded'));
+  let batcher: AdaptiveBatcher | undefined;
+
+  app.addHook('onReady', async () => {
+    loading = options.load().then(
+      (loaded) => {
+        model = loaded;
+        const run = async (feeds: Feeds) => {
+          const stop = metrics.inferenceDuration.startTimer();
+          try {
+            return await loaded.run(feeds);
+          } finally {
+            stop();
+          }
+        };
+        if (options.batching) {
+          batcher = new AdaptiveBatcher(run, options.batching, (rows) => metrics.batchRows.observe(rows));
+          infer = (feeds) => batcher!.submit(feeds);
+        } else
+          infer = (feeds) => {
+            metrics.batchRows.observe(Object.values(feeds)[0]?.shape[0] ?? 0);
+            return run(feeds);
+          };
+        app.log.info(
+          `model loaded from ${loaded.modelDir} (flavor ${loaded.flavor}; inputs ${loaded.inputs.map((i) => i.name).join(', ')})`,
+        );
+      },
+      (error: unknown) => {
+        loadFailed = true;
+        app.log.error(
+          { err: error },
+          `the model failed to load: ${(error as Error)?.message ?? String(error)}`,
+        );
+      },
+    );
+  });
+  app.addHook('onClose', async () => {
+    await loading;
+    await batcher?.drain();
+    await model?.close();
+  });
+
+  // Bodies are read as text whatever their type: /invocations answers an unsupported type with
+  // MLflow's 415, and parses JSON and CSV itself.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  const errorCodes = new WeakMap<FastifyRequest, string>();
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requestDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    if (reply.statusCode >= 400)
+      metrics.errors.inc({ route, error_code: errorCodes.get(request) ?? String(reply.statusCode) });
+  });
+
+  const isOip = (request: FastifyRequest) => request.url.startsWith('/v2');
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof UnsupportedMediaTypeError) {
+      errorCodes.set(request, 'UNSUPPORTED_MEDIA_TYPE');
+      return reply.code(415).type('text/plain').send(error.message);
+    }
+    let status: number;
+    let mlflowError: MlflowError;
+    if (error instanceof MlflowError) {
+      status = error.httpStatus;
+      mlflowError = error;
+    } else if (error instanceof InferenceRequestError) {
+      status = 400;
+      mlflowError = new MlflowError('BAD_REQUEST', error.message);
+    } else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      status = 413;
+      mlflowError = new MlflowError(
+        'BAD_REQUEST',
+        `The request body is larger than the limit of ${bodyLimit} bytes.`,
+      );
+    } else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      status = error.statusCode;
+      mlflowError = new MlflowError('BAD_REQUEST', error.message);
+    } else {
+      request.log.error({ err: error }, 'request failed');
+      status = 500;
+      mlflowError = new MlflowError('INTERNAL_ERROR', 'Internal server error');
+    }
+    errorCodes.set(request, mlflowError.code);
+    if (isOip(request)) return reply.code(status).send({ error: mlflowError.message });
+    return reply.code(status).type('application/json').send(mlflowError.toJSON());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const message = `No route for ${request.method} ${request.url.split('?')[0]}`;
+    if (isOip(request)) return reply.code(404).send({ error: message });
+    return reply.code(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message });
+  });
+
+  const loadedModel = (): LoadedModel => {
+    if (model !== undefined) return model;
+    throw new MlflowError(
+      'TEMPORARILY_UNAVAILABLE',
+      loadFailed ? "The model failed to load; see the server's log." : 'The model is loading; retry later.',
+    );
+  };
+
+  /** Runs the request's work within the time limit; 504 (MLflow's text) after it. */
+  const withinTimeLimit = <T>(work: () => Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new MlflowError('DEADLINE_EXCEEDED', 'Request processing time exceeded limit')),
+        timeoutMs,
+      );
+    });
+    return Promise.race([work(), expired]).finally(() => clearTimeout(timer));
+  };
+
+  /** Runs feeds through the model; a failure of the model itself is MLflow's 400 "unexpected error". */
+  const predict = async (feeds: Feeds, request: FastifyRequest): Promise<Feeds> => {
+    try {
+      return await infer(feeds);
+    } catch (error) {
+      if (error instanceof MlflowError) throw error;
+      request.log.warn({ err: error }, 'the model failed on a request');
+      throw new MlflowError('BAD_REQUEST', `${UNEXPECTED_MODEL_ERROR} Error: ${(error as Error).message}`);
+    }
+  };
+
+  // MLflow's scoring protocol (spec 5.1): health answers "\n" once the model is loaded.
+  const ping = async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply
+      .code(model === undefined ? 404 : 200)
+      .type('application/json')
+      .send('\n');
+  app.get('/ping', ping);
+  app.get('/health', ping);
+  app.get('/version', async (_request, reply) =>
+    reply.type('application/json').send(MLFLOW_COMPATIBLE_VERSION),
+  );
+
+  app.post('/invocations', async (request, reply) => {
+    const loaded = loadedModel();
+    const format = contentFormat(request.headers['content-type']);
+    const body = typeof request.body === 'string' ? request.body : '';
+    const signature = loaded.mlmodel.signature;
+    const result = await withinTimeLimit(async () => {
+      const parsed =
+        format === 'json'
+          ? parseJsonRequest(
+              body,
+              (signature?.params ?? []).map((param) => param.name),
+            )
+          : parseCsvRequest(body, textColumns(signature?.inputs));
+      const input = enforceInputSchema(parsed.input, signature?.inputs);
+      // The ONNX flavor takes no params; they are still checked against the signature, as MLflow does.
+      enforceParams(parsed.params, signature?.params);
+      const outputs = await predict(loaded.toFeeds(input), request);
+      const predictions = predictionsOf(input, outputs);
+      return parsed.unwrapped ? predictions : { predictions };
+    });
+    return reply.type('application/json').send(JSON.stringify(result));
+  });
+
+  // The Open Inference Protocol v2 (KServe, Triton, MLServer).
+  const namedModel = (request: FastifyRequest<{ Params: { name: string } }>): LoadedModel | undefined => {
+    if (request.params.name !== modelName) throw new ModelNotFound(request.params.name);
+    return model;
+  };
+  app.get('/v2', async () => ({
+    name: 'mast-model-server',
+    version: MLFLOW_COMPATIBLE_VERSION,
+    extensions: [],
+  }));
+  app.get('/v2/health/live', async () => ({ live: true }));
+  app.get('/v2/health/ready', async (_request, reply) =>
+    reply.code(model === undefined ? 503 : 200).send({ ready: model !== undefined }),
+  );
+  // Each model route also answers under `/versions/{version}`: the one model is every version asked for.
+  for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+    app.get<{ Params: { name: string } }>(`${base}/ready`, async (request, reply) => {
+      const found = namedModel(request);
+      return reply
+        .code(found === undefined ? 503 : 200)
+        .send({ name: modelName, ready: found !== undefined });
+    });
+    app.get<{ Params: { name: string } }>(base, async (request) => {
+      namedModel(request);
+      const loaded = loadedModel();
+      return modelMetadata(
+        modelName,
+        OIP_PLATFORMS[loaded.flavor] ?? loaded.flavor,
+        loaded.inputs,
+        loaded.outputs,
+      );
+    });
+    app.post<{ Params: { name: string } }>(`${base}/infer`, async (request) => {
+      namedModel(request);
+      const loaded = loadedModel();
+      let body: unknown;
+      try {
+        body = JSON.parse(typeof request.body === 'string' ? request.body : '');
+      } catch (error) {
+        throw new InferenceRequestError(`The request body is not valid JSON: ${(error as Error).message}`);
+      }
+      return withinTimeLimit(async () => {
+        const parsed = parseInferRequest(body);
+        const outputs = await predict(loaded.toFeeds({ kind: 'tensors', tensors: parsed.inputs }), request);
+        return inferResponse(modelName, parsed, outputs);
+      });
+    });
+  }
+
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  return app;
+}
+
+/** An Open Inference Protocol request for a model this server does not serve (404). */
+class ModelNotFound extends MlflowError {
+  constructor(name: string) {
+    super('RESOURCE_DOES_NOT_EXIST', `Model '${name}' is not served here.`);
+  }
+}

@@ -1,0 +1,422 @@
+/** @jest-environment ./services/model-server/test/support/onnx-environment.cjs */
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import * as ort from 'onnxruntime-node';
+import { loadModel, SUPPORTED_FLAVORS, UnsupportedFlavorError } from '../src/index.js';
+import { generateTestModels, type TestModels } from './support/models.js';
+import { type RunningServer, referenceRun, slowModel, startServer } from './support/server.js';
+
+/**
+ * MLflow's scoring protocol over real HTTP against real onnxruntime: every input format, and every
+ * error path answered with MLflow's status and body, after which the next good request is served.
+ */
+
+const ROWS = [
+  [1, 2, 3, 4],
+  [0.5, 0.25, -1, 2],
+  [-3.5, 7, 0, 1e-3],
+];
+
+/** The linear model's outputs for ROWS, computed by onnxruntime itself. */
+async function linearReference(models: TestModels, rows: number[][] = ROWS): Promise<number[]> {
+  const outputs = await referenceRun(models.linear, {
+    x: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 4]),
+  });
+  return Array.from(outputs.y!.data as Float32Array);
+}
+
+let models: TestModels;
+beforeAll(async () => {
+  models = await generateTestModels();
+});
+
+describe('linear model (column signature f0..f3, one ONNX input)', () => {
+  let server: RunningServer;
+  let expected: number[];
+  beforeAll(async () => {
+    server = await startServer({ modelDir: models.linear });
+    expected = await linearReference(models);
+  });
+  afterAll(async () => server.close());
+
+  const records = () => expected.map((y) => ({ y }));
+
+  test('/ping, /health and /version answer as MLflow', async () => {
+    for (const path of ['/ping', '/health']) {
+      const reply = await server.get(path);
+      expect(reply.status).toBe(200);
+      expect(reply.text).toBe('\n');
+      expect(reply.contentType).toMatch(/^application\/json/);
+    }
+    const version = await server.get('/version');
+    expect(version.status).toBe(200);
+    expect(version.text).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  test('dataframe_split, columns in another order than the signature', async () => {
+    const columns = ['f3', 'f0', 'f2', 'f1'];
+    const data = ROWS.map(([f0, f1, f2, f3]) => [f3, f0, f2, f1]);
+    const reply = await server.post('/invocations', { dataframe_split: { columns, data } });
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({ predictions: records() });
+  });
+
+  test('dataframe_split with an index, integers into double columns', async () => {
+    const reply = await server.post('/invocations', {
+      dataframe_split: { index: [7], columns: ['f0', 'f1', 'f2', 'f3'], data: [[1, 2, 3, 4]] },
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.json.predictions).toEqual([{ y: expected[0] }]);
+  });
+
+  test('dataframe_records: an extra column is dropped', async () => {
+    const body = ROWS.map(([f0, f1, f2, f3]) => ({ f2, f0, f3, f1, note: 'ignored' }));
+    const reply = await server.post('/invocations', { dataframe_records: body });
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({ predictions: records() });
+  });
+
+  test('instances (records) and inputs (columns)', async () => {
+    const instances = ROWS.map(([f0, f1, f2, f3]) => ({ f0, f1, f2, f3 }));
+    const byInstances = await server.post('/invocations', { instances });
+    expect(byInstances.status).toBe(200);
+    expect(byInstances.json).toEqual({ predictions: records() });
+
+    const inputs = {
+      f0: ROWS.map((r) => r[0]),
+      f1: ROWS.map((r) => r[1]),
+      f2: ROWS.map((r) => r[2]),
+      f3: ROWS.map((r) => r[3]),
+    };
+    const byInputs = await server.post('/invocations', { inputs, params: { ignored: 1 } });
+    expect(byInputs.status).toBe(200);
+    expect(byInputs.json).toEqual({ predictions: records() });
+  });
+
+  test('text/csv with a header row, and charset=utf-8 accepted', async () => {
+    const csv = `f0,f1,f2,f3\n${ROWS.map((row) => row.join(',')).join('\n')}\n`;
+    const reply = await server.post('/invocations', csv, 'text/csv; charset=UTF-8');
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({ predictions: records() });
+  });
+
+  test('unsupported content types, charsets and parameters: 415 text/plain', async () => {
+    const xml = await server.post('/invocations', '<x/>', 'application/xml');
+    expect(xml.status).toBe(415);
+    expect(xml.contentType).toMatch(/^text\/plain/);
+    expect(xml.text).toBe(
+      "This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got 'application/xml'.",
+    );
+    const latin = await server.post('/invocations', '{}', 'application/json; charset=latin-1');
+    expect(latin.status).toBe(415);
+    expect(latin.text).toBe('The scoring server only supports UTF-8');
+    const format = await server.post('/invocations', '{}', 'application/json; format=pandas-split');
+    expect(format.status).toBe(415);
+    expect(format.text).toMatch(/^Unrecognized content type parameters: format\. IMPORTANT: /);
+  });
+
+  test('malformed JSON, a list, no or two input fields: 400 with MLflow texts', async () => {
+    const malformed = await server.post('/invocations', '{"dataframe_split": ');
+    expect(malformed.status).toBe(400);
+    expect(malformed.json.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect(malformed.json.message).toMatch(
+      /^Invalid input\. Ensure that input is a valid JSON formatted string/,
+    );
+
+    const list = await server.post('/invocations', [[1, 2, 3, 4]]);
+    expect(list.status).toBe(400);
+    expect(list.json.message).toMatch(/exactly one of the input fields .*Received a list\.$/);
+
+    const none = await server.post('/invocations', { columns: ['f0'], data: [[1]] });
+    expect(none.status).toBe(400);
+    expect(none.json.error_code).toBe('BAD_REQUEST');
+    expect(none.json.message).toContain('Received dictionary with input fields: []');
+    expect(none.json.message).toContain(
+      'IMPORTANT: The MLflow Model scoring protocol has changed in MLflow version 2.0',
+    );
+
+    const two = await server.post('/invocations', { inputs: [[1, 2, 3, 4]], instances: [[1, 2, 3, 4]] });
+    expect(two.status).toBe(400);
+    expect(two.json.message).toContain("Received dictionary with input fields: ['instances', 'inputs']");
+  });
+
+  test('missing, mistyped and empty input: 400 naming the column', async () => {
+    const missing = await server.post('/invocations', { dataframe_records: [{ f0: 1, f1: 2, f2: 3, g: 4 }] });
+    expect(missing.status).toBe(400);
+    expect(missing.json).toEqual({
+      error_code: 'BAD_REQUEST',
+      message: "Model is missing inputs ['f3']. Note that there were extra inputs: ['g']",
+    });
+    const mistyped = await server.post('/invocations', {
+      dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: [[1, 2, 'three', 4]] },
+    });
+    expect(mistyped.status).toBe(400);
+    expect(mistyped.json.message).toBe(
+      'Incompatible input types for column f2. Can not safely convert object to float64.',
+    );
+    const empty = await server.post('/invocations', {
+      dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: [] },
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.json.error_code).toBe('BAD_REQUEST');
+    const ragged = await server.post('/invocations', {
+      dataframe_split: { columns: ['f0', 'f1'], data: [[1, 2, 3]] },
+    });
+    expect(ragged.status).toBe(400);
+    expect(ragged.json.message).toMatch(/^Failed to parse input as a Pandas DataFrame/);
+  });
+
+  test('malformed CSV: 400; the next good request is served', async () => {
+    const bad = await server.post('/invocations', 'f0,f1,f2,f3\n1,2,"3,4\n', 'text/csv');
+    expect(bad.status).toBe(400);
+    expect(bad.json.error_code).toBe('BAD_REQUEST');
+    expect(bad.json.message).toMatch(/^Failed to parse input as a Pandas DataFrame/);
+    const good = await server.post('/invocations', {
+      dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: ROWS },
+    });
+    expect(good.status).toBe(200);
+    expect(good.json).toEqual({ predictions: records() });
+  });
+
+  test('unknown routes: 404 ENDPOINT_NOT_FOUND', async () => {
+    const reply = await server.get('/nope');
+    expect(reply.status).toBe(404);
+    expect(reply.json.error_code).toBe('ENDPOINT_NOT_FOUND');
+  });
+
+  test('/metrics: latency by route, batch rows, inference time, errors', async () => {
+    const text = (await server.get('/metrics')).text;
+    expect(text).toMatch(
+      /mast_http_request_duration_seconds_count\{method="POST",route="\/invocations",status_code="200"\} [1-9]/,
+    );
+    expect(text).toMatch(/mast_model_batch_rows_count [1-9]/);
+    expect(text).toMatch(/mast_model_inference_duration_seconds_count [1-9]/);
+    expect(text).toMatch(
+      /mast_model_request_errors_total\{route="\/invocations",error_code="BAD_REQUEST"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /mast_model_request_errors_total\{route="\/invocations",error_code="UNSUPPORTED_MEDIA_TYPE"\} [1-9]/,
+    );
+  });
+});
+
+describe('classifier (two ONNX inputs, named columns of mixed types)', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ modelDir: models.classifier });
+  });
+  afterAll(async () => server.close());
+
+  const sepal = [5.1, 6.3, 0.5];
+  const petals = [3, 1, 9];
+
+  async function reference() {
+    const outputs = await referenceRun(models.classifier, {
+      sepal_length: new ort.Tensor('float32', Float32Array.from(sepal), [3]),
+      petal_count: new ort.Tensor('int64', BigInt64Array.from(petals.map(BigInt)), [3]),
+    });
+    const probability = Array.from(outputs.probability!.data as Float32Array);
+    const label = Array.from(outputs.label!.data as BigInt64Array, Number);
+    return probability.map((p, i) => ({ probability: p, label: label[i] }));
+  }
+
+  test('each column feeds the ONNX input of its name; the optional string column may come or not', async () => {
+    const expected = await reference();
+    expect(new Set(expected.map((row) => row.label)).size).toBe(2);
+    const withComment = await server.post('/invocations', {
+      dataframe_split: {
+        columns: ['comment', 'petal_count', 'sepal_length'],
+        data: sepal.map((s, i) => ['c', petals[i], s]),
+      },
+    });
+    expect(withComment.status).toBe(200);
+    expect(withComment.json).toEqual({ predictions: expected });
+    const csv = `sepal_length,petal_count\n${sepal.map((s, i) => `${s},${petals[i]}`).join('\n')}\n`;
+    const fromCsv = await server.post('/invocations', csv, 'text/csv');
+    expect(fromCsv.status).toBe(200);
+    expect(fromCsv.json).toEqual({ predictions: expected });
+  });
+
+  test('a float in the long column and a number in the string column: 400 naming them', async () => {
+    const float = await server.post('/invocations', {
+      dataframe_records: [{ sepal_length: 5.1, petal_count: 2.5 }],
+    });
+    expect(float.status).toBe(400);
+    expect(float.json.message).toBe(
+      'Incompatible input types for column petal_count. Can not safely convert float64 to int64.',
+    );
+    const withNull = await server.post('/invocations', {
+      dataframe_records: [
+        { sepal_length: 5.1, petal_count: 2 },
+        { sepal_length: 1, petal_count: null },
+      ],
+    });
+    expect(withNull.status).toBe(400);
+    expect(withNull.json.message).toContain('Hint: the type mismatch is likely caused by missing values.');
+    const comment = await server.post('/invocations', {
+      dataframe_records: [{ sepal_length: 5.1, petal_count: 2, comment: 7 }],
+    });
+    expect(comment.status).toBe(400);
+    expect(comment.json.message).toBe(
+      'Incompatible input types for column comment. Can not safely convert int64 to <U0.',
+    );
+  });
+});
+
+describe('heavy model (unnamed tensor signature [-1, 64])', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ modelDir: models.heavy });
+  });
+  afterAll(async () => server.close());
+
+  const rows = [0, 1].map((r) => Array.from({ length: 64 }, (_, i) => Math.sin(r * 64 + i)));
+
+  test('inputs as a nested list: {"predictions": {output: nested lists}}', async () => {
+    const outputs = await referenceRun(models.heavy, {
+      x: new ort.Tensor('float32', Float32Array.from(rows.flat()), [2, 64]),
+    });
+    const y = Array.from(outputs.y!.data as Float32Array);
+    const reply = await server.post('/invocations', { inputs: rows });
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({ predictions: { y: [[y[0]], [y[1]]] } });
+    const asInstances = await server.post('/invocations', { instances: rows });
+    expect(asInstances.json).toEqual(reply.json);
+  });
+
+  test('a wrong shape or a dict: 400 with MLflow texts', async () => {
+    const shape = await server.post('/invocations', { inputs: [rows[0]!.slice(1)] });
+    expect(shape.status).toBe(400);
+    expect(shape.json.message).toBe('Shape of input (1, 63) does not match expected shape (-1, 64).');
+    const dict = await server.post('/invocations', { inputs: { x: rows } });
+    expect(dict.status).toBe(400);
+    expect(dict.json.message).toMatch(
+      /^This model contains a tensor-based model signature with no input names/,
+    );
+  });
+});
+
+describe('limits and model loading', () => {
+  test('a body over the limit: 413 in MLflow error shape; the next request is served', async () => {
+    const server = await startServer({ modelDir: models.linear, bodyLimitBytes: 1024 });
+    try {
+      const big = await server.post('/invocations', {
+        dataframe_split: {
+          columns: ['f0', 'f1', 'f2', 'f3'],
+          data: Array.from({ length: 100 }, () => ROWS[0]),
+        },
+      });
+      expect(big.status).toBe(413);
+      expect(big.json.error_code).toBe('BAD_REQUEST');
+      expect(big.json.message).toContain('1024 bytes');
+      const small = await server.post('/invocations', {
+        dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: [ROWS[0]] },
+      });
+      expect(small.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a request over the time limit: 504 "Request processing time exceeded limit"', async () => {
+    const server = await startServer({ load: () => slowModel(models.linear, 400), requestTimeoutMs: 50 });
+    try {
+      const reply = await server.post('/invocations', {
+        dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: [ROWS[0]] },
+      });
+      expect(reply.status).toBe(504);
+      expect(reply.json).toEqual({
+        error_code: 'DEADLINE_EXCEEDED',
+        message: 'Request processing time exceeded limit',
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a model that fails to load: /ping 404, scoring 503, the server stays up', async () => {
+    const server = await startServer({
+      load: () => Promise.reject(new Error('disk on fire')),
+      waitForModel: false,
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await server.get('/ping')).status).toBe(404);
+      expect((await server.get('/v2/health/ready')).status).toBe(503);
+      const reply = await server.post('/invocations', { inputs: [[1, 2, 3, 4]] });
+      expect(reply.status).toBe(503);
+      expect(reply.json).toEqual({
+        error_code: 'TEMPORARILY_UNAVAILABLE',
+        message: "The model failed to load; see the server's log.",
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a model without a runnable flavor: UnsupportedFlavorError naming both lists', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mast-sklearn-'));
+    await writeFile(
+      join(dir, 'MLmodel'),
+      'flavors:\n  sklearn:\n    pickled_model: model.pkl\n  python_function:\n    loader_module: mlflow.sklearn\n',
+    );
+    const error = await loadModel(dir).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UnsupportedFlavorError);
+    expect((error as UnsupportedFlavorError).modelFlavors).toEqual(['sklearn', 'python_function']);
+    expect((error as UnsupportedFlavorError).supportedFlavors).toEqual([...SUPPORTED_FLAVORS]);
+    expect((error as Error).message).toContain('onnx');
+  });
+});
+
+describe("the models' own serving input examples", () => {
+  test.each(['linear', 'classifier', 'heavy'] as const)(
+    '%s: serving_input_example.json scores',
+    async (name) => {
+      const server = await startServer({ modelDir: models[name] });
+      try {
+        const example = await readFile(join(models[name], 'serving_input_example.json'), 'utf8');
+        const reply = await server.post('/invocations', example);
+        expect(reply.status).toBe(200);
+        const predictions = reply.json.predictions;
+        expect(Array.isArray(predictions) ? predictions.length : predictions.y.length).toBe(2);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+});
+
+describe('a model without a signature (types inferred from the JSON)', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mast-unsigned-'));
+    await cp(models.linear, dir, { recursive: true });
+    const mlmodel = await readFile(join(dir, 'MLmodel'), 'utf8');
+    await writeFile(join(dir, 'MLmodel'), mlmodel.replace(/^signature:\n(?: {2}.*\n)+/m, ''));
+    server = await startServer({ modelDir: dir });
+  });
+  afterAll(async () => server.close());
+
+  test('integers and floats are cast to the ONNX input type; the DataFrame is fed whole', async () => {
+    const expected = await linearReference(models, [[1, 2, 3, 4]]);
+    const reply = await server.post('/invocations', {
+      dataframe_split: { columns: ['a', 'b', 'c', 'd'], data: [[1, 2, 3.0, 4]] },
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({ predictions: [{ y: expected[0] }] });
+  });
+
+  test('text, booleans among numbers, or a wrong width: 400, never 500', async () => {
+    const cases = [
+      { dataframe_split: { columns: ['a', 'b', 'c', 'd'], data: [['x', 'y', 'z', 'w']] } },
+      { dataframe_split: { columns: ['a', 'b', 'c', 'd'], data: [[true, 2, 3, 4]] } },
+      { dataframe_split: { columns: ['a', 'b'], data: [[1, 2]] } },
+      { inputs: [[1.5, 2, 3, 4]], params: { x: 1 } },
+    ];
+    const statuses = [];
+    for (const body of cases) statuses.push((await server.post('/invocations', body)).status);
+    expect(statuses).toEqual([400, 400, 400, 200]);
+  });
+});
