@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ArtifactStorage } from '@mast/artifact';
 import {
   assertPortBindable,
   checkServicesConfig,
@@ -18,6 +19,7 @@ import {
   waitForDatabase,
 } from '@mast/common';
 import { buildAllInOne, loadAllInOneConfig, SERVICES } from '@mast/gateway';
+import { ENV_MANAGERS, MODEL_SERVE_CONFIG, SUPPORTED_FLAVORS, serveModel } from '@mast/model-server';
 
 /** Exit code of a command-line usage mistake (unknown command or flag), as getopt tools use. */
 const USAGE_ERROR = 2;
@@ -33,6 +35,7 @@ Mast ${VERSION}: an MLOps platform wire-compatible with MLflow (serves MLflow's 
 Commands:
   server        run every service on one port (tracking, artifacts, model registry, GraphQL)
   db upgrade    apply the schema migrations of every service, then exit
+  models serve  serve an MLflow model over HTTP (MLflow's scoring protocol), from a model URI
 
 Run 'mast <command> --help' for a command's flags. Flags override the MAST_* environment variables
 (see the README's configuration table).`;
@@ -75,6 +78,68 @@ const DB_HELP = `Usage: mast db <subcommand>
 
 Subcommands:
   upgrade [URI]   apply the schema migrations of every service, then exit`;
+
+const MODELS_HELP = `Usage: mast models <subcommand>
+
+Subcommands:
+  serve -m URI    serve a model over HTTP as 'mlflow models serve' does`;
+
+const MODELS_SERVE_HELP = `Usage: mast models serve -m URI [-p PORT] [-h HOST] [flags]
+
+Serves an MLflow model with MLflow's scoring protocol (/invocations, /ping, /health, /version) and the
+Open Inference Protocol (/v2/...). Flags are named as mlflow models serve's.
+
+  -m, --model-uri URI             the model: models:/NAME/VERSION, models:/NAME/STAGE, models:/NAME/latest,
+                                  models:/NAME@ALIAS, models:/m-ID (a logged model), runs:/RUN_ID/PATH,
+                                  mlflow-artifacts:/PATH, http(s)://HOST/api/2.0/mlflow-artifacts/artifacts/PATH,
+                                  s3://BUCKET/PREFIX (AWS_* settings), or a local directory (or file:)
+                                  holding an MLmodel file
+  -p, --port PORT                 port (MAST_PORT, default 5000)
+  -h, --host HOST                 interface to listen on (MAST_HOST, default 127.0.0.1)
+  --tracking-uri URI              the Mast or MLflow server that resolves and serves remote model URIs
+                                  (MLFLOW_TRACKING_URI); files are downloaded through its artifact routes
+  -t, --timeout SECONDS           a request's time limit, 504 after it
+                                  (MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, default 60)
+  -w, --workers N                 workers of MLflow's scoring server when it serves the model
+                                  (MLFLOW_MODELS_WORKERS, default 1); Mast's own server is one process
+                                  (onnxruntime runs each call on every core; use batching instead)
+  --env-manager ${ENV_MANAGERS.join('|')}
+                                  default local. Mast runs ${SUPPORTED_FLAVORS.join(', ')} models itself, in-process
+                                  (local only); other values are passed to MLflow's scoring server
+  --no-conda                      the same as --env-manager local
+  --max-batch-size N              turn on adaptive batching: merge concurrent requests into one call of
+                                  up to N rows (MAST_BATCH_MAX_SIZE, default 64 when MAST_BATCHING=true)
+  --max-batch-wait-ms MS          how long a batch waits for more rows (MAST_BATCH_MAX_WAIT_MS, default 2)
+  --help                          this text
+
+A model whose flavors Mast does not run (an sklearn pickle, say) is handed to MLflow's own scoring
+server, 'python -m mlflow models serve -m DIR --env-manager local', when python3 (or python) can
+import mlflow; otherwise serving fails at load, naming the flavors Mast supports.`;
+
+/** Each `mast models serve` flag that sets a variable (flags named as `mlflow models serve`'s). */
+const MODELS_SERVE_FLAGS = {
+  host: 'MAST_HOST',
+  port: 'MAST_PORT',
+  'tracking-uri': 'MLFLOW_TRACKING_URI',
+  timeout: 'MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT',
+  workers: 'MLFLOW_MODELS_WORKERS',
+  'max-batch-size': 'MAST_BATCH_MAX_SIZE',
+  'max-batch-wait-ms': 'MAST_BATCH_MAX_WAIT_MS',
+} as const;
+
+const MODELS_SERVE_OPTIONS = {
+  help: { type: 'boolean' },
+  'model-uri': { type: 'string', short: 'm' },
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string', short: 'h' },
+  'tracking-uri': { type: 'string' },
+  timeout: { type: 'string', short: 't' },
+  workers: { type: 'string', short: 'w' },
+  'env-manager': { type: 'string' },
+  'no-conda': { type: 'boolean' },
+  'max-batch-size': { type: 'string' },
+  'max-batch-wait-ms': { type: 'string' },
+} as const;
 
 /** Each `mast server` flag that sets a variable (flags named as `mlflow server`'s). */
 const SERVER_FLAGS = {
@@ -157,18 +222,23 @@ function parseServerArgs(argv: string[]) {
   }
 }
 
-/**
- * The environment with the flags layered over it, and which variables flags set (so errors name
- * `--port`, not `MAST_PORT`).
- */
-function serverEnvironment(
-  values: ServerValues,
+/** The environment with flags layered over it, and which variables flags set. */
+interface LayeredEnvironment {
+  env: Record<string, string | undefined>;
+  /** Variable -> the flag that set it (so errors name `--port`, not `MAST_PORT`). */
+  sources: Record<string, string>;
+}
+
+/** Layers the string flags of `flags` (flag -> variable) over `env`. */
+function flagsOverEnvironment(
+  values: Record<string, unknown>,
+  flags: Record<string, string>,
   env: Record<string, string | undefined>,
-): { env: Record<string, string | undefined>; sources: Record<string, string> } {
+): LayeredEnvironment {
   const layered = { ...env };
   const sources: Record<string, string> = {};
-  for (const [flag, variable] of Object.entries(SERVER_FLAGS)) {
-    const value = values[flag as keyof ServerValues];
+  for (const [flag, variable] of Object.entries(flags)) {
+    const value = values[flag];
     if (typeof value === 'string') {
       // An empty environment variable means unset; an empty flag is a mistake, not the default.
       if (value.trim() === '') throw new StartupError(`--${flag}: a value is required`, 2);
@@ -176,6 +246,15 @@ function serverEnvironment(
       sources[variable] = `--${flag}`;
     }
   }
+  return { env: layered, sources };
+}
+
+/** `mast server`'s flags over the environment, with the boolean flags that set variables. */
+function serverEnvironment(
+  values: ServerValues,
+  env: Record<string, string | undefined>,
+): LayeredEnvironment {
+  const { env: layered, sources } = flagsOverEnvironment(values, SERVER_FLAGS, env);
   if (values['no-serve-artifacts'] || values['serve-artifacts']) {
     layered.MAST_SERVE_ARTIFACTS = values['no-serve-artifacts'] ? 'false' : 'true';
     sources.MAST_SERVE_ARTIFACTS = values['no-serve-artifacts']
@@ -319,6 +398,93 @@ async function runPrimary(
   progress(`started ${workers} workers on ${config.host}:${config.port}`);
 }
 
+/**
+ * `mast models serve`: fetches and serves one model (`serveModel`), until a signal; when MLflow's
+ * scoring server serves it, its exit ends the command with its exit code.
+ */
+async function serveModelCommand(argv: string[]): Promise<void> {
+  let values: ReturnType<typeof parseArgs<{ options: typeof MODELS_SERVE_OPTIONS }>>['values'];
+  try {
+    values = parseArgs({ args: argv, options: MODELS_SERVE_OPTIONS, strict: true }).values;
+    if (values['model-uri'] === undefined && values.help !== true) {
+      throw new StartupError(`-m/--model-uri is required (see 'mast models serve --help')`, USAGE_ERROR);
+    }
+  } catch (error) {
+    const refusal = error instanceof StartupError ? error : usageError('mast models serve', error);
+    process.stderr.write(`mast models serve: ${refusal.message}\n`);
+    process.exit(refusal.exitCode);
+  }
+  if (values.help) return console.log(MODELS_SERVE_HELP);
+  const modelUri = values['model-uri']!;
+  return runProcess('mast models serve', async (context) => {
+    const { env, sources } = flagsOverEnvironment(values, MODELS_SERVE_FLAGS, process.env);
+    const batchingFlag =
+      values['max-batch-size'] !== undefined
+        ? '--max-batch-size'
+        : values['max-batch-wait-ms'] !== undefined
+          ? '--max-batch-wait-ms'
+          : undefined;
+    if (batchingFlag !== undefined) {
+      env.MAST_BATCHING = 'true';
+      sources.MAST_BATCHING = batchingFlag;
+    }
+    const config = loadConfig(env, MODEL_SERVE_CONFIG, { sources });
+    context.shutdownTimeoutMs = config.shutdownTimeoutMs;
+    const envManager = values['no-conda'] ? 'local' : values['env-manager'];
+    // Before any download: a busy port fails at once.
+    await assertPortBindable(config.host, config.port, { host: sources.MAST_HOST, port: sources.MAST_PORT });
+    // Registered before serving: a signal while the model downloads or MLflow's scoring server starts
+    // stops that and waits until it is cleaned up.
+    let closing = false;
+    const starting = new AbortController();
+    const serving = serveModel({
+      modelUri,
+      trackingUri: config.modelServe.trackingUri,
+      host: config.host,
+      port: config.port,
+      requestTimeoutMs: config.modelServer.requestTimeoutMs,
+      workers: config.modelServe.workers,
+      envManager,
+      batching: config.modelServer.batching,
+      bodyLimitBytes: config.bodyLimit,
+      modelName: config.modelServer.modelName,
+      logger: { level: config.logLevel },
+      log: (line) => context.logger.info(line),
+      // s3:// models are read as the artifact service reads S3, with this process's AWS_* settings.
+      openStore: async (uri) => {
+        const storage = await ArtifactStorage.open({ destination: uri, allowedRoots: [], s3: config.s3 });
+        return { store: storage.destination, close: () => storage.close() };
+      },
+      signal: starting.signal,
+    });
+    context.shutdown.add('model server', async () => {
+      closing = true;
+      starting.abort();
+      const served = await serving.catch(() => undefined);
+      await served?.close();
+    });
+    const served = await serving;
+    if (served.kind === 'mast') {
+      context.logger.info(`serving ${served.model.source} (${served.flavor}) at ${served.url}`);
+      if (config.modelServe.workers > 1) {
+        process.stderr.write(
+          `mast models serve: warning: --workers ${config.modelServe.workers} is not used: Mast's own server is one process (onnxruntime runs each call on every core); --max-batch-size merges concurrent requests\n`,
+        );
+      }
+      return;
+    }
+    context.logger.info(
+      `MLflow's scoring server (${served.command.join(' ')}) serves ${served.model.source} at ${served.url}`,
+    );
+    void served.exited.then(async (code) => {
+      if (closing) return;
+      context.logger.error({}, `MLflow's scoring server exited with code ${code}`);
+      await served.close();
+      process.exit(code);
+    });
+  });
+}
+
 /** `mast db upgrade [URI]`: migrates every service that owns a schema. */
 async function upgradeDatabase(argv: string[]): Promise<void> {
   let parsed: { values: { help?: boolean }; positionals: string[] };
@@ -397,6 +563,13 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       return refuse(`unknown db command '${rest[0]}' (see 'mast db --help')`);
+    case 'models':
+      if (rest[0] === 'serve') return serveModelCommand(rest.slice(1));
+      if (rest[0] === undefined || rest[0] === '--help') {
+        console.log(MODELS_HELP);
+        return;
+      }
+      return refuse(`unknown models command '${rest[0]}' (see 'mast models --help')`);
     default:
       return refuse(
         command.startsWith('-')

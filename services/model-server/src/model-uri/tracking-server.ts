@@ -1,0 +1,189 @@
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream } from 'node:stream/web';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ModelUriError } from './location.js';
+
+/** One entry of an artifact listing: `path` as the server gives it, `file_size` in bytes for files. */
+export interface ArtifactFile {
+  path: string;
+  is_dir?: boolean;
+  file_size?: number;
+}
+
+/** The registry's answer to `GET …/mast/models/resolve` (`ResolveModelUri_Response`). */
+export interface ResolvedModel {
+  artifact_uri?: string;
+  model_id?: string;
+  model_version?: { name: string; version: string; run_id?: string };
+}
+
+/**
+ * Answers worth asking again, and how long to wait before each new try: MLflow's client retries the
+ * same statuses (`_TRANSIENT_FAILURE_RESPONSE_CODES`) and refused connections, with backoff.
+ */
+const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+const RETRY_DELAYS_MS = [250, 1000, 3000];
+
+/** A network failure's cause code (`ECONNREFUSED`, `ENOTFOUND`, …), as undici nests it. */
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if ((error as Error).name === 'TimeoutError') return 'no answer in time';
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
+/**
+ * The REST calls `mast models serve` makes to a tracking server (Mast, or MLflow for the MLflow-standard
+ * routes), each tried again on a transient failure. Every failure is one ModelUriError line: the
+ * server's MLflow error message (`{"error_code","message"}`), or "unreachable" naming the server and
+ * the cause.
+ */
+export class TrackingServer {
+  constructor(
+    /** Base URL, no trailing slash (`http://127.0.0.1:5000`). */
+    readonly url: string,
+    /** Stops every call and transfer (a shutdown while the model downloads). */
+    private readonly signal?: AbortSignal,
+    /** How long one JSON call may take (ms). */
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  /** The one line a stopped call fails with. */
+  private stopped(what: string): ModelUriError {
+    return new ModelUriError(`Stopped while trying to ${what}.`);
+  }
+
+  /** GETs `url`, trying again on transient answers and connection failures (RETRY_DELAYS_MS). */
+  private async fetch(url: string, what: string, timeoutMs?: number): Promise<Response> {
+    const signals = [
+      ...(this.signal ? [this.signal] : []),
+      ...(timeoutMs === undefined ? [] : [AbortSignal.timeout(timeoutMs)]),
+    ];
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt === RETRY_DELAYS_MS.length;
+      try {
+        const response = await fetch(url, {
+          headers: { accept: 'application/json' },
+          signal: signals.length === 0 ? undefined : AbortSignal.any(signals),
+        });
+        if (last || !TRANSIENT_STATUSES.has(response.status)) return response;
+        await response.body?.cancel();
+      } catch (error) {
+        if (this.signal?.aborted) throw this.stopped(what);
+        if (last) {
+          throw new ModelUriError(
+            `Cannot ${what}: the tracking server at ${this.url} is unreachable (${causeOf(error)}).`,
+          );
+        }
+      }
+      await sleep(RETRY_DELAYS_MS[attempt], undefined, { signal: this.signal }).catch(() => {
+        throw this.stopped(what);
+      });
+    }
+  }
+
+  /**
+   * An error answer as one line: MLflow's `message` when the body has one; a 404 without one means the
+   * server has no such route (MLflow answers unknown RPCs so), said with `missingRoute` when given.
+   */
+  private async failure(response: Response, what: string, missingRoute?: string): Promise<ModelUriError> {
+    const text = await response.text().catch(() => '');
+    let message: string | undefined;
+    try {
+      message = (JSON.parse(text) as { message?: string }).message;
+    } catch {
+      // not JSON: the status says it
+    }
+    if (message === undefined && response.status === 404 && missingRoute !== undefined) {
+      return new ModelUriError(`Cannot ${what}: ${this.url} ${missingRoute}`);
+    }
+    const detail =
+      message ?? `HTTP ${response.status}${text.trim() === '' ? '' : `: ${text.trim().slice(0, 200)}`}`;
+    return new ModelUriError(`Cannot ${what}: ${detail.split('\n')[0]}`);
+  }
+
+  private async json<T>(
+    path: string,
+    query: Record<string, string>,
+    what: string,
+    missingRoute?: string,
+  ): Promise<T> {
+    const response = await this.fetch(
+      `${this.url}${path}?${new URLSearchParams(query)}`,
+      what,
+      this.timeoutMs,
+    );
+    if (!response.ok) throw await this.failure(response, what, missingRoute);
+    try {
+      return (await response.json()) as T;
+    } catch {
+      throw new ModelUriError(`Cannot ${what}: ${this.url} answered something other than JSON.`);
+    }
+  }
+
+  /** Mast's `GET /api/2.0/mast/models/resolve?uri=`: every `models:/` form, resolved server-side. */
+  resolveModel(uri: string): Promise<ResolvedModel> {
+    return this.json(
+      '/api/2.0/mast/models/resolve',
+      { uri },
+      `resolve ${uri}`,
+      "has no Mast registry (/api/2.0/mast/models/resolve); serve a plain MLflow server's model by its runs:/ or mlflow-artifacts:/ URI.",
+    );
+  }
+
+  /** The run's `artifact_uri` (`GET /api/2.0/mlflow/runs/get`). */
+  async runArtifactUri(runId: string): Promise<string> {
+    const answer = await this.json<{ run: { info: { artifact_uri: string } } }>(
+      '/api/2.0/mlflow/runs/get',
+      { run_id: runId },
+      `get run '${runId}'`,
+    );
+    return answer.run.info.artifact_uri;
+  }
+
+  /** `GET /api/2.0/mlflow/artifacts/list`: entries under `path`, their paths relative to the run root. */
+  async listRunArtifacts(runId: string, path: string): Promise<ArtifactFile[]> {
+    const answer = await this.json<{ files?: ArtifactFile[] }>(
+      '/api/2.0/mlflow/artifacts/list',
+      { run_id: runId, path },
+      `list the artifacts of run '${runId}' under '${path}'`,
+    );
+    return answer.files ?? [];
+  }
+
+  /** `/get-artifact?run_id=&path=`: where one of a run's files is downloaded. */
+  runArtifactUrl(runId: string, path: string): string {
+    return `${this.url}/get-artifact?${new URLSearchParams({ run_id: runId, path })}`;
+  }
+
+  /** The proxy's `GET …/mlflow-artifacts/artifacts?path=`: entries under `path`, by bare name. */
+  async listProxied(path: string): Promise<ArtifactFile[]> {
+    const answer = await this.json<{ files?: ArtifactFile[] }>(
+      '/api/2.0/mlflow-artifacts/artifacts',
+      { path },
+      `list mlflow-artifacts:/${path}`,
+    );
+    return answer.files ?? [];
+  }
+
+  /** Where the proxy serves the file at `path`. */
+  proxiedUrl(path: string): string {
+    return `${this.url}/api/2.0/mlflow-artifacts/artifacts/${path.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  /** Streams the file at `url` to `destination` (never buffered whole); redirects are followed. */
+  async download(url: string, destination: string, what: string): Promise<void> {
+    const response = await this.fetch(url, `download ${what}`);
+    if (!response.ok || response.body === null) throw await this.failure(response, `download ${what}`);
+    try {
+      await pipeline(
+        Readable.fromWeb(response.body as ReadableStream<Uint8Array>),
+        createWriteStream(destination),
+      );
+    } catch (error) {
+      if (this.signal?.aborted) throw this.stopped(`download ${what}`);
+      throw new ModelUriError(`Cannot download ${what}: the transfer failed (${causeOf(error)}).`);
+    }
+  }
+}
