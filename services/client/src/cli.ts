@@ -1,7 +1,6 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ArtifactStorage } from '@mast/artifact';
 import {
   assertPortBindable,
   checkServicesConfig,
@@ -18,7 +17,7 @@ import {
   StartupError,
   waitForDatabase,
 } from '@mast/common';
-import { buildAllInOne, loadAllInOneConfig, SERVICES } from '@mast/gateway';
+import type { AllInOneConfig } from '@mast/gateway';
 import { ENV_MANAGERS, MODEL_SERVE_CONFIG, SUPPORTED_FLAVORS, serveModel } from '@mast/model-server';
 
 /** Exit code of a command-line usage mistake (unknown command or flag), as getopt tools use. */
@@ -115,6 +114,14 @@ Open Inference Protocol (/v2/...). Flags are named as mlflow models serve's.
 A model whose flavors Mast does not run (an sklearn pickle, say) is handed to MLflow's own scoring
 server, 'python -m mlflow models serve -m DIR --env-manager local', when python3 (or python) can
 import mlflow; otherwise serving fails at load, naming the flavors Mast supports.`;
+
+/**
+ * The services and the all-in-one server, loaded when a command needs them: `mast models serve` and
+ * `--help` start without loading every service (Apollo, GraphiQL, the stores).
+ */
+function loadGateway() {
+  return import('@mast/gateway');
+}
 
 /** Each `mast models serve` flag that sets a variable (flags named as `mlflow models serve`'s). */
 const MODELS_SERVE_FLAGS = {
@@ -292,6 +299,7 @@ async function runServer(argv: string[]): Promise<void> {
     isWorker ? `mast server (worker ${cluster.worker?.id})` : 'mast server',
     async (context) => {
       const { env, sources } = serverEnvironment(values, process.env);
+      const { buildAllInOne, loadAllInOneConfig, SERVICES } = await loadGateway();
       const config = loadAllInOneConfig(env, { sources });
       context.shutdownTimeoutMs = config.shutdownTimeoutMs;
       const workers = workerCount(values);
@@ -352,7 +360,7 @@ async function runServer(argv: string[]): Promise<void> {
  */
 async function runPrimary(
   context: Parameters<Parameters<typeof runProcess>[1]>[0],
-  config: ReturnType<typeof loadAllInOneConfig>,
+  config: AllInOneConfig,
   workers: number,
   progress: (message: string) => void,
   artifactsOnly: boolean,
@@ -369,7 +377,7 @@ async function runPrimary(
           ),
       });
       progress('migrating the database');
-      await migrateServices(database.db, SERVICES);
+      await migrateServices(database.db, (await loadGateway()).SERVICES);
     } finally {
       await database.close();
     }
@@ -452,6 +460,7 @@ async function serveModelCommand(argv: string[]): Promise<void> {
       log: (line) => context.logger.info(line),
       // s3:// models are read as the artifact service reads S3, with this process's AWS_* settings.
       openStore: async (uri) => {
+        const { ArtifactStorage } = await import('@mast/artifact');
         const storage = await ArtifactStorage.open({ destination: uri, allowedRoots: [], s3: config.s3 });
         return { store: storage.destination, close: () => storage.close() };
       },
@@ -519,6 +528,7 @@ async function upgradeDatabase(argv: string[]): Promise<void> {
             `the database is not reachable (attempt ${attempt}: ${redactSecrets((error as Error).message)}); retrying in ${delayMs / 1000} s`,
           ),
       });
+      const { SERVICES } = await loadGateway();
       for (const { service, schema, applied } of await migrateServices(database.db, SERVICES)) {
         console.log(
           applied.length > 0
