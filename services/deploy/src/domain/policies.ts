@@ -207,7 +207,7 @@ export function validatePolicy(request: PolicyRequest, target: DeploymentTarget)
 }
 
 /** A model version a registry event asks policies to roll out. */
-export interface RolloutRequest {
+export interface TriggeredRollout {
   policyName: string;
   modelName: string;
   version: string;
@@ -235,7 +235,7 @@ function triggerOf(
  * policy's alias set on a version (`MODEL_ALIAS_SET`), for the policy's model, unless the policy is
  * paused. Any other event, and any prompt's event, triggers nothing.
  */
-export function rolloutsForEvent(event: MastEvent, policies: readonly RolloutPolicy[]): RolloutRequest[] {
+export function rolloutsForEvent(event: MastEvent, policies: readonly RolloutPolicy[]): TriggeredRollout[] {
   const trigger = triggerOf(event);
   if (!trigger) return [];
   return policies
