@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import {
   databaseConfig,
   defineService,
@@ -5,11 +8,13 @@ import {
   httpConfig,
   MlflowError,
   redisConfig,
+  StartupError,
 } from '@mast/common';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { deployConfig } from './config.js';
+import { type DeployConfig, deployConfig } from './config.js';
 import { DEPLOY_SUBGRAPH, deploySubgraphSchema, deployTypeDefs } from './graphql/subgraph.js';
+import { BuildCache } from './oci/cache.js';
 import { registerDeployRoutes } from './rest/routes.js';
 import { DeployService, type ModelVersionLookup } from './service/deploy.js';
 import { startDeployWorkers } from './service/pipeline.js';
@@ -17,6 +22,7 @@ import { modelVersionsVia } from './service/registry-versions.js';
 import { deployMigrations } from './store/migrations/index.js';
 import type { DeployDatabase } from './store/schema.js';
 import { stepsByTargetKind } from './targets/index.js';
+import { KubernetesSteps } from './targets/kubernetes.js';
 import { LocalServers } from './targets/local.js';
 
 /** Without a registry to ask, a manual deploy cannot check its version exists. */
@@ -44,12 +50,36 @@ function ownUrl(app: FastifyInstance | undefined, staticPrefix: string): string 
   return `http://${host}:${address.port}${staticPrefix}`;
 }
 
+/** The cluster's credentials, loaded on first use: a kubeconfig file, else the in-cluster ServiceAccount. */
+function clusterCredentials(settings: DeployConfig['deploy']['kubernetes']): () => KubeConfig | undefined {
+  let loaded: KubeConfig | undefined;
+  return () => {
+    if (loaded || (!settings.kubeconfig && !settings.inCluster)) return loaded;
+    loaded = new KubeConfig();
+    if (settings.kubeconfig) loaded.loadFromFile(settings.kubeconfig);
+    else loaded.loadFromCluster();
+    return loaded;
+  };
+}
+
+/** The dockerconfigjson file's text; a missing or unreadable file stops the start with one line. */
+async function readRegistryAuth(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new StartupError(
+      `MAST_DEPLOY_REGISTRY_AUTH_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+}
+
 /**
  * Automated rollout (issue 12): deployment targets, rollout policies and deployments in the `deploy`
  * schema; Mast's REST API `…/mast/deployments/*` and the deploy subgraph. Its workers (unless
  * `MAST_DEPLOY_WORKERS=false`) subscribe to the registry's events as `deploy`, create the deployments
- * policies ask for, and run each through its pipeline: for LOCAL targets a model server child process
- * of this process.
+ * policies ask for, and run each through its pipeline: KUBERNETES targets get an image built without a
+ * daemon and a server-side-applied Deployment (or KServe InferenceService) watched to LIVE or rolled
+ * back; LOCAL targets a model server child process of this process.
  */
 export const deployService = defineService({
   name: 'deploy',
@@ -71,16 +101,30 @@ export const deployService = defineService({
     const log = (message: string, details: Record<string, unknown>) => logger.warn(details, message);
     // The all-in-one server serves tracking itself: LOCAL model servers download from its own URL.
     let app: FastifyInstance | undefined;
+    const trackingUri = () => config.deploy.trackingUri ?? ownUrl(app, config.staticPrefix);
     const local = new LocalServers({
-      trackingUri: () => config.deploy.trackingUri ?? ownUrl(app, config.staticPrefix),
+      trackingUri,
       dataDir: config.deploy.dataDir,
       log: (message, details) => logger.info(details, message),
+    });
+    const kubernetes = new KubernetesSteps({
+      kubeConfig: clusterCredentials(config.deploy.kubernetes),
+      trackingUri,
+      dataDir: config.deploy.dataDir,
+      baseImages: config.deploy.baseImages,
+      registryAuth:
+        config.deploy.registryAuthFile === undefined
+          ? undefined
+          : await readRegistryAuth(config.deploy.registryAuthFile),
+      insecureRegistries: config.deploy.insecureRegistries,
+      cache: new BuildCache(join(config.deploy.dataDir, 'image-cache')),
+      progressDeadlineSeconds: config.deploy.progressDeadlineSeconds,
     });
     const workers = config.deploy.workers
       ? await startDeployWorkers({
           service,
           queues: queue(),
-          steps: stepsByTargetKind({ LOCAL: local }),
+          steps: stepsByTargetKind({ LOCAL: local, KUBERNETES: kubernetes }),
           concurrency: config.deploy.concurrency,
           log,
         })

@@ -21,7 +21,7 @@ export interface DeploymentContext {
 
 /** A rollout's end: LIVE, or failed and (when something served before) rolled back. */
 export type RolloutOutcome =
-  | { outcome: 'LIVE'; reason: string; endpoint?: string }
+  | { outcome: 'LIVE'; reason: string; endpoint?: string; spec?: string }
   | { outcome: 'FAILED'; reason: string; rollback?: { reason: string } };
 
 /**
@@ -89,7 +89,10 @@ export async function runDeployment(
           result = { outcome: 'FAILED', reason: `rollout failed: ${reasonOf(error)}` };
         }
         if (result.outcome === 'LIVE') {
-          await service.transition(deploymentId, 'LIVE', result.reason, { endpoint: result.endpoint });
+          await service.transition(deploymentId, 'LIVE', result.reason, {
+            endpoint: result.endpoint,
+            spec: result.spec,
+          });
           return;
         }
         await service.transition(deploymentId, 'FAILED', result.reason);

@@ -16,6 +16,8 @@ export interface DeploymentRecord {
   image?: string;
   /** Where it serves once LIVE. */
   endpoint?: string;
+  /** The rollout request applied (JSON, target-specific): the last-good spec of the next rollout. */
+  spec?: string;
   previousDeploymentId?: string;
   creationTimestamp: number;
   lastUpdatedTimestamp: number;
@@ -64,6 +66,7 @@ function deploymentOf(row: Selectable<DeploymentsTable>): DeploymentRecord {
     state: row.state as DeploymentState,
     image: row.image ?? undefined,
     endpoint: row.endpoint ?? undefined,
+    spec: row.spec ?? undefined,
     previousDeploymentId: row.previous_deployment_id ?? undefined,
     creationTimestamp: Number(row.creation_timestamp),
     lastUpdatedTimestamp: Number(row.last_updated_timestamp),
@@ -177,6 +180,7 @@ export async function insertDeployment(
       state: deployment.state,
       image: deployment.image ?? null,
       endpoint: deployment.endpoint ?? null,
+      spec: deployment.spec ?? null,
       previous_deployment_id: deployment.previousDeploymentId ?? null,
       creation_timestamp: deployment.creationTimestamp,
       last_updated_timestamp: deployment.lastUpdatedTimestamp,
@@ -344,6 +348,7 @@ export async function transitionsOf(
 export interface TransitionOutputs {
   image?: string;
   endpoint?: string;
+  spec?: string;
 }
 
 /**
@@ -368,6 +373,7 @@ export async function recordTransition(
       last_updated_timestamp: transition.at.getTime(),
       ...(outputs.image === undefined ? {} : { image: outputs.image }),
       ...(outputs.endpoint === undefined ? {} : { endpoint: outputs.endpoint }),
+      ...(outputs.spec === undefined ? {} : { spec: outputs.spec }),
     })
     .where('deployment_id', '=', deploymentId)
     .execute();

@@ -40,6 +40,7 @@ export interface DeploymentsTable {
   state: string;
   image: string | null;
   endpoint: string | null;
+  spec: string | null;
   previous_deployment_id: string | null;
   creation_timestamp: number;
   last_updated_timestamp: number;

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { type FetchedModel, fetchModel } from '@mast/model-server';
 import type { DeploymentContext, DeploymentSteps, RolloutOutcome } from '../service/pipeline.js';
 import type { DeploymentRecord } from '../store/deploy-store.js';
+import { waitForTrackingServer } from './tracking-server.js';
 
 export interface LocalServersOptions {
   /**
@@ -117,36 +118,8 @@ export class LocalServers implements DeploymentSteps {
     await Promise.all(servers.map(stop));
   }
 
-  /**
-   * The tracking server's URL once it answers `/health` (the all-in-one server may not listen yet when
-   * its workers resume deployments).
-   */
-  private async trackingReady(signal: AbortSignal): Promise<string> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const trackingUri = this.options.trackingUri();
-      try {
-        if (trackingUri !== undefined) {
-          const response = await fetch(`${trackingUri}/health`, { signal: AbortSignal.timeout(2000) });
-          if (response.ok) return trackingUri;
-        }
-      } catch {
-        // not listening yet
-      }
-      if (signal.aborted) throw new Error('shutting down');
-      if (Date.now() > deadline) {
-        throw new Error(
-          trackingUri === undefined
-            ? 'no tracking server to download the model from: set MAST_DEPLOY_TRACKING_URI'
-            : 'the tracking server did not answer /health within 60 s',
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-
   private async start(deployment: DeploymentRecord, signal: AbortSignal): Promise<LocalServer> {
-    const trackingUri = await this.trackingReady(signal);
+    const trackingUri = await waitForTrackingServer(this.options.trackingUri, signal);
     await mkdir(this.options.dataDir, { recursive: true });
     const uri = `models:/${deployment.modelName}/${deployment.modelVersion}`;
     const model = await fetchModel(uri, {

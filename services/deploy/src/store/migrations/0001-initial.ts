@@ -62,6 +62,8 @@ const SCHEMA = `
       image text,
       -- where it serves once LIVE: http://127.0.0.1:PORT (LOCAL), http://NAME.NAMESPACE.svc:PORT (KUBERNETES)
       endpoint text,
+      -- the rollout request applied (JSON): re-applied as the last-good spec when a later rollout fails
+      spec text,
       -- the deployment that was LIVE on the target when this one was made (the rollback's spec)
       previous_deployment_id uuid,
       creation_timestamp bigint not null,
