@@ -4,7 +4,7 @@ import { rolloutCanary } from '../src/kube/canary.js';
 import { KubeClient } from '../src/kube/client.js';
 import type { RolloutRequest } from '../src/kube/manifests.js';
 import { rolloutDeployment } from '../src/kube/rollout.js';
-import { type FakeKubeApiServer, startFakeKube, typeOfKind } from './support/fake-kube/index.js';
+import { type FakeKubeApiServer, startFakeKube, typeOfKind } from '../src/testing/fake-kube/index.js';
 
 const PODS = typeOfKind('v1', 'Pod');
 const ISVC = typeOfKind('serving.kserve.io/v1beta1', 'InferenceService');

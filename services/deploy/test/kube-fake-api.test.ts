@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { HttpClient } from '@mast/test-support';
 import { KubeApiError, KubeClient } from '../src/kube/client.js';
 import { renderDeployment } from '../src/kube/manifests.js';
-import { type FakeKubeApiServer, startFakeKube, typeOfKind } from './support/fake-kube/index.js';
+import { type FakeKubeApiServer, startFakeKube, typeOfKind } from '../src/testing/fake-kube/index.js';
 
 const DEPLOYMENTS = typeOfKind('apps/v1', 'Deployment');
 const request = {

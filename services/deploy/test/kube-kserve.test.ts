@@ -3,7 +3,7 @@ import { newDeployment, transition } from '../src/domain/deployment-state.js';
 import { KubeClient } from '../src/kube/client.js';
 import type { RolloutRequest } from '../src/kube/manifests.js';
 import { rolloutDeployment } from '../src/kube/rollout.js';
-import { type FakeKubeApiServer, startFakeKube } from './support/fake-kube/index.js';
+import { type FakeKubeApiServer, startFakeKube } from '../src/testing/fake-kube/index.js';
 
 const GOOD = `registry.example.com/models/iris@sha256:${'a'.repeat(64)}`;
 const BAD = `registry.example.com/models/iris@sha256:${'b'.repeat(64)}`;

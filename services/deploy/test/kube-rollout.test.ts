@@ -3,7 +3,7 @@ import { newDeployment, transition } from '../src/domain/deployment-state.js';
 import { KubeClient } from '../src/kube/client.js';
 import type { RolloutRequest } from '../src/kube/manifests.js';
 import { rolloutDeployment } from '../src/kube/rollout.js';
-import { type FakeKubeApiServer, startFakeKube, typeOfKind } from './support/fake-kube/index.js';
+import { type FakeKubeApiServer, startFakeKube, typeOfKind } from '../src/testing/fake-kube/index.js';
 
 const PODS = typeOfKind('v1', 'Pod');
 const DEPLOYMENTS = typeOfKind('apps/v1', 'Deployment');

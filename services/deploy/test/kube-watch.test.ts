@@ -5,7 +5,7 @@ import { KubeClient } from '../src/kube/client.js';
 import { renderDeployment } from '../src/kube/manifests.js';
 import { rolloutDeployment } from '../src/kube/rollout.js';
 import { ObjectWatch } from '../src/kube/watch.js';
-import { type FakeKubeApiServer, startFakeKube, typeOfKind } from './support/fake-kube/index.js';
+import { type FakeKubeApiServer, startFakeKube, typeOfKind } from '../src/testing/fake-kube/index.js';
 
 const image = (c: string) => `registry.example.com/models/iris@sha256:${c.repeat(64)}`;
 const request = (c: string) => ({

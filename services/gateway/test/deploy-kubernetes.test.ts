@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { HttpClient, waitFor } from '@mast/test-support';
 import { RegistryClient } from '../../deploy/src/oci/client.js';
-import { type FakeKubeApiServer, startFakeKube } from '../../deploy/test/support/fake-kube/index.js';
+import { type FakeKubeApiServer, startFakeKube } from '../../deploy/src/testing/fake-kube/index.js';
 import {
   pushSyntheticImage,
   skopeoInspect,
