@@ -106,9 +106,10 @@ export function runService(descriptor: ServiceDescriptor, options: RunServiceOpt
       holdPort: { host: config.host, port: config.port },
     });
     const readinessChecks: Array<() => Promise<void>> = database ? [database.ping] : [];
-    const { app } = createHttpApp(httpAppOptions(config, { readinessChecks }));
+    const { app, metrics } = createHttpApp(httpAppOptions(config, { readinessChecks }));
     const [hosted] = await hostServices([descriptor], {
       app,
+      metrics,
       config,
       db: database?.db,
       peer: () => undefined,

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
 import {
   type AnyConfigFragment,
   type ComposedConfig,
@@ -61,6 +62,8 @@ export interface ServiceContext<Config extends object = object> {
   /** The process's database pool, migrated; present when the service has migrations. */
   db?: Kysely<unknown>;
   logger: FastifyBaseLogger;
+  /** The process's Prometheus registry (served at `/metrics`): where a service registers its own metrics. */
+  metrics: Registry;
   /**
    * Another service: `in-process` when it is registered on the same app (the all-in-one server),
    * `undefined` when this process does not know where it is (the service then falls back to its own
@@ -195,6 +198,8 @@ export interface HostedService {
 
 export interface HostServicesOptions {
   app: FastifyInstance;
+  /** The process's Prometheus registry (`createHttpApp().metrics`). */
+  metrics: Registry;
   config: object;
   db?: Kysely<unknown>;
   peer(name: string): PeerLink | undefined;
@@ -224,6 +229,7 @@ export async function hostServices(
       config: options.config,
       db: descriptor.migrations === undefined ? undefined : options.db,
       logger: options.app.log,
+      metrics: options.metrics,
       peer: options.peer,
       queue: options.queue,
     });

@@ -9,6 +9,7 @@ import {
   MlflowError,
   redisConfig,
   StartupError,
+  subscriptionQueueName,
 } from '@mast/common';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -16,8 +17,9 @@ import { type DeployConfig, deployConfig } from './config.js';
 import { DEPLOY_SUBGRAPH, deploySubgraphSchema, deployTypeDefs } from './graphql/subgraph.js';
 import { BuildCache } from './oci/cache.js';
 import { registerDeployRoutes } from './rest/routes.js';
-import { DeployService, type ModelVersionLookup } from './service/deploy.js';
-import { startDeployWorkers } from './service/pipeline.js';
+import { DEPLOYMENT_JOBS_QUEUE, DeployService, type ModelVersionLookup } from './service/deploy.js';
+import { deployMetrics } from './service/metrics.js';
+import { DEPLOY_SUBSCRIBER, REGISTRY_EVENTS_TOPIC, startDeployWorkers } from './service/pipeline.js';
 import { modelVersionsVia } from './service/registry-versions.js';
 import { deployMigrations } from './store/migrations/index.js';
 import type { DeployDatabase } from './store/schema.js';
@@ -87,7 +89,7 @@ export const deployService = defineService({
   migrations: deployMigrations,
   rest: { apiPaths: ['/mast/deployments/'] },
   subgraph: { name: DEPLOY_SUBGRAPH, typeDefs: deployTypeDefs },
-  async create({ config, db, peer, queue, logger }) {
+  async create({ config, db, peer, queue, logger, metrics }) {
     const registryLink =
       peer('registry') ??
       (config.deploy.registryUrl === undefined
@@ -120,12 +122,17 @@ export const deployService = defineService({
       cache: new BuildCache(join(config.deploy.dataDir, 'image-cache')),
       progressDeadlineSeconds: config.deploy.progressDeadlineSeconds,
     });
+    const observer = deployMetrics(metrics, service, queue, [
+      DEPLOYMENT_JOBS_QUEUE,
+      subscriptionQueueName(REGISTRY_EVENTS_TOPIC, DEPLOY_SUBSCRIBER),
+    ]);
     const workers = config.deploy.workers
       ? await startDeployWorkers({
           service,
           queues: queue(),
           steps: stepsByTargetKind({ LOCAL: local, KUBERNETES: kubernetes }),
           concurrency: config.deploy.concurrency,
+          observer,
           log,
         })
       : [];

@@ -16,6 +16,7 @@ import { registerGraphQL } from './graphql/server.js';
 import { inProcessGateway, type LocalSubgraph } from './graphql/supergraph.js';
 import { registerServerInfo } from './server-info.js';
 import { SERVICES, type ServicesSettings } from './services.js';
+import { registerWebUi } from './web-ui.js';
 
 /** What the all-in-one server reads (`loadConfig(env, ALL_IN_ONE_CONFIG)`). */
 export type AllInOneConfig = HttpConfig & { graphql: GraphQLConfig } & RedisConfig & ServicesSettings;
@@ -70,6 +71,7 @@ export async function buildAllInOne(
     const names = new Set(services.map((service) => service.name));
     const hosted = await hostServices(services, {
       app: http.app,
+      metrics: http.metrics,
       config,
       db: database?.db,
       peer: (name) => (names.has(name) ? { kind: 'in-process', app: http.app } : undefined),
@@ -98,6 +100,8 @@ export async function buildAllInOne(
         metrics: http.metrics,
         logger: http.app.log,
       });
+    // The web UI talks to /graphql only: served where GraphQL is.
+    if (options.graphql !== false) await registerWebUi(http.app, { staticPrefix: config.staticPrefix });
     for (const { instance } of hosted)
       for (const warning of instance.warnings ?? []) http.app.log.warn(warning);
     return {

@@ -145,6 +145,18 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
     // the previous version still answers
     expect((await fetch(`${live.endpoint}/ping`)).status).toBe(200);
 
+    // Prometheus: deployments by state, rollout durations by outcome, queue depth
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/mast_deploy_deployments\{state="LIVE"\} 1/);
+    expect(metrics).toMatch(/mast_deploy_deployments\{state="ROLLED_BACK"\} 1/);
+    expect(metrics).toMatch(
+      /mast_deploy_rollout_duration_seconds_count\{target_kind="LOCAL",outcome="live"\} 1/,
+    );
+    expect(metrics).toMatch(
+      /mast_deploy_rollout_duration_seconds_count\{target_kind="LOCAL",outcome="rolled_back"\} 1/,
+    );
+    expect(metrics).toMatch(/mast_deploy_queue_jobs\{queue="deploy-pipeline",state="waiting"\} 0/);
+
     // GraphQL: the deployments of version 2, through the gateway (registry's ModelVersion + deploy's field)
     const graph = await http.post('/graphql', {
       query:

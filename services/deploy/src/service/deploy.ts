@@ -26,6 +26,7 @@ import {
   validateTarget,
 } from '../domain/policies.js';
 import {
+  countDeploymentsByState,
   type DeploymentFilter,
   type DeploymentRecord,
   deploymentsOfEvent,
@@ -349,6 +350,11 @@ export class DeployService {
         { jobId: deployment.deploymentId, attempts: 3, backoff: { type: 'exponential', delayMs: 1000 } },
       );
     }
+  }
+
+  /** How many deployments are in each state (Prometheus). */
+  countByState(): Promise<Record<string, number>> {
+    return countDeploymentsByState(this.db);
   }
 
   /** The LIVE deployments on targets of one kind. */

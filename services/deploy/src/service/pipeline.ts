@@ -3,6 +3,7 @@ import type { MastEvent } from '@mast/proto';
 import type { DeploymentTarget, RolloutPolicy } from '../domain/policies.js';
 import type { DeploymentRecord } from '../store/deploy-store.js';
 import { DEPLOYMENT_JOBS_QUEUE, type DeploymentJob, type DeployService } from './deploy.js';
+import type { PipelineObserver } from './metrics.js';
 
 /** Deploy's subscription to the registry's events (its queue: `registry-events.deploy`). */
 export const DEPLOY_SUBSCRIBER = 'deploy';
@@ -53,6 +54,7 @@ export async function runDeployment(
   steps: DeploymentSteps,
   deploymentId: string,
   signal: AbortSignal,
+  observer?: PipelineObserver,
 ): Promise<void> {
   for (;;) {
     const deployment = await service.getDeployment(deploymentId);
@@ -67,13 +69,17 @@ export async function runDeployment(
         break;
       case 'BUILDING': {
         let built: { image?: string; reason: string };
+        const started = performance.now();
+        const elapsed = () => (performance.now() - started) / 1000;
         try {
           built = await steps.build(context, signal);
         } catch (error) {
           if (signal.aborted) throw error; // shutting down: the next worker resumes this step
+          observer?.observeBuild(context.target.kind, 'failed', elapsed());
           await service.transition(deploymentId, 'FAILED', `build failed: ${reasonOf(error)}`);
           return;
         }
+        observer?.observeBuild(context.target.kind, 'built', elapsed());
         await service.transition(deploymentId, 'BUILT', built.reason, { image: built.image });
         break;
       }
@@ -82,12 +88,18 @@ export async function runDeployment(
         break;
       case 'ROLLING_OUT': {
         let result: RolloutOutcome;
+        const started = performance.now();
         try {
           result = await steps.rollout(context, signal);
         } catch (error) {
           if (signal.aborted) throw error;
           result = { outcome: 'FAILED', reason: `rollout failed: ${reasonOf(error)}` };
         }
+        observer?.observeRollout(
+          context.target.kind,
+          result.outcome === 'LIVE' ? 'live' : result.rollback ? 'rolled_back' : 'failed',
+          (performance.now() - started) / 1000,
+        );
         if (result.outcome === 'LIVE') {
           await service.transition(deploymentId, 'LIVE', result.reason, {
             endpoint: result.endpoint,
@@ -126,6 +138,7 @@ export async function startDeployWorkers(options: {
   queues: QueueConnection;
   steps: DeploymentSteps;
   concurrency?: number;
+  observer?: PipelineObserver;
   log?: (message: string, details: Record<string, unknown>) => void;
 }): Promise<QueueWorker[]> {
   const { service, queues, steps } = options;
@@ -145,7 +158,7 @@ export async function startDeployWorkers(options: {
   const pipeline = queues.queue<DeploymentJob>(DEPLOYMENT_JOBS_QUEUE).process(
     async (job) => {
       try {
-        await runDeployment(service, steps, job.data.deploymentId, abort.signal);
+        await runDeployment(service, steps, job.data.deploymentId, abort.signal, options.observer);
       } catch (error) {
         if (!abort.signal.aborted && job.attempt >= job.attempts) {
           // Out of tries (the database or a peer kept failing): end FAILED rather than stuck.

@@ -307,6 +307,16 @@ export async function setEndpoint(db: DeployExecutor, deploymentId: string, endp
     .execute();
 }
 
+/** How many deployments are in each state. */
+export async function countDeploymentsByState(db: DeployExecutor): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('deploy.deployments')
+    .select((eb) => ['state', eb.fn.countAll().as('count')])
+    .groupBy('state')
+    .execute();
+  return Object.fromEntries(rows.map((row) => [row.state, Number(row.count)]));
+}
+
 /** Deployments not yet in a final state (LIVE, ROLLED_BACK) nor FAILED: the ones a worker must finish. */
 export async function unfinishedDeployments(db: DeployExecutor): Promise<DeploymentRecord[]> {
   return (

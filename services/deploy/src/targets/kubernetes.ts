@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parseMlModel } from '@mast/common';
 import { fetchModel, SUPPORTED_FLAVORS } from '@mast/model-server';
+import { rolloutCanary } from '../kube/canary.js';
 import { KubeClient } from '../kube/client.js';
 import type { RolloutRequest } from '../kube/manifests.js';
 import { rolloutDeployment } from '../kube/rollout.js';
@@ -55,7 +56,8 @@ function megabytes(bytes: number): string {
  * for flavors Mast runs, a Python base running MLflow's scoring server for the rest), tagged `v<version>`
  * and pinned by digest; `rollout` server-side-applies the Deployment and Service (or a KServe
  * InferenceService) named after the policy and watches it (`rolloutDeployment`), re-applying the spec of
- * the deployment that served before when it fails.
+ * the deployment that served before when it fails. A CANARY policy runs the new version next to the
+ * serving one for its health window, then promotes it or removes it (`rolloutCanary`).
  */
 export class KubernetesSteps implements DeploymentSteps {
   constructor(private readonly options: KubernetesStepsOptions) {}
@@ -134,14 +136,23 @@ export class KubernetesSteps implements DeploymentSteps {
       progressDeadlineSeconds: this.options.progressDeadlineSeconds,
     };
     const lastGood = previous?.spec ? (JSON.parse(previous.spec) as RolloutRequest) : undefined;
-    const result = await rolloutDeployment({
+    const common = {
       client: new KubeClient(kubeConfig),
-      request,
       lastGood,
       // the library records its own steps from BUILT; the pipeline stores the outcome
-      history: { state: 'BUILT', transitions: [] },
+      history: { state: 'BUILT' as const, transitions: [] },
       jobTimeoutMs: this.options.jobTimeoutMs,
-    });
+    };
+    // A canary needs a version serving next to it; the first rollout of a CANARY policy is a plain one.
+    const result =
+      policy?.strategy === 'CANARY' && policy.canary && lastGood
+        ? await rolloutCanary({
+            ...common,
+            lastGood,
+            request: { ...request, canary: { trafficPercent: policy.canary.percent } },
+            healthWindowMs: policy.canary.healthWindowSeconds * 1000,
+          })
+        : await rolloutDeployment({ ...common, request });
     const last = result.history.transitions[result.history.transitions.length - 1];
     if (result.history.state === 'LIVE') {
       return {
