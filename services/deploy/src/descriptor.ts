@@ -27,15 +27,14 @@ import { stepsByTargetKind } from './targets/index.js';
 import { KubernetesSteps } from './targets/kubernetes.js';
 import { LocalServers } from './targets/local.js';
 
-/** Without a registry to ask, a manual deploy cannot check its version exists. */
-const NO_REGISTRY: ModelVersionLookup = {
-  async exists() {
-    throw new MlflowError(
-      'TEMPORARILY_UNAVAILABLE',
-      'MAST_REGISTRY_URL is not set: model versions cannot be looked up.',
-    );
-  },
+/** Without a registry to ask, policies and manual deploys cannot check their model exists. */
+const unreachableRegistry = async (): Promise<boolean> => {
+  throw new MlflowError(
+    'TEMPORARILY_UNAVAILABLE',
+    'MAST_REGISTRY_URL is not set: models cannot be looked up.',
+  );
 };
+const NO_REGISTRY: ModelVersionLookup = { exists: unreachableRegistry, modelExists: unreachableRegistry };
 
 /** The URL this process's server answers on, once it listens (`0.0.0.0`/`::` reached through loopback). */
 function ownUrl(app: FastifyInstance | undefined, staticPrefix: string): string | undefined {

@@ -64,7 +64,10 @@ describe.each(BACKENDS)('deploy service (%s)', (backend) => {
     service = new DeployService({
       db: database.db as Kysely<DeployDatabase>,
       queues,
-      registry: { exists: async (name, version) => VERSIONS.has(`${name}/${version}`) },
+      registry: {
+        exists: async (name, version) => VERSIONS.has(`${name}/${version}`),
+        modelExists: async (name) => name === 'churn',
+      },
     });
     await service.createTarget({
       name: 'prod',
@@ -102,6 +105,18 @@ describe.each(BACKENDS)('deploy service (%s)', (backend) => {
     ).rejects.toMatchObject({
       code: 'RESOURCE_DOES_NOT_EXIST',
       message: "Deployment target 'nowhere' not found.",
+    });
+    await expect(
+      service.createPolicy({
+        name: 'fraud',
+        modelName: 'fraud',
+        trigger: { kind: 'STAGE', value: 'Production' },
+        targetName: 'prod',
+        resources: {},
+      }),
+    ).rejects.toMatchObject({
+      code: 'RESOURCE_DOES_NOT_EXIST',
+      message: 'Registered Model with name=fraud not found',
     });
     await expect(service.getDeployment('not-a-uuid')).rejects.toMatchObject({
       code: 'RESOURCE_DOES_NOT_EXIST',

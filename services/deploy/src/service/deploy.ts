@@ -58,9 +58,10 @@ export interface DeploymentView extends DeploymentRecord {
   transitions: DeploymentTransition[];
 }
 
-/** The registry as deploy needs it: whether a model version exists (through the registry's REST API). */
+/** The registry as deploy needs it: whether a model or a version exists (through the registry's REST API). */
 export interface ModelVersionLookup {
   exists(modelName: string, version: string): Promise<boolean>;
+  modelExists(modelName: string): Promise<boolean>;
 }
 
 export interface DeployServiceDependencies {
@@ -123,11 +124,15 @@ export class DeployService {
   // Policies
 
   /**
-   * Creates a rollout policy for an existing target. RESOURCE_DOES_NOT_EXIST for an unknown target,
+   * Creates a rollout policy for an existing target and registered model. RESOURCE_DOES_NOT_EXIST for
+   * an unknown target or model (MLflow's message for the model),
    * INVALID_PARAMETER_VALUE on bad fields, RESOURCE_ALREADY_EXISTS on a taken name.
    */
   async createPolicy(input: PolicyRequest): Promise<RolloutPolicy> {
     const target = await this.getTarget(input.targetName);
+    if (input.modelName !== '' && !(await this.deps.registry.modelExists(input.modelName))) {
+      throw notFound(`Registered Model with name=${input.modelName} not found`);
+    }
     const now = this.now();
     const policy: RolloutPolicy = {
       ...validatePolicy(input, target),
