@@ -28,6 +28,9 @@ export class RedisQueueWorker<T> implements QueueWorker {
       connection,
       prefix,
       concurrency,
+      ...(options.lockDurationMs === undefined
+        ? {}
+        : { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs }),
     });
     this.worker.on('error', options.onError ?? onError);
   }

@@ -79,6 +79,12 @@ export interface WorkerOptions<T = unknown> {
   onFailed?: (job: Job<T>, error: Error, willRetry: boolean) => void;
   /** Told about the worker's own errors (lost connection, ...), not the handlers'. Must not throw. */
   onError?: (error: Error) => void;
+  /**
+   * Redis only: how long a running job's lock lasts without renewal (BullMQ's `lockDuration`, default
+   * 30 s); a worker that dies holding it is noticed after about this long and its job runs again
+   * elsewhere (stalled-job recovery).
+   */
+  lockDurationMs?: number;
 }
 
 /** A running consumer of one queue. */

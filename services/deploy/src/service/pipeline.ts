@@ -139,6 +139,8 @@ export async function startDeployWorkers(options: {
   steps: DeploymentSteps;
   concurrency?: number;
   observer?: PipelineObserver;
+  /** See `WorkerOptions.lockDurationMs` (how soon a killed worker's deployment resumes elsewhere). */
+  lockDurationMs?: number;
   log?: (message: string, details: Record<string, unknown>) => void;
 }): Promise<QueueWorker[]> {
   const { service, queues, steps } = options;
@@ -176,6 +178,7 @@ export async function startDeployWorkers(options: {
     },
     {
       concurrency: options.concurrency ?? 1,
+      lockDurationMs: options.lockDurationMs,
       onFailed: (job, error, willRetry) =>
         log('deploy: pipeline step failed', {
           deploymentId: job.data.deploymentId,
