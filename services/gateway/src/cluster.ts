@@ -12,6 +12,7 @@ import { readSupergraph, remoteGateway } from './graphql/supergraph.js';
 import { registerRestProxy } from './rest-proxy.js';
 import { registerServerInfo } from './server-info.js';
 import { SERVICES } from './services.js';
+import { registerWebUi } from './web-ui.js';
 
 /** What the gateway process reads (`loadConfig(env, GATEWAY_CONFIG)`): no database, no storage. */
 export type GatewayConfig = HttpConfig & { graphql: GraphQLConfig } & GatewayClusterConfig;
@@ -90,5 +91,6 @@ export async function buildGateway(config: GatewayConfig): Promise<Gateway> {
     metrics: http.metrics,
     logger: http.app.log,
   });
+  await registerWebUi(http.app, { staticPrefix: config.staticPrefix });
   return { ...http, close: () => http.app.close() };
 }

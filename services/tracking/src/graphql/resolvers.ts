@@ -12,6 +12,7 @@ import { experimentNotFound, runNotFound } from '../domain/errors.js';
 import { parseRunOrderBy } from '../domain/order-by.js';
 import { parseRunFilter } from '../domain/search-filter.js';
 import { DEFAULT_EXPERIMENT_ID, type TagInput, type TrackingServices } from '../service/index.js';
+import type { ExperimentKeyStore } from '../store/experiment-key-store.js';
 import {
   type Bucket,
   decodeExperimentCursor,
@@ -21,7 +22,7 @@ import {
   type GraphStore,
 } from '../store/graph-store.js';
 import type { GraphContext } from './context.js';
-import type { ExperimentOrder, Resolvers } from './generated/types.js';
+import type { ExperimentOrder, QueryRunsArgs, Resolvers } from './generated/types.js';
 import type { Loaders } from './loaders.js';
 import {
   type ExperimentModel,
@@ -29,9 +30,14 @@ import {
   experimentFromRow,
   type MetricPointModel,
   type RunComparisonModel,
+  type RunConnectionModel,
   type RunModel,
   runFromRecord,
 } from './models.js';
+
+/** The arguments of a page of runs, with their defaults applied. */
+type RunPageArgs = Required<Pick<QueryRunsArgs, 'experimentIds' | 'first' | 'viewType'>> &
+  Pick<QueryRunsArgs, 'filter' | 'orderBy' | 'after'>;
 
 export interface GraphLimits {
   /** Largest `first` of a connection. */
@@ -52,6 +58,8 @@ export const DEFAULT_GRAPH_LIMITS: GraphLimits = {
 
 export interface GraphServices extends TrackingServices {
   limits: GraphLimits;
+  /** Distinct metric, param and tag keys per experiment. */
+  experimentKeys: ExperimentKeyStore;
   /** The request's loaders (created on first use, one set per context object). */
   loaders(context: GraphContext): Loaders;
   /** Drops the request's loaders after a write, so what the mutation returns is read afresh. */
@@ -146,6 +154,27 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
     return loadRun(context, id);
   }
 
+  /** A page of runs (`Query.runs`, `Experiment.runs`): MLflow's search, offset cursors. */
+  async function runPage(context: GraphContext, args: RunPageArgs): Promise<RunConnectionModel> {
+    requireRange('first', args.first, 1, limits.maxPageSize);
+    const offset = decodePageToken(args.after ?? undefined);
+    const page = await runs.search({
+      experimentIds: args.experimentIds,
+      filter: parseRunFilter(args.filter ?? undefined),
+      orderBy: parseRunOrderBy(args.orderBy ?? undefined),
+      viewType: args.viewType,
+      maxResults: args.first + 1,
+      offset,
+    });
+    const loaders = services.loaders(context);
+    const items = page.slice(0, args.first).map((run) => loaders.primeRun(run));
+    return {
+      items,
+      cursors: items.map((_, i) => encodePageToken(offset + i + 1)),
+      hasNextPage: page.length > args.first,
+    };
+  }
+
   const resolvers: Resolvers<GraphContext> = {
     Long: LongScalar,
     Double: DoubleScalar,
@@ -195,27 +224,14 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
         return experiment;
       },
 
-      async runs(_parent, args, context) {
-        requireRange('first', args.first, 1, limits.maxPageSize);
-        const offset = decodePageToken(args.after ?? undefined);
-        const page = await runs.search({
-          experimentIds: args.experimentIds,
-          filter: parseRunFilter(args.filter ?? undefined),
-          orderBy: parseRunOrderBy(args.orderBy ?? undefined),
-          viewType: args.viewType,
-          maxResults: args.first + 1,
-          offset,
-        });
-        const loaders = services.loaders(context);
-        const items = page.slice(0, args.first).map((run) => loaders.primeRun(run));
-        return {
-          items,
-          cursors: items.map((_, i) => encodePageToken(offset + i + 1)),
-          hasNextPage: page.length > args.first,
-        };
-      },
+      runs: (_parent, args, context) => runPage(context, args),
 
       run: (_parent, args, context) => loadRun(context, args.id),
+
+      async experimentKeys(_parent, args, context) {
+        const experiment = await loadExperiment(context, args.experimentId);
+        return services.experimentKeys.keys(Number(experiment.id));
+      },
 
       async compareRuns(_parent, args, context) {
         const runIds = [...new Set(args.runIds)];
@@ -343,6 +359,7 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
         byKeys(await services.loaders(context).experimentTags.load(experiment.id), args.keys),
       runCount: (experiment, args, context) =>
         services.loaders(context).runCount(args.viewType).load(experiment.id),
+      runs: (experiment, args, context) => runPage(context, { ...args, experimentIds: [experiment.id] }),
     },
 
     ExperimentConnection: {

@@ -1,6 +1,7 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { type GraphQLSchema, parse } from 'graphql';
 import type { TrackingServices } from '../service/index.js';
+import type { ExperimentKeyStore } from '../store/experiment-key-store.js';
 import type { DownsampleStrategy } from '../store/graph-store.js';
 import type { GraphContext } from './context.js';
 import { trackingSdl } from './generated/schema.js';
@@ -22,11 +23,16 @@ export function trackingTypeDefs() {
  */
 export function trackingSubgraphSchema(
   services: TrackingServices,
-  options: { limits?: Partial<GraphLimits>; downsampleStrategy?: DownsampleStrategy },
+  options: {
+    limits?: Partial<GraphLimits>;
+    downsampleStrategy?: DownsampleStrategy;
+    experimentKeys: ExperimentKeyStore;
+  },
 ): GraphQLSchema {
   const loaders = new WeakMap<GraphContext, Loaders>();
   const resolvers = createResolvers({
     ...services,
+    experimentKeys: options.experimentKeys,
     limits: { ...DEFAULT_GRAPH_LIMITS, ...options.limits },
     loaders(context) {
       let current = loaders.get(context);

@@ -156,6 +156,19 @@ type Experiment @key(fields: "id") {
   tags("Keys to return (all when omitted)." keys: [String!]): [Tag!]! @listSize(assumedSize: 20)
   "How many runs the experiment has in the given lifecycle stages."
   runCount("Which runs to count." viewType: ViewType! = ACTIVE_ONLY): Int!
+  "A page of the experiment's runs, as \`Query.runs\` with this experiment alone."
+  runs(
+    "An MLflow search filter; all runs when omitted."
+    filter: String
+    "MLflow order_by clauses, e.g. \`[\\"metrics.rmse ASC\\", \\"start_time DESC\\"]\`; newest first by default."
+    orderBy: [String!]
+    "Which lifecycle stages to return."
+    viewType: ViewType! = ACTIVE_ONLY
+    "How many runs to return (1 to the server's maximum page size, 1000 by default)."
+    first: Int! = 100
+    "Return the runs after this cursor (an \`endCursor\` or edge \`cursor\` of the same field)."
+    after: String
+  ): RunConnection! @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])
 }
 
 """
@@ -336,6 +349,19 @@ type RunConnection {
 }
 
 """
+The distinct keys an experiment's runs logged (in every lifecycle stage), each list sorted: what a
+runs table offers as columns and a filter box completes.
+"""
+type ExperimentKeys {
+  "Metric names."
+  metrics: [String!]!
+  "Parameter names."
+  params: [String!]!
+  "Tag keys (MLflow's own \`mlflow.\` tags included)."
+  tags: [String!]!
+}
+
+"""
 A range of steps, one bucket of a run comparison.
 """
 type StepRange {
@@ -419,6 +445,8 @@ type Query {
   ): RunConnection! @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])
   "One run by id."
   run("The run's id." id: ID!): Run
+  "The metric, parameter and tag keys an experiment's runs logged; an unknown experiment is an error."
+  experimentKeys("The experiment's id." experimentId: ID!): ExperimentKeys!
   """
   Metric series of several runs downsampled into shared step buckets (each keeping min, max and last),
   aligned for charts.

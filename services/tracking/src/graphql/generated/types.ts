@@ -139,12 +139,23 @@ export type Experiment = {
   name: Scalars['String']['output'];
   /** How many runs the experiment has in the given lifecycle stages. */
   runCount: Scalars['Int']['output'];
+  /** A page of the experiment's runs, as `Query.runs` with this experiment alone. */
+  runs: RunConnection;
   /** The experiment's tags, sorted by key; only those with the given keys when `keys` is set. */
   tags: Array<Tag>;
 };
 
 /** An MLflow experiment: a named group of runs. */
 export type ExperimentRunCountArgs = {
+  viewType?: ViewType;
+};
+
+/** An MLflow experiment: a named group of runs. */
+export type ExperimentRunsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<Scalars['String']['input']>;
+  first?: Scalars['Int']['input'];
+  orderBy?: InputMaybe<Array<Scalars['String']['input']>>;
   viewType?: ViewType;
 };
 
@@ -173,6 +184,20 @@ export type ExperimentEdge = {
   cursor: Scalars['String']['output'];
   /** The experiment. */
   node: Experiment;
+};
+
+/**
+ * The distinct keys an experiment's runs logged (in every lifecycle stage), each list sorted: what a
+ * runs table offers as columns and a filter box completes.
+ */
+export type ExperimentKeys = {
+  __typename?: 'ExperimentKeys';
+  /** Metric names. */
+  metrics: Array<Scalars['String']['output']>;
+  /** Parameter names. */
+  params: Array<Scalars['String']['output']>;
+  /** Tag keys (MLflow's own `mlflow.` tags included). */
+  tags: Array<Scalars['String']['output']>;
 };
 
 /** How to sort experiments. */
@@ -481,6 +506,8 @@ export type Query = {
   compareRuns: RunComparison;
   /** One experiment, by id or by name (exactly one of them). */
   experiment: Maybe<Experiment>;
+  /** The metric, parameter and tag keys an experiment's runs logged; an unknown experiment is an error. */
+  experimentKeys: ExperimentKeys;
   /** A page of experiments, filtered by name and lifecycle stage, in the requested order. */
   experiments: ExperimentConnection;
   /** One run by id. */
@@ -510,6 +537,14 @@ export type QueryCompareRunsArgs = {
 export type QueryExperimentArgs = {
   id?: InputMaybe<Scalars['ID']['input']>;
   name?: InputMaybe<Scalars['String']['input']>;
+};
+
+/**
+ * Reads. Lists are cursor connections; ids that do not exist are errors with code
+ * `RESOURCE_DOES_NOT_EXIST`; bad arguments are errors with code `INVALID_PARAMETER_VALUE`.
+ */
+export type QueryExperimentKeysArgs = {
+  experimentId: Scalars['ID']['input'];
 };
 
 /**
@@ -828,6 +863,7 @@ export type ResolversTypes = {
   Experiment: ResolverTypeWrapper<ExperimentModel>;
   ExperimentConnection: ResolverTypeWrapper<ExperimentConnectionModel>;
   ExperimentEdge: ResolverTypeWrapper<ExperimentEdgeModel>;
+  ExperimentKeys: ResolverTypeWrapper<ExperimentKeys>;
   ExperimentOrder: ExperimentOrder;
   ExperimentOrderField: ExperimentOrderField;
   LifecycleStage: LifecycleStage;
@@ -871,6 +907,7 @@ export type ResolversParentTypes = {
   Experiment: ExperimentModel;
   ExperimentConnection: ExperimentConnectionModel;
   ExperimentEdge: ExperimentEdgeModel;
+  ExperimentKeys: ExperimentKeys;
   ExperimentOrder: ExperimentOrder;
   LogBatchInput: LogBatchInput;
   Long: Scalars['Long']['output'];
@@ -957,6 +994,12 @@ export type ExperimentResolvers<
     ContextType,
     RequireFields<ExperimentRunCountArgs, 'viewType'>
   >;
+  runs?: Resolver<
+    ResolversTypes['RunConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<ExperimentRunsArgs, 'first' | 'viewType'>
+  >;
   tags?: Resolver<Array<ResolversTypes['Tag']>, ParentType, ContextType, Partial<ExperimentTagsArgs>>;
 };
 
@@ -977,6 +1020,15 @@ export type ExperimentEdgeResolvers<
 > = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Experiment'], ParentType, ContextType>;
+};
+
+export type ExperimentKeysResolvers<
+  ContextType = GraphContext,
+  ParentType extends ResolversParentTypes['ExperimentKeys'] = ResolversParentTypes['ExperimentKeys'],
+> = {
+  metrics?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  params?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export interface LongScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Long'], any> {
@@ -1142,6 +1194,12 @@ export type QueryResolvers<
     ContextType,
     Partial<QueryExperimentArgs>
   >;
+  experimentKeys?: Resolver<
+    ResolversTypes['ExperimentKeys'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryExperimentKeysArgs, 'experimentId'>
+  >;
   experiments?: Resolver<
     ResolversTypes['ExperimentConnection'],
     ParentType,
@@ -1243,6 +1301,7 @@ export type Resolvers<ContextType = GraphContext> = {
   Experiment?: ExperimentResolvers<ContextType>;
   ExperimentConnection?: ExperimentConnectionResolvers<ContextType>;
   ExperimentEdge?: ExperimentEdgeResolvers<ContextType>;
+  ExperimentKeys?: ExperimentKeysResolvers<ContextType>;
   Long?: GraphQLScalarType;
   Metric?: MetricResolvers<ContextType>;
   MetricBucket?: MetricBucketResolvers<ContextType>;

@@ -1,0 +1,111 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { REST_ROUTES } from './rest-proxy.js';
+
+/** Where `npm run build` puts the web UI (`services/ui/dist`), from this module in `src/` or `dist/`. */
+const WEB_UI_DIST = fileURLToPath(new URL('../../ui/dist', import.meta.url));
+
+/**
+ * Paths that are the API's, never the UI's: each service's REST roots (from the descriptors) plus
+ * what every process serves. An unknown path under them keeps MLflow's JSON 404.
+ */
+const API_ROOTS = [
+  ...new Set(REST_ROUTES.map((route) => `/${route.prefix.split('/')[1]}`)),
+  '/graphql',
+  '/health',
+  '/metrics',
+  '/version',
+  '/ready',
+];
+
+/**
+ * The UI's Content-Security-Policy: code, styles and data from this origin only (charts draw on a
+ * canvas; images may be data or blob URLs of artifacts).
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "frame-ancestors 'self'",
+].join('; ');
+
+const NOT_BUILT =
+  'The Mast web UI is not built. Run `npm run build` in the Mast repository, then restart the server. ' +
+  'The MLflow REST API (/api/2.0/mlflow/...) and GraphQL (/graphql) work without it.\n';
+
+/** Whether a path (without its query) is under one of the API roots. */
+function isApiPath(path: string): boolean {
+  return API_ROOTS.some((root) => path === root || path.startsWith(`${root}/`));
+}
+
+/** Whether a request's URL is under `--static-prefix` (createHttpApp routes the others to its 404). */
+function underPrefix(url: string, prefix: string | undefined): boolean {
+  return !prefix || url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`);
+}
+
+function uiHeaders(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('content-security-policy', CONTENT_SECURITY_POLICY)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'same-origin');
+}
+
+export interface WebUiOptions {
+  /** The built UI (default `WEB_UI_DIST`). */
+  root?: string;
+  /** `--static-prefix` (`/mlflow`): the UI's base URL, written into its `<base href>`. */
+  staticPrefix?: string;
+}
+
+/**
+ * Serves the web UI (services/ui) at `/`: hashed files under `/assets/` as immutable, and `index.html`
+ * (never cached, so a new build is picked up) for `/` and every client route that is not an API path,
+ * with `<base href>` set to the static prefix so its relative asset and `/graphql` URLs resolve under
+ * any route. Without a build, `/` answers 404 with a plain message saying how to build it, and client
+ * routes MLflow's JSON 404.
+ */
+export async function registerWebUi(app: FastifyInstance, options: WebUiOptions = {}): Promise<void> {
+  const root = options.root ?? WEB_UI_DIST;
+  const indexFile = `${root}/index.html`;
+  const href = `${options.staticPrefix ?? ''}/`.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const headWithBase = `<head>\n    <base href="${href}" />`;
+  if (existsSync(`${root}/assets`))
+    await app.register(fastifyStatic, {
+      root: `${root}/assets`,
+      prefix: '/assets/',
+      decorateReply: false,
+      // Vite names every asset by its content hash: a changed file is a new URL.
+      immutable: true,
+      maxAge: '365d',
+      setHeaders: (response) => {
+        response.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+        response.setHeader('x-content-type-options', 'nosniff');
+      },
+    });
+  const sendIndex = async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0]!;
+    if (!underPrefix(request.originalUrl, options.staticPrefix) || isApiPath(path))
+      return reply.callNotFound();
+    let index: string;
+    try {
+      // Read per request (a few KB): a rebuilt UI is served without a restart.
+      index = await readFile(indexFile, 'utf8');
+    } catch {
+      if (path !== '/') return reply.callNotFound();
+      return reply.code(404).type('text/plain; charset=utf-8').send(NOT_BUILT);
+    }
+    return uiHeaders(reply)
+      .header('cache-control', 'no-cache')
+      .type('text/html; charset=utf-8')
+      .send(index.replace('<head>', headWithBase));
+  };
+  app.get('/', sendIndex);
+  app.get('/*', sendIndex);
+}

@@ -1,0 +1,177 @@
+import { useEffect, useState } from 'react';
+import { Link } from 'react-router-dom';
+import { useQuery } from './api';
+import { ErrorMessage, Loading } from './components';
+import { routes } from './routes';
+
+const ARTIFACTS_QUERY = `
+  query Artifacts($runId: ID!, $path: String) {
+    run(id: $runId) { id artifacts(path: $path) { path isDir fileSize downloadUrl } }
+  }`;
+
+interface ArtifactFile {
+  path: string;
+  isDir: boolean;
+  fileSize: number | null;
+  downloadUrl: string | null;
+}
+
+/** Text previews read at most this much of a file (ui.md goal G11: nothing over 1 MB without a click). */
+const TEXT_PREVIEW_BYTES = 256 * 1024;
+/** Images larger than this wait for a click. */
+const IMAGE_PREVIEW_BYTES = 1024 * 1024;
+const TEXT =
+  /\.(txt|log|md|json|ya?ml|csv|tsv|py|r|sh|toml|ini|cfg|xml|html?)$|(^|\/)(MLmodel|requirements\.txt|conda\.yaml|python_env\.yaml)$/i;
+const IMAGE = /\.(png|jpe?g|gif|webp|bmp)$/i;
+
+/** A download URL the server gave (a path on this server, or presigned) resolved under the `<base href>`. */
+function resolveDownload(url: string): string {
+  return /^[a-z][a-z0-9+.-]*:/i.test(url)
+    ? url
+    : new URL(url.replace(/^\/+/, ''), document.baseURI).toString();
+}
+
+function formatBytes(bytes: number | null): string {
+  if (bytes === null) return '';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** The first `TEXT_PREVIEW_BYTES` of a file: a ranged request, and the stream cut there whatever the answer. */
+async function readHead(url: string): Promise<{ text: string; truncated: boolean }> {
+  const response = await fetch(url, { headers: { range: `bytes=0-${TEXT_PREVIEW_BYTES - 1}` } });
+  if (!response.ok || !response.body) throw new Error(`The server answered ${response.status}.`);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < TEXT_PREVIEW_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+  }
+  await reader.cancel();
+  const bytes = new Uint8Array(Math.min(size, TEXT_PREVIEW_BYTES));
+  let offset = 0;
+  for (const chunk of chunks) {
+    const part = chunk.subarray(0, bytes.length - offset);
+    bytes.set(part, offset);
+    offset += part.length;
+    if (offset === bytes.length) break;
+  }
+  return { text: new TextDecoder().decode(bytes), truncated: size >= TEXT_PREVIEW_BYTES };
+}
+
+function Preview({ file }: { file: ArtifactFile }) {
+  const url = file.downloadUrl ? resolveDownload(file.downloadUrl) : undefined;
+  const [head, setHead] = useState<{ text: string; truncated: boolean }>();
+  const [error, setError] = useState<Error>();
+  const [showImage, setShowImage] = useState((file.fileSize ?? 0) <= IMAGE_PREVIEW_BYTES);
+  const isText = TEXT.test(file.path);
+  useEffect(() => {
+    setHead(undefined);
+    setError(undefined);
+    if (!url || !isText) return;
+    readHead(url).then(setHead, setError);
+  }, [url, isText]);
+  return (
+    <section className="card" aria-label={`Preview of ${file.path}`}>
+      <h2>{file.path.split('/').at(-1)}</h2>
+      <p className="muted">
+        {formatBytes(file.fileSize)}{' '}
+        {url ? (
+          <a href={url} download>
+            Download
+          </a>
+        ) : null}
+      </p>
+      <ErrorMessage error={error} />
+      {isText && head ? (
+        <>
+          {head.truncated ? (
+            <p className="muted">
+              Showing the first {formatBytes(TEXT_PREVIEW_BYTES)}; download the file for the rest.
+            </p>
+          ) : null}
+          <pre className="preview" data-testid="artifact-text">
+            {head.text}
+          </pre>
+        </>
+      ) : null}
+      {IMAGE.test(file.path) && url ? (
+        showImage ? (
+          <img className="preview-image" src={url} alt={file.path} />
+        ) : (
+          <button type="button" onClick={() => setShowImage(true)}>
+            Show the image ({formatBytes(file.fileSize)})
+          </button>
+        )
+      ) : null}
+      {!isText && !IMAGE.test(file.path) ? <p className="muted">No preview for this kind of file.</p> : null}
+    </section>
+  );
+}
+
+/**
+ * P6: a run's artifacts, one directory at a time (the path is the URL: `…/artifacts/<path>`), with
+ * guarded previews: text files show their first 256 KB (read with a range and cut there), images up to
+ * 1 MB show at once and larger ones on a click, anything else is a download link.
+ */
+export function ArtifactBrowser({
+  experimentId,
+  runId,
+  path,
+}: {
+  experimentId: string;
+  runId: string;
+  path: string;
+}) {
+  const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+  // A path is a directory until its parent's listing says it is a file.
+  const parentListing = useQuery<{ run: { artifacts: ArtifactFile[] } | null }>(
+    ARTIFACTS_QUERY,
+    { runId, path: parent || null },
+    path === '',
+  );
+  const selected = parentListing.data?.run?.artifacts.find((file) => file.path === path);
+  const directory = path === '' || selected?.isDir ? path : parent;
+  const listing = useQuery<{ run: { artifacts: ArtifactFile[] } | null }>(
+    ARTIFACTS_QUERY,
+    { runId, path: directory || null },
+    path !== '' && !parentListing.data,
+  );
+  const link = (to: string) => `${routes.run(experimentId, runId, 'artifacts')}${to ? `/${to}` : ''}`;
+  const crumbs = directory ? directory.split('/') : [];
+  const files = listing.data?.run?.artifacts ?? [];
+  return (
+    <div className="cards artifacts">
+      <section className="card" aria-label="Artifact files">
+        <nav aria-label="Artifact path" className="breadcrumb">
+          <Link to={link('')}>Artifacts</Link>
+          {crumbs.map((name, i) => (
+            <span key={crumbs.slice(0, i + 1).join('/')}>
+              {' / '}
+              <Link to={link(crumbs.slice(0, i + 1).join('/'))}>{name}</Link>
+            </span>
+          ))}
+        </nav>
+        <ErrorMessage error={listing.error ?? parentListing.error} />
+        {listing.loading && !listing.data ? <Loading what="artifacts" /> : null}
+        {listing.data && files.length === 0 ? <p className="muted">No artifact here.</p> : null}
+        <ul className="plain-list">
+          {files.map((file) => (
+            <li key={file.path}>
+              <Link to={link(file.path)} aria-current={file.path === path ? 'true' : undefined}>
+                {file.isDir ? '📁 ' : ''}
+                {file.path.split('/').at(-1)}
+              </Link>{' '}
+              <span className="muted">{formatBytes(file.fileSize)}</span>
+            </li>
+          ))}
+        </ul>
+      </section>
+      {selected && !selected.isDir ? <Preview key={selected.path} file={selected} /> : null}
+    </div>
+  );
+}
