@@ -124,7 +124,7 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
       body: JSON.stringify(LINEAR_INPUT),
     });
     expect(scored.status).toBe(200);
-    const predicted = numbers((await scored.json()).predictions);
+    const predicted = numbers(((await scored.json()) as { predictions: unknown }).predictions);
     predicted.forEach((value, i) => expect(value).toBeCloseTo(LINEAR_OUTPUT[i], 4));
     expect(predicted).toHaveLength(LINEAR_OUTPUT.length);
 
