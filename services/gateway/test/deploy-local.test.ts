@@ -125,7 +125,7 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
     });
     expect(scored.status).toBe(200);
     const predicted = numbers(((await scored.json()) as { predictions: unknown }).predictions);
-    predicted.forEach((value, i) => expect(value).toBeCloseTo(LINEAR_OUTPUT[i], 4));
+    for (const [i, value] of predicted.entries()) expect(value).toBeCloseTo(LINEAR_OUTPUT[i], 4);
     expect(predicted).toHaveLength(LINEAR_OUTPUT.length);
 
     // version 3: an sklearn pickle, which Mast's model server does not run
