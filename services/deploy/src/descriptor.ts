@@ -105,13 +105,13 @@ export const deployService = defineService({
     const trackingUri = () => config.deploy.trackingUri ?? ownUrl(app, config.staticPrefix);
     const local = new LocalServers({
       trackingUri,
-      dataDir: config.deploy.dataDir,
+      dataDir: join(config.deploy.dataDir, 'local'),
       log: (message, details) => logger.info(details, message),
     });
     const kubernetes = new KubernetesSteps({
       kubeConfig: clusterCredentials(config.deploy.kubernetes),
       trackingUri,
-      dataDir: config.deploy.dataDir,
+      dataDir: join(config.deploy.dataDir, 'builds'),
       baseImages: config.deploy.baseImages,
       registryAuth:
         config.deploy.registryAuthFile === undefined
@@ -132,7 +132,7 @@ export const deployService = defineService({
           steps: stepsByTargetKind({ LOCAL: local, KUBERNETES: kubernetes }),
           concurrency: config.deploy.concurrency,
           observer,
-          log,
+          logger,
         })
       : [];
     if (config.deploy.workers) {
@@ -140,13 +140,17 @@ export const deployService = defineService({
       // process's own server answers (restore waits for it).
       void service
         .liveDeploymentsOn('LOCAL')
-        .then((live) => local.restore(live))
-        .then(async (results) => {
-          for (const result of results) {
-            if (result.endpoint) await service.setEndpoint(result.deploymentId, result.endpoint);
-            else log('deploy: a LIVE local deployment could not be served again', { ...result });
-          }
-        })
+        .then((live) =>
+          local.restore(live, async (deploymentId, result) => {
+            if ('endpoint' in result) return service.setEndpoint(deploymentId, result.endpoint);
+            log('deploy: a LIVE local deployment could not be served again', { deploymentId, ...result });
+            await service.transition(
+              deploymentId,
+              'FAILED',
+              `could not be served again after a restart: ${result.error}`,
+            );
+          }),
+        )
         .catch((error: Error) =>
           log('deploy: restoring local model servers failed', { error: error.message }),
         );

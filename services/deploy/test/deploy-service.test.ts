@@ -118,6 +118,14 @@ describe.each(BACKENDS)('deploy service (%s)', (backend) => {
       code: 'RESOURCE_DOES_NOT_EXIST',
       message: 'Registered Model with name=fraud not found',
     });
+    await expect(
+      service.deployVersion({
+        modelName: 'churn',
+        version: '1',
+        policyName: 'churn-champion',
+        targetName: 'other',
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
     await expect(service.getDeployment('not-a-uuid')).rejects.toMatchObject({
       code: 'RESOURCE_DOES_NOT_EXIST',
     });
@@ -228,8 +236,17 @@ describe.each(BACKENDS)('deploy service (%s)', (backend) => {
   });
 
   it('searches by model, version and state, newest first, in pages', async () => {
+    // one version serves a model on a target: version 3 going LIVE superseded version 2
     const live = await service.searchDeployments({ modelName: 'churn', states: ['LIVE'] }, 10);
-    expect(live.deployments.map((d) => d.modelVersion)).toEqual(['3', '2']);
+    expect(live.deployments.map((d) => d.modelVersion)).toEqual(['3']);
+    const superseded = await service.searchDeployments({ modelName: 'churn', states: ['SUPERSEDED'] }, 10);
+    expect(superseded.deployments.map((d) => d.modelVersion)).toEqual(['2']);
+    expect(superseded.deployments[0].transitions.at(-1)?.reason).toBe(
+      `replaced by version 3 (deployment ${live.deployments[0].deploymentId})`,
+    );
+    await expect(service.rollback(superseded.deployments[0].deploymentId)).rejects.toMatchObject({
+      code: 'RESOURCE_CONFLICT',
+    });
     const page = await service.searchDeployments({ modelName: 'churn' }, 2);
     expect(page.deployments).toHaveLength(2);
     const next = await service.searchDeployments({ modelName: 'churn' }, 2, page.nextPageToken);

@@ -145,12 +145,27 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
     // the previous version still answers
     expect((await fetch(`${live.endpoint}/ping`)).status).toBe(200);
 
+    // the alias back on version 1: it goes LIVE, version 2's deployment is SUPERSEDED and its server stops
+    await http.post(`${API}/registered-models/alias`, { name: 'churn', alias: 'champion', version: '1' });
+    const back = await deploymentOf('1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
+    expect(back.state).toBe('LIVE');
+    const replaced = (await http.get(`${DEPLOY}/get`, { deployment_id: live.deployment_id })).body.deployment;
+    expect(replaced.state).toBe('SUPERSEDED');
+    await expect(fetch(`${live.endpoint}/ping`)).rejects.toThrow();
+    const stillServing = await fetch(`${back.endpoint}/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(LINEAR_INPUT),
+    });
+    expect(stillServing.status).toBe(200);
+
     // Prometheus: deployments by state, rollout durations by outcome, queue depth
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/mast_deploy_deployments\{state="LIVE"\} 1/);
+    expect(metrics).toMatch(/mast_deploy_deployments\{state="SUPERSEDED"\} 1/);
     expect(metrics).toMatch(/mast_deploy_deployments\{state="ROLLED_BACK"\} 1/);
     expect(metrics).toMatch(
-      /mast_deploy_rollout_duration_seconds_count\{target_kind="LOCAL",outcome="live"\} 1/,
+      /mast_deploy_rollout_duration_seconds_count\{target_kind="LOCAL",outcome="live"\} 2/,
     );
     expect(metrics).toMatch(
       /mast_deploy_rollout_duration_seconds_count\{target_kind="LOCAL",outcome="rolled_back"\} 1/,
@@ -164,7 +179,7 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
     });
     expect(graph.body.errors).toBeUndefined();
     expect(graph.body.data.modelVersion.deployments).toEqual([
-      expect.objectContaining({ state: 'LIVE', endpoint: live.endpoint, target: { kind: 'LOCAL' } }),
+      expect.objectContaining({ state: 'SUPERSEDED', endpoint: live.endpoint, target: { kind: 'LOCAL' } }),
     ]);
     rmSync(broken, { recursive: true, force: true });
   });

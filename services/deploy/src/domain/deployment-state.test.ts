@@ -39,11 +39,17 @@ describe('deployment state machine', () => {
       expect(canTransition(from, 'ROLLED_BACK')).toBe(false);
     }
     expect(canTransition('FAILED', 'ROLLED_BACK')).toBe(true);
-    expect(canTransition('LIVE', 'FAILED')).toBe(false);
+    expect(canTransition('LIVE', 'ROLLED_BACK')).toBe(false);
   });
 
-  it('treats LIVE and ROLLED_BACK as final', () => {
-    expect(DEPLOYMENT_STATES.filter(isFinalState)).toEqual(['LIVE', 'ROLLED_BACK']);
+  it('ends a LIVE deployment SUPERSEDED by the next version, or FAILED when it can no longer serve', () => {
+    expect(canTransition('LIVE', 'SUPERSEDED')).toBe(true);
+    expect(canTransition('LIVE', 'FAILED')).toBe(true);
+    expect(canTransition('ROLLING_OUT', 'SUPERSEDED')).toBe(false);
+  });
+
+  it('treats ROLLED_BACK and SUPERSEDED as final', () => {
+    expect(DEPLOYMENT_STATES.filter(isFinalState)).toEqual(['ROLLED_BACK', 'SUPERSEDED']);
   });
 
   it('refuses a skipped step with a 409 naming the allowed ones, without changing the history', () => {
@@ -56,7 +62,9 @@ describe('deployment state machine', () => {
     );
     expect(d.transitions).toHaveLength(1);
     const live = { state: 'LIVE' as const, transitions: [] };
-    expect(() => transition(live, 'ROLLED_BACK', 'x', at(1))).toThrow('allowed: none, it is final');
+    expect(() => transition(live, 'ROLLED_BACK', 'x', at(1))).toThrow('allowed: SUPERSEDED, FAILED');
+    const superseded = { state: 'SUPERSEDED' as const, transitions: [] };
+    expect(() => transition(superseded, 'LIVE', 'x', at(1))).toThrow('allowed: none, it is final');
   });
 
   it('requires a reason', () => {

@@ -2,7 +2,8 @@ import { MlflowError } from '@mast/common';
 
 /**
  * The states of one deployment (a model version rolled out to a target), issue 12:
- * PENDING -> BUILDING -> BUILT -> ROLLING_OUT -> LIVE, or FAILED -> ROLLED_BACK.
+ * PENDING -> BUILDING -> BUILT -> ROLLING_OUT -> LIVE, or FAILED -> ROLLED_BACK; a LIVE deployment
+ * becomes SUPERSEDED when another version of its model goes LIVE on its target.
  */
 export const DEPLOYMENT_STATES = [
   'PENDING',
@@ -12,22 +13,26 @@ export const DEPLOYMENT_STATES = [
   'LIVE',
   'FAILED',
   'ROLLED_BACK',
+  'SUPERSEDED',
 ] as const;
 export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
 
 /**
  * Allowed transitions. Any step before LIVE may fail (a build error, a refused apply, a rollout that
  * crash-loops); only a failure can be rolled back, and only once the last-good spec is serving again.
- * LIVE and ROLLED_BACK are final: the next model version is a new deployment.
+ * A LIVE deployment ends SUPERSEDED when the next version of its model goes LIVE on its target (that
+ * is a new deployment), or FAILED when it can no longer serve (a LOCAL model server that cannot be
+ * started again after a restart). ROLLED_BACK and SUPERSEDED are final.
  */
 const NEXT: Record<DeploymentState, readonly DeploymentState[]> = {
   PENDING: ['BUILDING', 'FAILED'],
   BUILDING: ['BUILT', 'FAILED'],
   BUILT: ['ROLLING_OUT', 'FAILED'],
   ROLLING_OUT: ['LIVE', 'FAILED'],
-  LIVE: [],
+  LIVE: ['SUPERSEDED', 'FAILED'],
   FAILED: ['ROLLED_BACK'],
   ROLLED_BACK: [],
+  SUPERSEDED: [],
 };
 
 /** One recorded step: from which state (null for the creation), to which, when and why. */

@@ -84,7 +84,7 @@ describe('rollout policies', () => {
     [{ trigger: { kind: 'TAG', value: 'x' } }, /Invalid trigger kind 'TAG'/],
     [{ replicas: 0 }, /Invalid replicas 0/],
     [{ replicas: 1.5 }, /Invalid replicas 1.5/],
-    [{ resources: { cpuRequest: 'lots' } }, /resources.cpuRequest 'lots'/],
+    [{ resources: { cpuRequest: 'lots' } }, /resources.cpu_request 'lots'/],
     [{ strategy: 'BLUE_GREEN' }, /Invalid strategy 'BLUE_GREEN'/],
     [{ strategy: 'CANARY' }, /needs canary.percent/],
     [{ strategy: 'CANARY', canary: { percent: 100, healthWindowSeconds: 60 } }, /canary.percent 100/],

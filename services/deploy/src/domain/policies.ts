@@ -180,7 +180,10 @@ export function validatePolicy(request: PolicyRequest, target: DeploymentTarget)
   checkCount('replicas', input.replicas, 1, MAX_REPLICAS);
   for (const [field, value] of Object.entries(input.resources)) {
     if (value !== undefined && !QUANTITY.test(value)) {
-      throw invalid(`Invalid resources.${field} '${value}': not a Kubernetes quantity (e.g. 500m, 2, 1Gi).`);
+      const wireName = field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+      throw invalid(
+        `Invalid resources.${wireName} '${value}': not a Kubernetes quantity (e.g. 500m, 2, 1Gi).`,
+      );
     }
   }
   if (!STRATEGIES.includes(input.strategy)) {

@@ -40,6 +40,7 @@ import {
   listTargets,
   liveDeployment,
   liveDeploymentsOnTargetKind,
+  otherLiveDeployments,
   recordTransition,
   searchDeployments,
   setEndpoint,
@@ -239,6 +240,11 @@ export class DeployService {
         `Rollout policy '${policy.name}' is for model '${policy.modelName}', not '${request.modelName}'.`,
       );
     }
+    if (policy && request.targetName !== undefined && request.targetName !== policy.targetName) {
+      throw MlflowError.invalidParameter(
+        `Rollout policy '${policy.name}' rolls out to target '${policy.targetName}', not '${request.targetName}': give target_name or policy_name, or matching ones.`,
+      );
+    }
     const targetName = request.targetName ?? policy?.targetName;
     if (targetName === undefined) throw MlflowError.invalidParameter('Give a target_name or a policy_name.');
     await this.getTarget(targetName);
@@ -347,8 +353,7 @@ export class DeployService {
   private async enqueue(deployments: readonly DeploymentRecord[]): Promise<void> {
     const queue = this.deps.queues.queue<DeploymentJob>(DEPLOYMENT_JOBS_QUEUE);
     for (const deployment of deployments) {
-      if (deployment.state === 'LIVE' || deployment.state === 'FAILED' || deployment.state === 'ROLLED_BACK')
-        continue;
+      if (!PIPELINE_STATES.has(deployment.state)) continue;
       await queue.add(
         'deploy',
         { deploymentId: deployment.deploymentId },
@@ -384,7 +389,8 @@ export class DeployService {
 
   /**
    * Moves a deployment to `to` for `reason` (the state machine's rules; RESOURCE_CONFLICT for a step it
-   * does not allow), recording the image and endpoint when given. Row-locked, so concurrent callers serialise.
+   * does not allow), recording the image and endpoint when given. Row-locked, so concurrent callers
+   * serialise. Going LIVE supersedes the deployment that served the model on the target before.
    */
   async transition(
     deploymentId: string,
@@ -395,8 +401,25 @@ export class DeployService {
     await inTransaction(this.db, async (tx) => {
       const deployment = await findDeployment(tx, deploymentId, { forUpdate: true });
       if (!deployment) throw notFound(`Deployment '${deploymentId}' not found.`);
-      const next = transition({ state: deployment.state, transitions: [] }, to, reason, new Date(this.now()));
+      const at = new Date(this.now());
+      const next = transition({ state: deployment.state, transitions: [] }, to, reason, at);
       await recordTransition(tx, deploymentId, next.transitions[0], outputs);
+      if (to !== 'LIVE') return;
+      // One version serves a model on a target: the one that served before is now SUPERSEDED.
+      for (const replaced of await otherLiveDeployments(
+        tx,
+        deployment.targetName,
+        deployment.modelName,
+        deploymentId,
+      )) {
+        const step = transition(
+          { state: replaced.state, transitions: [] },
+          'SUPERSEDED',
+          `replaced by version ${deployment.modelVersion} (deployment ${deploymentId})`,
+          at,
+        );
+        await recordTransition(tx, replaced.deploymentId, step.transitions[0]);
+      }
     });
   }
 }
@@ -405,6 +428,9 @@ export class DeployService {
 export interface DeploymentJob {
   deploymentId: string;
 }
+
+/** The states a pipeline job still has work in. */
+const PIPELINE_STATES = new Set<DeploymentState>(['PENDING', 'BUILDING', 'BUILT', 'ROLLING_OUT']);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

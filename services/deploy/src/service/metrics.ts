@@ -46,7 +46,7 @@ export function deployMetrics(
   });
   const build = new Histogram({
     name: 'mast_deploy_build_duration_seconds',
-    help: 'Model image builds (LOCAL: model downloads) by target kind and outcome',
+    help: 'Model image builds by target kind and outcome (LOCAL targets build nothing)',
     labelNames: ['target_kind', 'outcome'] as const,
     buckets: DURATION_BUCKETS,
     registers: [registry],

@@ -1,5 +1,6 @@
 import { type QueueConnection, type QueueWorker, UnrecoverableJobError } from '@mast/common';
 import type { MastEvent } from '@mast/proto';
+import type { FastifyBaseLogger } from 'fastify';
 import type { DeploymentTarget, RolloutPolicy } from '../domain/policies.js';
 import type { DeploymentRecord } from '../store/deploy-store.js';
 import { DEPLOYMENT_JOBS_QUEUE, type DeploymentJob, type DeployService } from './deploy.js';
@@ -61,11 +62,7 @@ export async function runDeployment(
     const context = await contextOf(service, deployment);
     switch (deployment.state) {
       case 'PENDING':
-        await service.transition(
-          deploymentId,
-          'BUILDING',
-          `building the image for target ${context.target.name}`,
-        );
+        await service.transition(deploymentId, 'BUILDING', `build started for target ${context.target.name}`);
         break;
       case 'BUILDING': {
         let built: { image?: string; reason: string };
@@ -141,10 +138,11 @@ export async function startDeployWorkers(options: {
   observer?: PipelineObserver;
   /** See `WorkerOptions.lockDurationMs` (how soon a killed worker's deployment resumes elsewhere). */
   lockDurationMs?: number;
-  log?: (message: string, details: Record<string, unknown>) => void;
+  /** Where each deployment's end (LIVE, FAILED, ROLLED_BACK) and the workers' troubles are logged. */
+  logger?: Pick<FastifyBaseLogger, 'info' | 'warn'>;
 }): Promise<QueueWorker[]> {
   const { service, queues, steps } = options;
-  const log = options.log ?? (() => {});
+  const log = (message: string, details: Record<string, unknown>) => options.logger?.warn(details, message);
   const events = await queues.subscribe<MastEvent>(REGISTRY_EVENTS_TOPIC, DEPLOY_SUBSCRIBER);
   const consumer = events.process(
     async (job) => {
@@ -161,6 +159,17 @@ export async function startDeployWorkers(options: {
     async (job) => {
       try {
         await runDeployment(service, steps, job.data.deploymentId, abort.signal, options.observer);
+        const done = await service.getDeployment(job.data.deploymentId);
+        const details = {
+          deploymentId: done.deploymentId,
+          model: done.modelName,
+          version: done.modelVersion,
+          target: done.targetName,
+          reason: done.transitions[done.transitions.length - 1]?.reason,
+        };
+        if (done.state === 'LIVE')
+          options.logger?.info(details, `deploy: ${done.modelName} version ${done.modelVersion} is LIVE`);
+        else log(`deploy: ${done.modelName} version ${done.modelVersion} ended ${done.state}`, details);
       } catch (error) {
         if (!abort.signal.aborted && job.attempt >= job.attempts) {
           // Out of tries (the database or a peer kept failing): end FAILED rather than stuck.

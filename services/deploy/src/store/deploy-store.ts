@@ -282,6 +282,26 @@ export async function liveDeployment(
   return row && deploymentOf(row);
 }
 
+/** The LIVE deployments of a model on a target other than `except`, locked for the caller's transaction. */
+export async function otherLiveDeployments(
+  db: DeployExecutor,
+  targetName: string,
+  modelName: string,
+  except: string,
+): Promise<DeploymentRecord[]> {
+  const rows = await db
+    .selectFrom('deploy.deployments')
+    .selectAll()
+    .where('target_name', '=', targetName)
+    .where('model_name', '=', modelName)
+    .where('state', '=', 'LIVE')
+    .where('deployment_id', '!=', except)
+    .orderBy('deployment_id')
+    .forUpdate()
+    .execute();
+  return rows.map(deploymentOf);
+}
+
 /** The LIVE deployments on targets of one kind (LOCAL: the model servers to start again after a restart). */
 export async function liveDeploymentsOnTargetKind(
   db: DeployExecutor,

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { type FetchedModel, fetchModel } from '@mast/model-server';
 import type { DeploymentContext, DeploymentSteps, RolloutOutcome } from '../service/pipeline.js';
 import type { DeploymentRecord } from '../store/deploy-store.js';
@@ -13,12 +14,15 @@ export interface LocalServersOptions {
    * once it listens); undefined fails the rollout with a message naming MAST_DEPLOY_TRACKING_URI.
    */
   trackingUri: () => string | undefined;
-  /** Where downloaded models are kept while served. */
+  /** Where downloaded models are kept while served (this process removes what it finds there at restore). */
   dataDir: string;
   /** How long a new model server may take to answer `/ping` (default 120 s). */
   readyTimeoutMs?: number;
   log?: (message: string, details: Record<string, unknown>) => void;
 }
+
+/** How `fetchModel` names its download directories (`mkdtemp` under the data directory). */
+const MODEL_COPY_PREFIX = 'mast-model-';
 
 /** One model server child process. */
 interface LocalServer {
@@ -74,7 +78,10 @@ export class LocalServers implements DeploymentSteps {
       const key = serverKey(deployment);
       const replaced = this.servers.get(key);
       this.servers.set(key, server);
-      if (replaced) await stop(replaced);
+      if (replaced) {
+        await stop(replaced);
+        this.log('deploy: local model server stopped', { deploymentId: replaced.deploymentId });
+      }
       return {
         outcome: 'LIVE',
         reason: `model server for ${deployment.modelName} version ${deployment.modelVersion} answering at ${server.endpoint}`,
@@ -87,23 +94,31 @@ export class LocalServers implements DeploymentSteps {
   }
 
   /**
-   * Serves again the LIVE deployments of LOCAL targets (after a restart of `mast server`, whose
-   * children ended with it); resolves with each one's new endpoint, or its failure.
+   * Serves again the LIVE deployments of LOCAL targets after a restart of `mast server` (whose children
+   * ended with it), telling `onServed` each one's new endpoint or why it could not be served. Model
+   * copies the previous process left behind are removed first.
    */
   async restore(
     deployments: readonly DeploymentRecord[],
-  ): Promise<Array<{ deploymentId: string; endpoint?: string; error?: string }>> {
-    const results = [];
+    onServed: (deploymentId: string, result: { endpoint: string } | { error: string }) => Promise<void>,
+  ): Promise<void> {
+    const leftovers = await readdir(this.options.dataDir).catch(() => [] as string[]);
+    await Promise.all(
+      leftovers
+        .filter((name) => name.startsWith(MODEL_COPY_PREFIX))
+        .map((name) => rm(join(this.options.dataDir, name), { recursive: true, force: true })),
+    );
     for (const deployment of deployments) {
       try {
         const server = await this.start(deployment, new AbortController().signal);
+        const replaced = this.servers.get(serverKey(deployment));
         this.servers.set(serverKey(deployment), server);
-        results.push({ deploymentId: deployment.deploymentId, endpoint: server.endpoint });
+        if (replaced) await stop(replaced);
+        await onServed(deployment.deploymentId, { endpoint: server.endpoint });
       } catch (error) {
-        results.push({ deploymentId: deployment.deploymentId, error: (error as Error).message });
+        await onServed(deployment.deploymentId, { error: (error as Error).message });
       }
     }
-    return results;
   }
 
   /** The endpoint serving a deployment now, if this process runs it. */

@@ -26,6 +26,8 @@ enum DeploymentState {
   FAILED
   "Failed, and the version served before is serving again."
   ROLLED_BACK
+  "Was LIVE; another version of the model now serves on the target."
+  SUPERSEDED
 }
 
 "A Kubernetes namespace, or this machine (the model server as a child process of \`mast server\`)."

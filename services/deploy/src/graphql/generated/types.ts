@@ -114,7 +114,9 @@ export type DeploymentState =
   /** Failed, and the version served before is serving again. */
   | 'ROLLED_BACK'
   /** Applied to the target; waiting until it is available. */
-  | 'ROLLING_OUT';
+  | 'ROLLING_OUT'
+  /** Was LIVE; another version of the model now serves on the target. */
+  | 'SUPERSEDED';
 
 /** Where deployments run. */
 export type DeploymentTarget = {
