@@ -32,7 +32,7 @@ describe('configuration fragments', () => {
       logLevel: 'info',
       bodyLimit: 32 * 1024 * 1024,
       shutdownTimeoutMs: 10_000,
-      expensiveRequests: { concurrency: 4, queueSize: 64 },
+      expensiveRequests: { concurrency: 2, queueSize: 64 },
       staticPrefix: '',
       allowedHosts: undefined,
       backendStoreUri: './mast-data/db',

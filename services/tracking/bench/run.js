@@ -201,6 +201,9 @@ const SHAPES = [
  * its params, latest metrics and tags aggregated, through the same 20 connections without HTTP.
  */
 function searchRunsBaselineSql(experimentId) {
+  // A run's latest value of a key: the last point of its highest chunk summary (one index probe).
+  const latest = (key) => `(select c.last_value as value from tracking.metric_chunks c
+      where c.run_uuid = r.run_uuid and c.key = '${key}' order by c.chunk desc limit 1)`;
   const list = (table) => `(select json_agg(json_build_object('key', t.key, 'value', t.value) order by t.key)
       from tracking.${table} t where t.run_uuid = r.run_uuid)`;
   return `select json_agg(json_build_object('info', json_build_object('run_id', r.run_uuid, 'run_name', r.name,
@@ -209,9 +212,9 @@ function searchRunsBaselineSql(experimentId) {
         'timestamp', m.timestamp, 'step', m.step) order by m.key) from tracking.latest_metrics m
         where m.run_uuid = r.run_uuid), 'params', ${list('params')}, 'tags', ${list('tags')})))::text
     from (select r.* from tracking.runs r
-      join tracking.latest_metrics m0 on m0.run_uuid = r.run_uuid and m0.key = 'm0'
+      join lateral ${latest('m0')} m0 on true
       join tracking.params p0 on p0.run_uuid = r.run_uuid and p0.key = 'p0'
-      left join tracking.latest_metrics m1 on m1.run_uuid = r.run_uuid and m1.key = 'm1'
+      left join lateral ${latest('m1')} m1 on true
       where r.experiment_id = ${Number(experimentId)} and r.lifecycle_stage = 'active'
         and m0.value > 0.5 and p0.value = 'v0'
       order by m1.value desc, r.start_time desc, r.run_uuid
@@ -495,10 +498,6 @@ async function seedSearchRuns(pool, experimentId, now) {
       [now],
     );
     await client.query(
-      `insert into tracking.latest_metrics (run_uuid, key, step, timestamp, value)
-       select run_uuid, key, step, timestamp, value from tracking.metrics`,
-    );
-    await client.query(
       `insert into tracking.tags (run_uuid, key, value)
        select ${runId}, t.key, coalesce(t.value, 'bench-run-' || i)
        ${runs}, (values ('mlflow.runName', null), ('mlflow.user', 'bench'),
@@ -568,7 +567,7 @@ async function measureHttp(request, base, seconds, connections, serverPid) {
 /**
  * The database's own speed for the LogBatch-1000 rows: the same connections sending 1000-row
  * multi-VALUES INSERTs into tracking.metrics of exactly the points LogBatch would write (the same
- * runs, keys and next steps), with no transaction, no latest_metrics and no HTTP around them.
+ * runs, keys and next steps), with no transaction and no HTTP around them.
  */
 async function measureRawInsert(pool, runs, rowsPerInsert, seconds, serverPid) {
   const columns = ['run_uuid', 'key', 'step', 'timestamp', 'value'];

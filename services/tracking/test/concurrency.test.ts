@@ -146,6 +146,55 @@ describe('concurrent writes (postgres)', () => {
     }
   });
 
+  test('batches with tags (not merged) to one run at once, keys in opposite orders over many chunks: no deadlock, nothing lost, latest exact', async () => {
+    const runId = await createRunId(server.client, experimentId);
+    const clients = 20;
+    const keys = Array.from({ length: 30 }, (_, k) => `k${String(k).padStart(2, '0')}`);
+    const responses = await Promise.all(
+      Array.from({ length: clients }, (_, i) =>
+        post('/runs/log-batch', {
+          run_id: runId,
+          // Each client logs every key at steps i*100 .. i*100+9 (chunks of 256 steps shared between
+          // clients), half of them in reverse key order; client 7 also logs NaN at the final step.
+          metrics: (i % 2 === 0 ? keys : [...keys].reverse()).flatMap((key) =>
+            Array.from({ length: 10 }, (_, j) => ({ key, value: i + j, timestamp: 7, step: i * 100 + j })),
+          ),
+          tags: [{ key: `client${i}`, value: 'x' }],
+        }),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(clients).fill(200));
+    // NaN above any number at the same step and timestamp (PostgreSQL's float order, MLflow's maximum).
+    await post('/runs/log-batch', {
+      run_id: runId,
+      metrics: [
+        { key: 'k00', value: 'NaN', timestamp: 7, step: (clients - 1) * 100 + 9 },
+        { key: 'k01', value: -1, timestamp: 7, step: (clients - 1) * 100 + 9 },
+      ],
+      tags: [{ key: 'last', value: 'x' }],
+    });
+    const history = await server.client.get(`${API}/metrics/get-history`, {
+      run_id: runId,
+      metric_key: 'k05',
+    });
+    expect(history.body.metrics).toHaveLength(clients * 10);
+    const run = await getRun(server.client, runId);
+    expect(run.data.metrics).toHaveLength(keys.length);
+    const latest = Object.fromEntries(run.data.metrics.map((m: { key: string }) => [m.key, m]));
+    const lastStep = (clients - 1) * 100 + 9;
+    expect(latest.k00).toEqual({ key: 'k00', value: 'NaN', timestamp: 7, step: lastStep });
+    // -1 logged later at the same step and timestamp loses to the greater value.
+    expect(latest.k01).toEqual({ key: 'k01', value: clients - 1 + 9, timestamp: 7, step: lastStep });
+    expect(latest.k29).toEqual({ key: 'k29', value: clients - 1 + 9, timestamp: 7, step: lastStep });
+    // Searches filter and order on the same latest values.
+    const search = await post('/runs/search', {
+      experiment_ids: [experimentId],
+      filter: `metrics.k29 = ${clients - 1 + 9} and metrics.k01 > 0`,
+      order_by: ['metrics.k01 DESC'],
+    });
+    expect(search.body.runs.map((r: { info: { run_id: string } }) => r.info.run_id)).toEqual([runId]);
+  });
+
   test('experiments/create with one name at once: exactly one id, the others RESOURCE_ALREADY_EXISTS', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const name = uniqueName('race');

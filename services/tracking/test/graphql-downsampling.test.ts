@@ -3,7 +3,6 @@ import type { Database } from '@mast/common';
 import { BACKENDS, openTestDatabase } from '@mast/test-support';
 import { sql } from 'kysely';
 import { bucketGeometry, CHUNK_STEPS } from '../src/domain/buckets.js';
-import { latestPerKey } from '../src/domain/metric-values.js';
 import { prepareTrackingDatabase } from '../src/plugin.js';
 import { type Bucket, type DownsampleStrategy, GraphStore, type Point } from '../src/store/graph-store.js';
 import { insertRun, writeLogBatch } from '../src/store/run-store.js';
@@ -64,7 +63,7 @@ describe.each(BACKENDS)('metric downsampling in SQL (%s)', (backend) => {
   async function log(id: string, key: string, points: Point[]) {
     for (let i = 0; i < points.length; i += 1000) {
       const metrics = points.slice(i, i + 1000).map((p) => ({ key, ...p }));
-      await writeLogBatch(database.db, id, { metrics, latest: latestPerKey(metrics), params: [], tags: [] });
+      await writeLogBatch(database.db, id, { metrics, params: [], tags: [] });
     }
   }
 

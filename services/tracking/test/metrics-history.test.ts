@@ -79,6 +79,65 @@ describe.each(BACKENDS)('metric history (%s)', (backend) => {
       });
     });
 
+    test('points written as MLflow writes them: non-finite values as strings, model and dataset only when set, int64 exact', async () => {
+      const runId = await createRunId(server.client, experimentId);
+      const key = 'a/b c-d.e_f';
+      await logBatch(server.client, runId, {
+        metrics: [
+          { key, value: 'NaN', timestamp: 1, step: 0 },
+          { key, value: 'Infinity', timestamp: 2, step: 0 },
+          { key, value: '-Infinity', timestamp: 3, step: 0 },
+          { key, value: 1e-7, timestamp: 4, step: 0 },
+          { key, value: 1.5e300, timestamp: 5, step: 0 },
+          {
+            key,
+            value: 0.1,
+            timestamp: 6,
+            step: 2 ** 40,
+            model_id: 'm-1',
+            dataset_name: 'eval "x"',
+            dataset_digest: 'd0',
+          },
+          { key, value: 2, timestamp: 7, step: 1, dataset_name: 'train', dataset_digest: 'd1' },
+        ],
+      });
+      const response = await get('/metrics/get-history', { run_id: runId, metric_key: key });
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({
+        metrics: [
+          { key, value: 'NaN', timestamp: 1, step: 0 },
+          { key, value: 'Infinity', timestamp: 2, step: 0 },
+          { key, value: '-Infinity', timestamp: 3, step: 0 },
+          { key, value: 1e-7, timestamp: 4, step: 0 },
+          { key, value: 1.5e300, timestamp: 5, step: 0 },
+          {
+            key,
+            value: 0.1,
+            timestamp: 6,
+            step: 2 ** 40,
+            model_id: 'm-1',
+            dataset_name: 'eval "x"',
+            dataset_digest: 'd0',
+          },
+          { key, value: 2, timestamp: 7, step: 1, dataset_name: 'train', dataset_digest: 'd1' },
+        ],
+      });
+      // Field order as the proto declares it.
+      expect(response.text).toContain(
+        `{"key":"${key}","value":0.1,"timestamp":6,"step":${2 ** 40},"model_id":"m-1","dataset_name":"eval \\"x\\"","dataset_digest":"d0"}`,
+      );
+      // A step beyond 2^53 is written digit for digit.
+      const big = '9007199254740993';
+      const bigRun = await createRunId(server.client, experimentId);
+      const logged = await server.client.post(
+        `${API}/runs/log-batch`,
+        `{"run_id": "${bigRun}", "metrics": [{"key": "m", "value": 1, "timestamp": 1, "step": ${big}}]}`,
+      );
+      expect(logged.status).toBe(200);
+      const bigHistory = await get('/metrics/get-history', { run_id: bigRun, metric_key: 'm' });
+      expect(bigHistory.text).toContain(`"step":${big}`);
+    });
+
     test('paging with max_results and page_token gathers the full history exactly once', async () => {
       const runId = await createRunId(server.client, experimentId);
       const points = Array.from({ length: 7 }, (_, i) => ({

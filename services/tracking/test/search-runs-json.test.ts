@@ -74,6 +74,15 @@ describe.each(BACKENDS)('runs/search JSON built by the database (%s)', (backend)
     expect(bare.info).not.toHaveProperty('end_time');
   });
 
+  test('concurrent searches (built in one statement, not spread over connections) write the same text', async () => {
+    const body = { experiment_ids: [experimentId], order_by: ['metrics.small DESC'] };
+    // Alone, the search is spread over several connections; with others running, it is one statement.
+    const alone = await post('/runs/search', body);
+    const together = await Promise.all(Array.from({ length: 4 }, () => post('/runs/search', body)));
+    expect(alone.body.runs).toHaveLength(2);
+    for (const response of together) expect(response.text).toBe(alone.text);
+  });
+
   test('an empty page is {} and a full page carries a token', async () => {
     const empty = await post('/runs/search', { experiment_ids: [experimentId], filter: "params.a = 'nope'" });
     expect(empty.status).toBe(200);

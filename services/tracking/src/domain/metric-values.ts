@@ -12,24 +12,3 @@ export interface MetricPoint {
   dataset_name?: string;
   dataset_digest?: string;
 }
-
-/**
- * Whether point `a` supersedes `b` as a run's latest value of a metric: the larger by (step, timestamp,
- * value), NaN above any number (PostgreSQL's float ordering, which the `latest_metrics` upsert applies
- * to points already stored). MLflow's SQL store keeps the same maximum.
- */
-export function supersedes(a: MetricPoint, b: MetricPoint): boolean {
-  if (a.step !== b.step) return a.step > b.step;
-  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
-  return a.value > b.value || (Number.isNaN(a.value) && !Number.isNaN(b.value));
-}
-
-/** The point per key that a batch would make the latest value (each key once, in first-seen order). */
-export function latestPerKey(points: readonly MetricPoint[]): MetricPoint[] {
-  const latest = new Map<string, MetricPoint>();
-  for (const point of points) {
-    const current = latest.get(point.key);
-    if (!current || supersedes(point, current)) latest.set(point.key, point);
-  }
-  return [...latest.values()];
-}

@@ -207,7 +207,7 @@ export function runRoutes(app: FastifyInstance, { runs }: TrackingServices): voi
           maxResults,
           offset,
         },
-        signal,
+        { signal, fanOut: app.expensiveRequests?.alone ?? true },
       );
       // MLflow writes `{}` for an empty page, and a token whenever the page is full.
       const token = page.count === maxResults ? encodePageToken(offset + maxResults) : undefined;

@@ -6,13 +6,13 @@ const point = (key: string, step: number): MetricPoint => ({ key, step, timestam
 
 describe('MetricBatchCoalescer', () => {
   test('batches that arrive while a write is in flight are written together, each caller answered', async () => {
-    const calls: Array<{ runId: string; metrics: MetricPoint[]; latest: MetricPoint[] }> = [];
+    const calls: Array<{ runId: string; metrics: MetricPoint[] }> = [];
     let release!: () => void;
     const firstHeld = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const coalescer = new MetricBatchCoalescer(async (runId, metrics, latest) => {
-      const call = calls.push({ runId, metrics, latest });
+    const coalescer = new MetricBatchCoalescer(async (runId, metrics) => {
+      const call = calls.push({ runId, metrics });
       if (call === 1) await firstHeld;
       return call;
     });
@@ -27,8 +27,8 @@ describe('MetricBatchCoalescer', () => {
       ['s', 1],
       ['r', 3],
     ]);
-    // The latest value per key over every merged point.
-    expect(calls[2]!.latest).toEqual([point('a', 2), point('b', 1)]);
+    // Every merged point, in arrival order.
+    expect(calls[2]!.metrics).toEqual([point('a', 2), point('b', 1), point('a', 1)]);
   });
 
   test('a failed merged write fails every batch in it, and later batches still run', async () => {

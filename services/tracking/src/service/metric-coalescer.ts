@@ -1,4 +1,4 @@
-import { latestPerKey, type MetricPoint } from '../domain/metric-values.js';
+import type { MetricPoint } from '../domain/metric-values.js';
 
 /** Most points one merged statement writes (its arrays stay small to bind and to lock). */
 const MAX_MERGED_POINTS = 10_000;
@@ -13,20 +13,19 @@ interface Pending<T> {
  * Group commit for metric-only log-batches: while a write to a run is in flight, the batches that
  * arrive for the same run wait and are then written together as one statement, each caller getting
  * that statement's outcome. Twenty clients logging to one run otherwise queue on the row locks of the
- * run's latest values and chunk summaries, one statement at a time; merged, one statement takes those
+ * run's chunk summaries, one statement at a time; merged, one statement takes those
  * locks for all of them. A batch that arrives while nothing is in flight is written at once (no added
- * latency). Merging keeps every rule of a single batch: identical points are ignored, the latest value
- * per key is the greatest by (step, timestamp, value) over all merged points, and a batch that fails
+ * latency). Merging keeps every rule of a single batch (identical points are ignored, the latest value
+ * per key is the greatest by (step, timestamp, value) over all points, as the metrics trigger keeps
+ * it), and a batch that fails
  * (a deleted run) fails for every caller of the statement, as it would alone.
  */
 export class MetricBatchCoalescer<T> {
   /** Runs with a write in flight, and the batches waiting for it. */
   private readonly waiting = new Map<string, Pending<T>[]>();
 
-  /** @param write writes one run's points, with the latest value per key, in one statement */
-  constructor(
-    private readonly write: (runId: string, metrics: MetricPoint[], latest: MetricPoint[]) => Promise<T>,
-  ) {}
+  /** @param write writes one run's points in one statement */
+  constructor(private readonly write: (runId: string, metrics: MetricPoint[]) => Promise<T>) {}
 
   submit(runId: string, metrics: MetricPoint[]): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -52,7 +51,7 @@ export class MetricBatchCoalescer<T> {
       }
       const merged = group.length === 1 ? group[0]!.metrics : group.flatMap((pending) => pending.metrics);
       try {
-        const outcome = await this.write(runId, merged, latestPerKey(merged));
+        const outcome = await this.write(runId, merged);
         for (const pending of group) pending.resolve(outcome);
       } catch (error) {
         for (const pending of group) pending.reject(error);

@@ -16,7 +16,7 @@ import {
 } from '../domain/errors.js';
 import { newRunId, parseExperimentId } from '../domain/ids.js';
 import { LIMITS } from '../domain/limits.js';
-import { latestPerKey, type MetricPoint } from '../domain/metric-values.js';
+import type { MetricPoint } from '../domain/metric-values.js';
 import {
   type DatasetSummaryRecord,
   firstPerDataset,
@@ -40,11 +40,11 @@ import {
 import { findExperiment } from '../store/experiment-store.js';
 import { GraphStore } from '../store/graph-store.js';
 import {
-  assembleRuns,
   countMetricPoints,
   deleteTag,
   findOrCreateDataset,
   findRun,
+  findRunRecord,
   historyBulk,
   insertDatasetInput,
   insertModelInputs,
@@ -127,8 +127,8 @@ export function toRunTag(tag: TagInput, defaultPath: string): KeyValue {
  */
 export class RunService {
   /** Metric-only batches to one run merged while a write to it is in flight (group commit). */
-  private readonly metricWrites = new MetricBatchCoalescer((runId, metrics, latest) =>
-    this.writeBatch(runId, { metrics, latest, params: [], tags: [] }),
+  private readonly metricWrites = new MetricBatchCoalescer((runId, metrics) =>
+    this.writeBatch(runId, { metrics, params: [], tags: [] }),
   );
 
   constructor(
@@ -175,10 +175,9 @@ export class RunService {
   }
 
   async get(runId: string): Promise<RunRecord> {
-    const row = await findRun(this.db, runId);
-    if (!row) throw runNotFound(runId);
-    const [run] = await assembleRuns(this.db, [row], { withModels: true });
-    return run!;
+    const run = await findRunRecord(this.db, runId);
+    if (!run) throw runNotFound(runId);
+    return run;
   }
 
   /** Sets status, end time and name of an active run (only those given); a new name is also the tag. */
@@ -262,7 +261,7 @@ export class RunService {
     const outcome =
       params.length === 0 && tags.length === 0
         ? await this.metricWrites.submit(runId, metrics)
-        : await this.writeBatch(runId, { metrics, latest: latestPerKey(metrics), params, tags });
+        : await this.writeBatch(runId, { metrics, params, tags });
     if (outcome.stage === null) throw runNotFound(runId);
     if (outcome.stage !== 'active') throw inactiveRun(runId, outcome.stage);
     if (outcome.conflicts !== null) throw paramsChanged(`run ID='${runId}'`, outcome.conflicts);
@@ -340,12 +339,22 @@ export class RunService {
     return searchRuns(this.db, search);
   }
 
-  /** The same page as `search`, as MLflow's `runs` JSON array (see `searchRunsJson`). */
-  searchJson(search: RunSearch, signal?: AbortSignal): Promise<{ json: string; count: number }> {
+  /**
+   * The same page as `search`, as MLflow's `runs` JSON array (see `searchRunsJson`), its queries
+   * cancelled when `signal` aborts. With `fanOut`, spread over several connections at once (a lone
+   * search on idle cores); else one statement (busy cores: the least work, one busy backend).
+   */
+  searchJson(
+    search: RunSearch,
+    options: { signal?: AbortSignal; fanOut: boolean },
+  ): Promise<{ json: string; count: number }> {
+    const { signal } = options;
+    if (options.fanOut) {
+      return searchRunsJson(this.db, search, (work) => withCancellation(this.db, signal, work));
+    }
     return withCancellation(this.db, signal, (db) => searchRunsJson(db, search));
   }
 
-  /** One page of a metric's history (404 for an unknown run), ordered by (timestamp, step, value). */
   /**
    * One page of a metric's history (404 for an unknown run), ordered by (timestamp, step, value), as
    * MLflow's `metrics` JSON array (see `metricHistoryJson`).

@@ -5,6 +5,7 @@ import {
   filterToSql,
   type Int64,
   lifecycleStages,
+  parseInt8,
 } from '@mast/common';
 import type { RunStatus, ViewType } from '@mast/proto';
 import { type RawBuilder, sql } from 'kysely';
@@ -256,9 +257,10 @@ export async function findOrCreateDataset(
 /**
  * One page of a metric's history, ordered by (timestamp, step, value), as MLflow's `metrics` JSON
  * array (`Metric` protobuf JSON: key, value, timestamp, step, then model and dataset when set; NaN and
- * infinities as strings), built by PostgreSQL: a 25,000-point page would otherwise cost the event
- * loop decoding and re-encoding every row. `limit` undefined reads to the end. `more` is whether
- * points follow the page.
+ * infinities as strings; see `metricJsonSql`), written as text by PostgreSQL: a 25,000-point page
+ * would otherwise cost the event loop decoding and re-encoding every row, and PostgreSQL's
+ * `json_build_object` costs about eight times the text concatenation. `limit` undefined reads to the
+ * end. `more` is whether points follow the page.
  */
 export async function metricHistoryJson(
   db: TrackingExecutor,
@@ -267,26 +269,42 @@ export async function metricHistoryJson(
   offset: number,
   limit: number | undefined,
 ): Promise<{ json: string; more: boolean }> {
-  const { rows } = await sql<{ json: string; more: boolean }>`
-    select coalesce(
-        json_agg(json_strip_nulls(json_build_object(
-            'key', m.key, 'value', m.value, 'timestamp', m.timestamp, 'step', m.step,
-            'model_id', nullif(m.model_id, ''), 'dataset_name', nullif(m.dataset_name, ''),
-            'dataset_digest', nullif(m.dataset_digest, '')))
-          order by m.n) filter (where m.n <= ${limit ?? null}::int8 or ${limit ?? null}::int8 is null),
-        '[]')::text as json,
+  // The key is the same on every point: escaped once, here.
+  const point = metricJsonSql(sql`${JSON.stringify(key)}::text`, true);
+  const { rows } = await sql<{ json: string | null; more: boolean }>`
+    select string_agg(${point}, ',' order by m.n)
+        filter (where m.n <= ${limit ?? null}::int8 or ${limit ?? null}::int8 is null) as json,
       count(*) > coalesce(${limit ?? null}::int8, count(*)) as more
     from (
       select p.*, row_number() over (order by p.timestamp, p.step, p.value) as n
       from (
-        select key, value, timestamp, step, model_id, dataset_name, dataset_digest from tracking.metrics
+        select value, timestamp, step, model_id, dataset_name, dataset_digest from tracking.metrics
         where run_uuid = ${runId} and key = ${key}
         order by timestamp, step, value
         offset ${offset} limit ${limit === undefined ? null : limit + 1}
       ) p
     ) m
   `.execute(db);
-  return rows[0]!;
+  return { json: `[${rows[0]!.json ?? ''}]`, more: rows[0]!.more };
+}
+
+/**
+ * A metric point of the row in scope (columns `value`, `timestamp`, `step`, and with `withModel`
+ * `model_id`, `dataset_name`, `dataset_digest`) as `Metric` protobuf JSON text, in the field order and
+ * with the omissions of `rest/wire.ts`'s `toWireMetric`: NaN and infinities as the strings protobuf
+ * JSON uses, doubles in PostgreSQL's shortest exact form, int64 digit for digit. `keyJson` is the key
+ * as JSON text.
+ */
+function metricJsonSql(keyJson: RawBuilder<unknown>, withModel: boolean): RawBuilder<string> {
+  const value = sql`case when value = 'NaN'::float8 or value = 'Infinity'::float8 or value = '-Infinity'::float8
+    then '"' || value || '"' else value::text end`;
+  const optional = (column: string) =>
+    sql`case when ${sql.ref(column)} <> '' then ${sql.raw(`',"${column}":'`)} || to_json(${sql.ref(column)})::text end`;
+  const model = withModel
+    ? sql`, ${optional('model_id')}, ${optional('dataset_name')}, ${optional('dataset_digest')}`
+    : sql``;
+  return sql<string>`concat('{"key":', ${keyJson}, ',"value":', ${value}, ',"timestamp":', timestamp,
+    ',"step":', step${model}, '}')`;
 }
 
 /** Points of a metric logged to some runs, counted from the chunk summaries (no scan of the points). */
@@ -381,7 +399,6 @@ export async function historyBulk(
   }));
 }
 
-/** One page of runs, filtered and ordered in SQL. */
 /**
  * The page a search selects: the runs' rows with their 1-based position (`ord`), filtered and ordered
  * in SQL (runs lacking an order key last, then newest first, then by id). Undefined when no experiment
@@ -420,55 +437,136 @@ export async function searchRuns(db: TrackingExecutor, search: RunSearch): Promi
   const page = runPageSql(search);
   if (!page) return [];
   const { rows } = await page.execute(db);
-  return assembleRuns(db, rows, { withModels: false });
+  return assembleRuns(db, rows);
 }
+
+/** Runs `work` on a connection of its own (the caller adds the request's cancellation). */
+export type OnConnection = <T>(work: (db: TrackingExecutor) => Promise<T>) => Promise<T>;
 
 /**
  * One page of runs as MLflow's `runs/search` writes them (`Run` protobuf JSON: the fields and their
- * order of `rest/wire.ts`'s `toWireRun`, unset fields and empty lists omitted, NaN and infinities as
- * strings), built by PostgreSQL in one statement: a 1,000-run page is ~1 MB of JSON that would
- * otherwise cost the event loop decoding ~40,000 child rows and re-encoding them. The one reader that
- * returns wire JSON rather than records, for that reason; `json` is a JSON array, `count` its length.
+ * order of `rest/wire.ts`'s `toWireRun` without model inputs and outputs, which search leaves out;
+ * unset fields and empty lists omitted, NaN and infinities as strings), written as text by PostgreSQL
+ * (`runJsonSql`): a 1,000-run page is ~1.6 MB of JSON that would otherwise cost the event loop decoding
+ * ~30,000 child rows and re-encoding them. The one reader that returns wire JSON rather than records,
+ * for that reason; `json` is a JSON array, `count` its length.
+ *
+ * Without `onConnection`, one statement on `db` (least work for PostgreSQL and Node: what a busy
+ * server wants). With it, the page query and then three parts of the runs' JSON at once, each on its
+ * own connection, stitched here: a lone search then uses both of PostgreSQL's cores.
  */
 export async function searchRunsJson(
   db: TrackingExecutor,
   search: RunSearch,
+  onConnection?: OnConnection,
 ): Promise<{ json: string; count: number }> {
   const page = runPageSql(search);
   if (!page) return { json: '[]', count: 0 };
-  const keyValues = (table: string) => sql`(
-    select json_agg(json_build_object('key', t.key, 'value', t.value) order by t.key)
-    from ${sql.table(table)} t where t.run_uuid = p.run_uuid)`;
-  const { rows } = await sql<{ json: string; count: number }>`
-    with page as (${page})
-    select count(*)::int as count, coalesce(json_agg(json_strip_nulls(json_build_object(
-      'info', json_build_object(
-        'run_id', p.run_uuid, 'run_uuid', p.run_uuid, 'run_name', p.name,
-        'experiment_id', p.experiment_id::text, 'user_id', p.user_id, 'status', p.status,
-        'start_time', p.start_time, 'end_time', nullif(p.end_time, 0),
-        'artifact_uri', nullif(p.artifact_uri, ''),
-        'lifecycle_stage', p.lifecycle_stage),
-      'data', json_build_object(
-        'metrics', (
-          select json_agg(json_build_object('key', m.key, 'value', m.value, 'timestamp', m.timestamp, 'step', m.step)
-            order by m.key)
-          from tracking.latest_metrics m where m.run_uuid = p.run_uuid),
-        'params', ${keyValues('tracking.params')},
-        'tags', ${keyValues('tracking.tags')}),
-      'inputs', json_build_object(
-        'dataset_inputs', (
-          select json_agg(json_build_object(
-              'tags', case when di.tags = '[]' then null else di.tags::json end,
-              'dataset', json_build_object('name', d.name, 'digest', d.digest, 'source_type', d.source_type,
-                'source', d.source, 'schema', nullif(d.schema, ''), 'profile', nullif(d.profile, '')))
-            order by d.name, d.digest)
-          from tracking.dataset_inputs di join tracking.datasets d on d.dataset_uuid = di.dataset_uuid
-          where di.run_uuid = p.run_uuid))
-    )) order by p.ord), '[]')::text as json
-    from page p
-  `.execute(db);
-  return rows[0]!;
+  if (!onConnection) {
+    const { rows } = await sql<{ json: string; count: number }>`
+      select count(*)::int as count, '[' || coalesce(string_agg(${runJsonSql(RUN_JSON_PARTS)}, ',' order by r.ord), '') || ']' as json
+      from (${page}) r
+    `.execute(db);
+    return rows[0]!;
+  }
+  const rows = await onConnection(async (connection) => (await page.execute(connection)).rows);
+  if (rows.length === 0) return { json: '[]', count: 0 };
+  const ids = rows.map((row) => row.run_uuid);
+  const [[metrics], [params], [info, tags, inputs]] = await Promise.all([
+    onConnection((connection) => fragmentsPerRun(connection, ids, [RUN_JSON_PARTS.metrics])),
+    onConnection((connection) => fragmentsPerRun(connection, ids, [RUN_JSON_PARTS.params])),
+    onConnection((connection) =>
+      fragmentsPerRun(connection, ids, [RUN_JSON_PARTS.info, RUN_JSON_PARTS.tags, RUN_JSON_PARTS.inputs]),
+    ),
+  ]);
+  const runs = ids.map((_, i) => {
+    // As `runJsonSql` puts them together.
+    const data = [
+      metrics![i] === '' ? undefined : `"metrics":${metrics![i]}`,
+      params![i] === '' ? undefined : `"params":${params![i]}`,
+      tags![i] === '' ? undefined : `"tags":${tags![i]}`,
+    ].filter((field) => field !== undefined);
+    return `{"info":${info![i]},"data":{${data.join(',')}},"inputs":${inputs![i]}}`;
+  });
+  return { json: `[${runs.join(',')}]`, count: runs.length };
 }
+
+/** SQL of a run's JSON parts over `r`, a `tracking.runs` row: JSON text, the lists null when empty. */
+interface RunJsonParts {
+  /** `RunInfo` as `toWireRunInfo` writes it. */
+  info: RawBuilder<string>;
+  /** The latest metrics, params and tags, each in key order. */
+  metrics: RawBuilder<string | null>;
+  params: RawBuilder<string | null>;
+  tags: RawBuilder<string | null>;
+  /** `RunInputs` with its dataset inputs (`{}` when none). */
+  inputs: RawBuilder<string>;
+}
+
+const optionalField = (name: string, value: RawBuilder<unknown>) =>
+  sql`case when ${value} is not null then ${sql.raw(`',"${name}":'`)} || ${value} end`;
+
+const KEY_VALUE_JSON = sql<string>`concat('{"key":', to_json(key)::text, ',"value":', to_json(value)::text, '}')`;
+
+/**
+ * Text concatenation rather than `json_build_object`: PostgreSQL builds such text several times
+ * faster, and a whole page's `json_strip_nulls` (to omit unset fields) cost more than the page.
+ */
+const RUN_JSON_PARTS: RunJsonParts = {
+  info: sql<string>`concat('{"run_id":', to_json(r.run_uuid)::text, ',"run_uuid":', to_json(r.run_uuid)::text,
+    ',"run_name":', to_json(r.name)::text, ',"experiment_id":"', r.experiment_id, '","user_id":', to_json(r.user_id)::text,
+    ',"status":', to_json(r.status)::text, ',"start_time":', r.start_time,
+    ${optionalField('end_time', sql`nullif(r.end_time, 0)`)},
+    ${optionalField('artifact_uri', sql`to_json(nullif(r.artifact_uri, ''))::text`)},
+    ',"lifecycle_stage":', to_json(r.lifecycle_stage)::text, '}')`,
+  metrics: jsonListSql('tracking.latest_metrics', metricJsonSql(sql`to_json(key)::text`, false)),
+  params: jsonListSql('tracking.params', KEY_VALUE_JSON),
+  tags: jsonListSql('tracking.tags', KEY_VALUE_JSON),
+  inputs: sql<string>`'{' || coalesce('"dataset_inputs":' || (
+      select json_agg(json_strip_nulls(json_build_object(
+          'tags', case when di.tags = '[]' then null else di.tags::json end,
+          'dataset', json_build_object('name', d.name, 'digest', d.digest, 'source_type', d.source_type,
+            'source', d.source, 'schema', nullif(d.schema, ''), 'profile', nullif(d.profile, ''))))
+        order by d.name, d.digest)::text
+      from tracking.dataset_inputs di join tracking.datasets d on d.dataset_uuid = di.dataset_uuid
+      where di.run_uuid = r.run_uuid), '') || '}'`,
+};
+
+/** A run's rows of a per-run child table as a JSON array text (`element` per row, by key); null when none. */
+function jsonListSql(table: string, element: RawBuilder<string>): RawBuilder<string | null> {
+  return sql<string | null>`(select '[' || string_agg(${element}, ',' order by t.key) || ']'
+    from ${sql.table(table)} t where t.run_uuid = r.run_uuid)`;
+}
+
+/** A run as `Run` protobuf JSON text from its parts (the `data` fields omitted when empty). */
+function runJsonSql(parts: RunJsonParts): RawBuilder<string> {
+  return sql<string>`concat('{"info":', ${parts.info}, ',"data":{',
+    concat_ws(',', '"metrics":' || ${parts.metrics}, '"params":' || ${parts.params}, '"tags":' || ${parts.tags}),
+    '},"inputs":', ${parts.inputs}, '}')`;
+}
+
+/**
+ * Fragments (SQL over `r`) of each run, in `ids` order: per fragment, one text of every run's value
+ * ('' for null) separated by the record separator U+001E, which JSON text never holds unescaped, so
+ * a part comes back as one value to decode instead of a row per run.
+ */
+async function fragmentsPerRun(
+  db: TrackingExecutor,
+  ids: string[],
+  fragments: RawBuilder<string | null>[],
+): Promise<string[][]> {
+  const columns = fragments.map(
+    (fragment, i) => sql`string_agg(coalesce(${fragment}, ''), chr(30) order by ids.n) as ${sql.id(`f${i}`)}`,
+  );
+  const { rows } = await sql<Record<string, string>>`
+    select ${sql.join(columns)}
+    from unnest(${ids}::text[]) with ordinality as ids (run_uuid, n)
+    join tracking.runs r on r.run_uuid = ids.run_uuid
+  `.execute(db);
+  return fragments.map((_, i) => rows[0]![`f${i}`]!.split(RECORD_SEPARATOR));
+}
+
+const RECORD_SEPARATOR = '\u001e';
 
 /** Distinct (experiment, dataset, context) triples for the UI's dataset filter. */
 export async function searchDatasets(
@@ -496,17 +594,71 @@ export async function searchDatasets(
   }));
 }
 
-/** Runs with their latest metrics, params, tags and inputs, in a fixed number of queries. */
-export async function assembleRuns(
-  db: TrackingExecutor,
-  rows: RunsTable[],
-  options: { withModels: boolean },
-): Promise<RunRecord[]> {
+/**
+ * A run with its latest metrics, params, tags, inputs and outputs (as `assembleRuns` gives a page's) in one
+ * statement, undefined when there is no such run: `runs/get`, a cheap call, then waits for PostgreSQL
+ * once rather than for a lookup and then six queries, which matters when searches keep the cores busy.
+ * Child rows travel as JSON arrays of text, so int64 and non-finite values read back exactly.
+ */
+export async function findRunRecord(db: TrackingExecutor, runId: string): Promise<RunRecord | undefined> {
+  const list = (elements: RawBuilder<unknown>, from: RawBuilder<unknown>) =>
+    sql`(select coalesce(json_agg(${elements}), '[]')::text ${from})`;
+  const { rows } = await sql<
+    RunsTable & Record<'c_params' | 'c_tags' | 'c_metrics' | 'c_datasets' | 'c_inputs' | 'c_outputs', string>
+  >`
+    select r.*,
+      ${list(sql`json_build_array(t.key, t.value) order by t.key`, sql`from tracking.params t where t.run_uuid = r.run_uuid`)} as c_params,
+      ${list(sql`json_build_array(t.key, t.value) order by t.key`, sql`from tracking.tags t where t.run_uuid = r.run_uuid`)} as c_tags,
+      ${list(
+        sql`json_build_array(m.key, m.value::text, m.timestamp::text, m.step::text) order by m.key`,
+        sql`from tracking.latest_metrics m where m.run_uuid = r.run_uuid`,
+      )} as c_metrics,
+      ${list(
+        sql`json_build_array(di.tags, d.name, d.digest, d.source_type, d.source, d.schema, d.profile) order by d.name, d.digest`,
+        sql`from tracking.dataset_inputs di join tracking.datasets d on d.dataset_uuid = di.dataset_uuid
+          where di.run_uuid = r.run_uuid`,
+      )} as c_datasets,
+      ${list(sql`i.model_id`, sql`from tracking.run_model_inputs i where i.run_uuid = r.run_uuid`)} as c_inputs,
+      ${list(sql`json_build_array(o.model_id, o.step::text)`, sql`from tracking.run_model_outputs o where o.run_uuid = r.run_uuid`)} as c_outputs
+    from tracking.runs r where r.run_uuid = ${runId}
+  `.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  const keyValues = (text: string) =>
+    (JSON.parse(text) as [string, string][]).map(([key, value]): KeyValue => ({ key, value }));
+  type DatasetArray = [string, string, string, string, string, string | null, string | null];
+  return {
+    info: toRunInfoRecord(row),
+    latestMetrics: (JSON.parse(row.c_metrics) as [string, string, string, string][]).map(
+      ([key, value, timestamp, step]): MetricRecord => ({
+        key,
+        value: Number(value),
+        timestamp: parseInt8(timestamp),
+        step: parseInt8(step),
+      }),
+    ),
+    params: keyValues(row.c_params),
+    tags: keyValues(row.c_tags),
+    datasetInputs: (JSON.parse(row.c_datasets) as DatasetArray[]).map(
+      ([tags, name, digest, source_type, source, schema, profile]) =>
+        toDatasetInputRecord({ run_uuid: runId, tags, name, digest, source_type, source, schema, profile }),
+    ),
+    modelInputs: JSON.parse(row.c_inputs) as string[],
+    modelOutputs: (JSON.parse(row.c_outputs) as [string, string][]).map(([modelId, step]) => ({
+      modelId,
+      step: parseInt8(step) as number,
+    })),
+  };
+}
+
+/**
+ * Runs with their latest metrics, params, tags and dataset inputs, in a fixed number of queries; model
+ * inputs and outputs are left out, as MLflow's search leaves them.
+ */
+async function assembleRuns(db: TrackingExecutor, rows: RunsTable[]): Promise<RunRecord[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((row) => row.run_uuid);
-  // One array parameter rather than an `in` list of up to 1000 ids.
-  const ofRuns = (column: string) => sql<boolean>`${sql.ref(column)} = any(${ids}::text[])`;
-  const [params, tags, metrics, datasets, modelInputs, modelOutputs] = await Promise.all([
+  const [params, tags, metrics, datasets] = await Promise.all([
     childRows<{ run_uuid: string; key: string; value: string }>(db, ids, 'tracking.params', sql`key, value`),
     childRows<{ run_uuid: string; key: string; value: string }>(db, ids, 'tracking.tags', sql`key, value`),
     childRows<{ run_uuid: string; key: string; value: number; timestamp: number; step: number }>(
@@ -516,20 +668,6 @@ export async function assembleRuns(
       sql`key, value, timestamp, step`,
     ),
     selectDatasetInputs(db, ids),
-    options.withModels
-      ? db
-          .selectFrom('tracking.run_model_inputs')
-          .select(['run_uuid', 'model_id'])
-          .where(ofRuns('run_uuid'))
-          .execute()
-      : Promise.resolve([]),
-    options.withModels
-      ? db
-          .selectFrom('tracking.run_model_outputs')
-          .select(['run_uuid', 'model_id', 'step'])
-          .where(ofRuns('run_uuid'))
-          .execute()
-      : Promise.resolve([]),
   ]);
   const paramsByRun = groupBy(params, (p): KeyValue => ({ key: p.key, value: p.value }));
   const tagsByRun = groupBy(tags, (t): KeyValue => ({ key: t.key, value: t.value }));
@@ -538,8 +676,6 @@ export async function assembleRuns(
     (m): MetricRecord => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step }),
   );
   const datasetsByRun = groupBy(datasets, toDatasetInputRecord);
-  const modelInputsByRun = groupBy(modelInputs, (m) => m.model_id);
-  const modelOutputsByRun = groupBy(modelOutputs, (m) => ({ modelId: m.model_id, step: m.step }));
   return rows.map((row) => {
     const id = row.run_uuid;
     return {
@@ -548,8 +684,7 @@ export async function assembleRuns(
       params: paramsByRun.get(id) ?? [],
       tags: tagsByRun.get(id) ?? [],
       datasetInputs: datasetsByRun.get(id) ?? [],
-      modelInputs: modelInputsByRun.get(id) ?? [],
-      modelOutputs: options.withModels ? (modelOutputsByRun.get(id) ?? []) : undefined,
+      modelInputs: [],
     };
   });
 }
@@ -598,11 +733,9 @@ function groupBy<R extends { run_uuid: string }, T>(rows: R[], map: (row: R) => 
   return groups;
 }
 
-/** A log-batch as the store writes it: rules applied (validated, truncated, latest per key computed). */
+/** A log-batch as the store writes it: rules applied (validated, truncated). */
 export interface LogBatchWrite {
   metrics: MetricPoint[];
-  /** The point per key that may become the run's latest value (see domain/metric-values). */
-  latest: MetricPoint[];
   /** Distinct keys. */
   params: KeyValue[];
   /** Last value per key. */
@@ -637,10 +770,11 @@ export class ParamsRaced extends Error {
  * each key against the latest committed row (`on conflict do update ... where` waits for a concurrent
  * inserter and sees its value), so a value stored after the snapshot aborts the statement through
  * `tracking.reject_raced_params()` rather than being silently dropped. Identical metric points are
- * ignored, the latest value per key moves only forward by (step, timestamp, value), tags overwrite and
- * `mlflow.runName` renames the run (its row locked first, the order renames take locks in). Rows are
- * written in key order so concurrent batches lock them in one order. Metrics logged with a known
- * `model_id` also go to that logged model.
+ * ignored (the metrics trigger then counts only the points inserted, and moves each chunk's last point,
+ * hence the run's latest value, only forward by (step, timestamp, value): migration 0005), tags
+ * overwrite and `mlflow.runName` renames the run (its row locked first, the order renames take locks
+ * in). Rows are written in key order so concurrent batches lock them in one order. Metrics logged with a
+ * known `model_id` also go to that logged model.
  */
 function logBatchStatement(runId: string, batch: LogBatchWrite): RawBuilder<LogBatchOutcome> {
   const renames = batch.tags.some((tag) => tag.key === RUN_NAME_TAG);
@@ -676,7 +810,6 @@ function logBatchStatement(runId: string, batch: LogBatchWrite): RawBuilder<LogB
     // Columns as arrays, unnested in SQL: seven bind parameters whatever the batch size, instead of
     // seven per point (a 1,000-point batch was 7,000 parameters to bind and parse).
     const metrics = batch.metrics;
-    const latest = sortByKey(batch.latest);
     parts.push(
       sql`new_metrics (key, step, timestamp, value, model_id, dataset_name, dataset_digest) as (
         select * from unnest(${metrics.map((m) => m.key)}::text[], ${metrics.map((m) => m.step)}::int8[],
@@ -686,15 +819,6 @@ function logBatchStatement(runId: string, batch: LogBatchWrite): RawBuilder<LogB
       sql`write_metrics as (
         insert into tracking.metrics (run_uuid, key, step, timestamp, value, model_id, dataset_name, dataset_digest)
         select ${runId}, m.* from new_metrics m where ${ok} on conflict do nothing)`,
-      sql`new_latest (key, step, timestamp, value) as (
-        select * from unnest(${latest.map((m) => m.key)}::text[], ${latest.map((m) => m.step)}::int8[],
-          ${latest.map((m) => m.timestamp)}::int8[], ${latest.map((m) => m.value)}::float8[]))`,
-      sql`write_latest as (
-        insert into tracking.latest_metrics as l (run_uuid, key, step, timestamp, value)
-        select ${runId}, n.* from new_latest n where ${ok}
-        on conflict (run_uuid, key) do update
-          set step = excluded.step, timestamp = excluded.timestamp, value = excluded.value
-          where (excluded.step, excluded.timestamp, excluded.value) > (l.step, l.timestamp, l.value))`,
     );
     if (batch.metrics.some((m) => m.model_id !== undefined)) {
       parts.push(sql`write_model_metrics as (
@@ -749,7 +873,7 @@ function runComparison(comparison: Comparison): RawBuilder<boolean> {
   const run = sql.ref('r.run_uuid');
   switch (comparison.type) {
     case 'metric':
-      return compareKeyValue('tracking.latest_metrics', run, 'run_uuid', comparison, compareDouble);
+      return compareLatestMetric(run, comparison);
     case 'param':
       return compareKeyValue('tracking.params', run, 'run_uuid', comparison, compareColumn);
     case 'tag':
@@ -763,6 +887,26 @@ function runComparison(comparison: Comparison): RawBuilder<boolean> {
   }
 }
 
+/**
+ * A run's latest value of a metric as a subquery of one row (`value`), none when the run never logged
+ * the key: the last point of the key's highest chunk summary (migration 0005), one probe of the
+ * summaries' primary key. Filters and orderings use it rather than the `tracking.latest_metrics` view,
+ * which PostgreSQL cannot probe per run from a join or an EXISTS (it would read every summary of the key).
+ */
+function latestMetricSql(run: RawBuilder<unknown>, key: string): RawBuilder<unknown> {
+  return sql`(select c.last_value as value from tracking.metric_chunks c
+    where c.run_uuid = ${run} and c.key = ${key} order by c.chunk desc limit 1)`;
+}
+
+/**
+ * A metric comparison on the run's latest value: a run without the key never matches, not even `!=`
+ * (as `compareKeyValue` for params and tags; the grammar allows no `IS NULL` on metrics).
+ */
+function compareLatestMetric(run: RawBuilder<unknown>, comparison: Comparison): RawBuilder<boolean> {
+  return sql<boolean>`exists (select 1 from ${latestMetricSql(run, comparison.key)} kv
+    where ${compareDouble(sql`kv.value`, comparison)})`;
+}
+
 /** An order_by term as SQL; runs lacking the key (or with a NaN metric) sort last in both directions. */
 function orderTermToSql(
   term: OrderByTerm,
@@ -773,14 +917,12 @@ function orderTermToSql(
     const column = sql.ref(`r.${RUN_COLUMNS[term.key] ?? term.key}`);
     return { ordering: [sql`(${column} is null)`, sql`${column} ${direction}`] };
   }
-  const table = {
-    metric: 'tracking.latest_metrics',
-    param: 'tracking.params',
-    tag: 'tracking.tags',
-    dataset: '',
-  }[term.type];
   const ref = sql.id(alias);
-  const join = sql`left join ${sql.table(table)} ${ref} on ${ref}.run_uuid = r.run_uuid and ${ref}.key = ${term.key}`;
+  const join =
+    term.type === 'metric'
+      ? sql`left join lateral ${latestMetricSql(sql.ref('r.run_uuid'), term.key)} ${ref} on true`
+      : sql`left join ${sql.table(term.type === 'param' ? 'tracking.params' : 'tracking.tags')} ${ref}
+          on ${ref}.run_uuid = r.run_uuid and ${ref}.key = ${term.key}`;
   const missing =
     term.type === 'metric'
       ? sql`(${ref}.value is null or ${ref}.value = 'NaN'::float8)`

@@ -52,7 +52,10 @@ export interface MetricsTable {
   dataset_digest: string | null;
 }
 
-/** The run's summary value per key: max by (step, timestamp, value); listing never reads history. */
+/**
+ * The run's latest value per key, max by (step, timestamp, value): a view over the chunk summaries
+ * (migration 0005), read per run (`where run_uuid = ...`); listing never reads history.
+ */
 export interface LatestMetricsTable {
   run_uuid: string;
   key: string;

@@ -3,6 +3,7 @@ import * as initial from './0001-initial.js';
 import * as metricChunks from './0002-metric-chunks.js';
 import * as searchAndWritePaths from './0003-search-and-write-paths.js';
 import * as paramRaces from './0004-param-races.js';
+import * as latestMetricsFromChunks from './0005-latest-metrics-from-chunks.js';
 
 export const trackingMigrations: ServiceMigrations = {
   schema: 'tracking',
@@ -11,5 +12,6 @@ export const trackingMigrations: ServiceMigrations = {
     '0002-metric-chunks': metricChunks,
     '0003-search-and-write-paths': searchAndWritePaths,
     '0004-param-races': paramRaces,
+    '0005-latest-metrics-from-chunks': latestMetricsFromChunks,
   },
 };
