@@ -10,6 +10,8 @@
 //    Target: requests/s >= 0.7 x the floor's. Measured without batching (the default) and with
 //    adaptive batching that waits for nothing but the requests read in the same I/O phase; also as
 //    server CPU time per request over 20,000 requests, which a busy shared machine disturbs less.
+//    A second floor also runs the model once per request (one onnxruntime session.run on a fixed row):
+//    what serving one row per call costs before any of MLflow's scoring path.
 // 2. The heavy model (64 -> 2048 x3 -> 1 MLP, 34 MB) at 64 concurrent one-row callers, without and with
 //    adaptive batching (max 64 rows, 2 ms). Target: batching >= 2 x the requests/s.
 //
@@ -163,12 +165,17 @@ async function main() {
     '/ping',
   );
   const floor = await startProcess(FLOOR, { MAST_BENCH_FLOOR_RESPONSE: sample }, '/ping');
+  const floorWithModel = await startProcess(
+    FLOOR,
+    { MAST_BENCH_FLOOR_RESPONSE: sample, MAST_BENCH_FLOOR_MODEL: join(root, 'linear', 'model.onnx') },
+    '/ping',
+  );
   const connections = 16;
-  const [served, servedBatched, bare] = await alternate([linear, linearBatched, floor], oneRow, connections);
+  const servers = [linear, linearBatched, floor, floorWithModel];
+  const [served, servedBatched, bare, bareWithModel] = await alternate(servers, oneRow, connections);
   const cpu = [];
-  for (const server of [linear, linearBatched, floor])
-    cpu.push(await cpuPerRequest(server, oneRow, connections));
-  for (const server of [linear, linearBatched, floor]) await server.stop();
+  for (const server of servers) cpu.push(await cpuPerRequest(server, oneRow, connections));
+  for (const server of servers) await server.stop();
 
   // 2. The heavy model at 64 concurrent one-row callers, without and with adaptive batching.
   const heavyRow = JSON.stringify({
@@ -200,7 +207,14 @@ async function main() {
   process.stdout.write('\n');
   line(`/invocations batch-1 (linear, ${connections} connections)`, figures(served), '', true);
   line('HTTP floor (same body parsed, same-size answer)', figures(bare), '', true);
+  line('HTTP floor + one onnxruntime session.run per request', figures(bareWithModel), '', true);
   line('/invocations vs floor (requests/s)', `${ratio.toFixed(2)} x`, '>= 0.7 x', ratio >= 0.7);
+  line(
+    'floor + session.run vs floor (requests/s): the bound without batching',
+    `${(bareWithModel.rps / bare.rps).toFixed(2)} x`,
+    '',
+    true,
+  );
   line('/invocations batch-1, adaptive batching (wait 0: one I/O phase)', figures(servedBatched), '', true);
   line(
     '/invocations with batching vs floor (requests/s)',
@@ -209,17 +223,23 @@ async function main() {
     ratioBatched >= 0.7,
   );
   line(
-    'server CPU per request: Mast / with batching / floor',
+    'server CPU per request: Mast / with batching / floor / floor + session.run',
     `${cpu.map((micros) => `${Math.round(micros)}`).join(' / ')} µs`,
     '',
     true,
   );
-  const [cpuServed, cpuBatched, cpuFloor] = cpu;
+  const [cpuServed, cpuBatched, cpuFloor, cpuFloorWithModel] = cpu;
   line(
     'same as a ratio of CPU per request (floor / Mast)',
     `${(cpuFloor / cpuServed).toFixed(2)} x`,
     '>= 0.7 x',
     cpuFloor / cpuServed >= 0.7,
+  );
+  line(
+    'floor / (floor + session.run): the bound without batching',
+    `${(cpuFloor / cpuFloorWithModel).toFixed(2)} x`,
+    '',
+    true,
   );
   line(
     'same with batching (floor / Mast)',

@@ -40,6 +40,8 @@ export class UnsupportedMediaTypeError extends Error {
  * as the one parameter allowed. Throws UnsupportedMediaTypeError with MLflow's texts otherwise.
  */
 export function contentFormat(contentType: string | undefined): 'json' | 'csv' {
+  // The common case without parameters, before the general parse (this runs for every request).
+  if (contentType === CONTENT_TYPE_JSON) return 'json';
   const [mediaType = '', ...pairs] = (contentType ?? '').split(';').map((part) => part.trim());
   const parameters = new Map(
     pairs.map((pair) => {
