@@ -106,6 +106,12 @@ describe('enforceInputSchema: tensor signatures', () => {
     '[{"type": "tensor", "name": "x", "tensor-spec": {"dtype": "float32", "shape": [-1, 2]}}, {"type": "tensor", "name": "k", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]',
   );
 
+  test('a DataFrame of one scalar column for an unnamed [-1, 2] tensor names no column that does not exist', () => {
+    expect(failure(() => enforceInputSchema(frame({ a: [1, 2] }), unnamed)).message).not.toContain(
+      'undefined',
+    );
+  });
+
   test('an unnamed tensor: dtype converted, shape checked with Python tuples in the message', () => {
     const input = enforceInputSchema(
       {

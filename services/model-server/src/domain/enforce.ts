@@ -262,7 +262,7 @@ function columnToTensor(name: string | undefined, values: unknown[], spec: Tenso
       return { ...array, shape: spec.shape.length === 1 ? [values.length] : [values.length, 1] };
     }
     throw badRequest(
-      `The input pandas dataframe column '${name}' contains scalar values, which requires the shape to be ` +
+      `The input pandas dataframe column${name === undefined ? '' : ` '${name}'`} contains scalar values, which requires the shape to be ` +
         `(-1,) or (-1, 1), but got tensor spec shape of ${pythonTuple(spec.shape)}.`,
     );
   }
