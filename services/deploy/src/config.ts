@@ -46,7 +46,7 @@ export const deployConfig = configFragment(
   {
     MAST_REGISTRY_URL: optionalString,
     MAST_DEPLOY_WORKERS: optionalBoolean,
-    MAST_DEPLOY_CONCURRENCY: positiveInteger(2),
+    MAST_DEPLOY_CONCURRENCY: positiveInteger(1),
     MAST_DEPLOY_TRACKING_URI: optionalString,
     MAST_DEPLOY_DATA_DIR: stringWithDefault('./mast-data/deployments'),
     MAST_DEPLOY_MODEL_SERVER_IMAGE: stringWithDefault(DEFAULT_MODEL_SERVER_IMAGE),

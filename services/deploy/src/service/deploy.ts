@@ -40,6 +40,7 @@ import {
   listTargets,
   liveDeployment,
   liveDeploymentsOnTargetKind,
+  lockTarget,
   otherLiveDeployments,
   recordTransition,
   searchDeployments,
@@ -401,6 +402,8 @@ export class DeployService {
     await inTransaction(this.db, async (tx) => {
       const deployment = await findDeployment(tx, deploymentId, { forUpdate: true });
       if (!deployment) throw notFound(`Deployment '${deploymentId}' not found.`);
+      // Deployments going LIVE on one target take turns: each sees the one before as LIVE and supersedes it.
+      if (to === 'LIVE') await lockTarget(tx, deployment.targetName);
       const at = new Date(this.now());
       const next = transition({ state: deployment.state, transitions: [] }, to, reason, at);
       await recordTransition(tx, deploymentId, next.transitions[0], outputs);

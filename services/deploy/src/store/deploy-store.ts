@@ -282,6 +282,14 @@ export async function liveDeployment(
   return row && deploymentOf(row);
 }
 
+/**
+ * Locks a target's row for the caller's transaction (FOR NO KEY UPDATE: deployments may still be
+ * inserted against it), so that deployments going LIVE on it take turns.
+ */
+export async function lockTarget(db: DeployExecutor, name: string): Promise<void> {
+  await db.selectFrom('deploy.targets').select('name').where('name', '=', name).forNoKeyUpdate().execute();
+}
+
 /** The LIVE deployments of a model on a target other than `except`, locked for the caller's transaction. */
 export async function otherLiveDeployments(
   db: DeployExecutor,
