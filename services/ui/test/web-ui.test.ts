@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
-import { HttpClient } from '@mast/test-support';
+import { HttpClient, waitFor } from '@mast/test-support';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { createPostgresDatabase } from '../../gateway/test/processes.js';
 import {
@@ -69,6 +69,7 @@ describe('web UI (all-in-one, PostgreSQL, Chromium)', () => {
       loadAllInOneConfig({
         MAST_BACKEND_STORE_URI: database.url,
         MAST_ARTIFACTS_DESTINATION: artifacts,
+        MAST_DEPLOY_DATA_DIR: join(artifacts, '..', 'deployments'),
         MAST_LOG_LEVEL: 'silent',
       }),
     );
@@ -410,6 +411,40 @@ describe('web UI (all-in-one, PostgreSQL, Chromium)', () => {
       .getByRole('table', { name: 'History of version 1' })
       .getByText('Aliases set @champion')
       .waitFor();
+
+    // Rollouts: a deployment of this version (here one whose build fails: its run has no model files)
+    // shows with its state and last reason.
+    expect(
+      (
+        await http.post('/api/2.0/mast/deployments/targets/create', {
+          name: 'ui-cluster',
+          kind: 'KUBERNETES',
+          namespace: 'ml',
+          image_repository: 'registry.example.com/models',
+        })
+      ).status,
+    ).toBe(200);
+    const deployed = await http.post('/api/2.0/mast/deployments/create', {
+      model_name: data.modelName,
+      version: '1',
+      target_name: 'ui-cluster',
+    });
+    expect(deployed.status).toBe(200);
+    await waitFor(
+      async () =>
+        (
+          await http.get('/api/2.0/mast/deployments/get', {
+            deployment_id: deployed.body.deployment.deployment_id,
+          })
+        ).body.deployment.state === 'FAILED',
+      'the deployment to fail',
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    await page.reload();
+    const rollouts = main().getByTestId('rollouts');
+    await rollouts.getByRole('cell', { name: 'FAILED', exact: true }).waitFor();
+    await rollouts.getByText(/build failed/).waitFor();
+    expect(await rollouts.getByText('ui-cluster (kubernetes)').count()).toBe(1);
     expect(
       await main()
         .getByRole('row', { name: /Stage transitions/ })

@@ -13,6 +13,7 @@ const VERSION_QUERY = `
       tags { key value }
       run { id name experimentId }
       history { kind from to alias actor reason timestamp }
+      deployments { id state cause image endpoint lastUpdatedTimestamp target { name kind } transitions { toState reason timestamp } }
     }
   }`;
 
@@ -54,6 +55,16 @@ interface VersionData {
       reason: string | null;
       timestamp: number;
     }>;
+    deployments: Array<{
+      id: string;
+      state: string;
+      cause: string;
+      image: string | null;
+      endpoint: string | null;
+      lastUpdatedTimestamp: number;
+      target: { name: string; kind: string };
+      transitions: Array<{ toState: string; reason: string; timestamp: number }>;
+    }>;
   } | null;
 }
 
@@ -66,8 +77,9 @@ const HISTORY_KINDS: Record<string, string> = {
 
 /**
  * P10: a model version with its stage transition (and the archive-the-others option, MLflow's
- * `archive_existing_versions`), alias set/delete, and its history (`?history=<kind>` filters it). The
- * edits are the registry's GraphQL mutations, which call the same service as MLflow's REST API.
+ * `archive_existing_versions`), alias set/delete, its history (`?history=<kind>` filters it) and its
+ * rollouts (deploy's `ModelVersion.deployments`: state, target, last reason). The edits are the
+ * registry's GraphQL mutations, which call the same service as MLflow's REST API.
  */
 export function VersionPage() {
   const { name, version } = useParams();
@@ -203,6 +215,42 @@ export function VersionPage() {
           <KeyValueTable caption="Version tags" rows={mv.tags} empty="No tag." />
         </section>
       </div>
+      <section aria-labelledby="rollouts-heading">
+        <h2 id="rollouts-heading">Rollouts</h2>
+        {mv.deployments.length === 0 ? (
+          <p className="muted">Not deployed: a rollout policy on its stage or alias deploys it.</p>
+        ) : (
+          <table className="table" data-testid="rollouts">
+            <caption className="visually-hidden">Deployments of version {mv.version}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Updated</th>
+                <th scope="col">Target</th>
+                <th scope="col">State</th>
+                <th scope="col">Why</th>
+                <th scope="col">Last step</th>
+                <th scope="col">Serving at</th>
+              </tr>
+            </thead>
+            <tbody>
+              {mv.deployments.map((deployment) => (
+                <tr key={deployment.id}>
+                  <td>{formatTime(deployment.lastUpdatedTimestamp)}</td>
+                  <td>
+                    {deployment.target.name} ({deployment.target.kind.toLowerCase()})
+                  </td>
+                  <td>{deployment.state}</td>
+                  <td>{deployment.cause}</td>
+                  <td>{deployment.transitions.at(-1)?.reason ?? '—'}</td>
+                  <td className="mono">
+                    {deployment.state === 'LIVE' ? (deployment.endpoint ?? deployment.image ?? '—') : '—'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
       <section aria-labelledby="history-heading">
         <h2 id="history-heading">History</h2>
         <label>
