@@ -1,3 +1,4 @@
+export * from './addresses.js';
 export * from './config.js';
 export * from './config-fragments.js';
 export * from './database.js';

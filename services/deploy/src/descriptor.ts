@@ -7,6 +7,7 @@ import {
   graphqlConfig,
   httpConfig,
   MlflowError,
+  reachableHost,
   redisConfig,
   StartupError,
   subscriptionQueueName,
@@ -40,15 +41,7 @@ const NO_REGISTRY: ModelVersionLookup = { exists: unreachableRegistry, modelExis
 function ownUrl(app: FastifyInstance | undefined, staticPrefix: string): string | undefined {
   const address = app?.server.address();
   if (!address || typeof address === 'string') return undefined;
-  const host =
-    address.address === '0.0.0.0'
-      ? '127.0.0.1'
-      : address.address === '::'
-        ? '[::1]'
-        : address.family === 'IPv6'
-          ? `[${address.address}]`
-          : address.address;
-  return `http://${host}:${address.port}${staticPrefix}`;
+  return `http://${reachableHost(address.address)}:${address.port}${staticPrefix}`;
 }
 
 /** The cluster's credentials, loaded on first use: a kubeconfig file, else the in-cluster ServiceAccount. */

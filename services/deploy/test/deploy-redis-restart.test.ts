@@ -6,13 +6,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   createQueueConnection,
   type Database,
+  freePort,
   migrateToLatest,
   openDatabase,
   publishToTopic,
@@ -27,17 +27,6 @@ import { DeployService } from '../src/service/deploy.js';
 import { REGISTRY_EVENTS_TOPIC, startDeployWorkers } from '../src/service/pipeline.js';
 import { deployMigrations } from '../src/store/migrations/index.js';
 import type { DeployDatabase } from '../src/store/schema.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** redis-server on `port`, persisting every write to an append-only file in `dir`. */
 async function startRedis(port: number, dir: string): Promise<ChildProcess> {

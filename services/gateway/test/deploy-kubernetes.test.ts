@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { HttpClient, waitFor } from '@mast/test-support';
+import { HttpClient } from '@mast/test-support';
 import { RegistryClient } from '../../deploy/src/oci/client.js';
 import { type FakeKubeApiServer, startFakeKube } from '../../deploy/src/testing/fake-kube/index.js';
 import {
@@ -23,6 +23,7 @@ import { logAndRegister } from '../../model-server/test/serve-support.js';
 import { generateTestModels } from '../../model-server/test/support/models.js';
 import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
 import { loadAllInOneConfig } from '../src/services.js';
+import { deploymentOf } from './deployments.js';
 
 const API = '/api/2.0/mlflow';
 const DEPLOY = '/api/2.0/mast/deployments';
@@ -35,20 +36,6 @@ describe('automated rollout to Kubernetes (real OCI registry, fake Kubernetes AP
   let ticking = true;
   let ticker: NodeJS.Timeout;
   const dir = mkdtempSync(join(tmpdir(), 'mast-deploy-kube-'));
-
-  async function deploymentOf(version: string, states: string[]) {
-    let found: any;
-    await waitFor(
-      async () => {
-        const page = await http.get(`${DEPLOY}/search`, { model_name: 'churn', version });
-        found = page.body.deployments?.[0];
-        return found !== undefined && states.includes(found.state);
-      },
-      `version ${version} in ${states.join('/')}`,
-      { timeoutMs: 120_000, intervalMs: 100 },
-    );
-    return found;
-  }
 
   async function clusterImage(): Promise<string | undefined> {
     const deployment = kube.store.get(kube.deploymentsType, 'ml', 'churn-prod') as any;
@@ -118,7 +105,7 @@ describe('automated rollout to Kubernetes (real OCI registry, fake Kubernetes AP
       version: '1',
       stage: 'Production',
     });
-    const live = await deploymentOf('1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
+    const live = await deploymentOf(http, 'churn', '1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
     expect(live.transitions.at(-1).reason).toBe('deployment "churn-prod" successfully rolled out');
     expect(live.transitions.map((t: { to_state: string }) => t.to_state)).toEqual([
       'PENDING',
@@ -148,11 +135,17 @@ describe('automated rollout to Kubernetes (real OCI registry, fake Kubernetes AP
       stage: 'Production',
       archive_existing_versions: true,
     });
-    const built = await deploymentOf('2', ['BUILT', 'ROLLING_OUT', 'LIVE', 'FAILED', 'ROLLED_BACK']);
+    const built = await deploymentOf(http, 'churn', '2', [
+      'BUILT',
+      'ROLLING_OUT',
+      'LIVE',
+      'FAILED',
+      'ROLLED_BACK',
+    ]);
     expect(built.image).toBeDefined();
     kube.setImageBehaviour(built.image, { kind: 'crashloop' });
     ticking = true;
-    const rolledBack = await deploymentOf('2', ['LIVE', 'FAILED', 'ROLLED_BACK']);
+    const rolledBack = await deploymentOf(http, 'churn', '2', ['LIVE', 'FAILED', 'ROLLED_BACK']);
     expect(rolledBack.state).toBe('ROLLED_BACK');
     expect(rolledBack.transitions.at(-2).reason).toMatch(/CrashLoopBackOff|crash/i);
     expect(await clusterImage()).toBe(live.image);
@@ -164,7 +157,7 @@ describe('automated rollout to Kubernetes (real OCI registry, fake Kubernetes AP
       policy_name: 'churn-prod',
     });
     expect(again.status).toBe(200);
-    const redeployed = await deploymentOf('1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
+    const redeployed = await deploymentOf(http, 'churn', '1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
     expect(redeployed.deployment_id).toBe(again.body.deployment.deployment_id);
     expect(redeployed.image).toBe(live.image);
   });

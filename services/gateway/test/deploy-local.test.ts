@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { HttpClient, waitFor } from '@mast/test-support';
+import { HttpClient } from '@mast/test-support';
 import {
   LINEAR_INPUT,
   LINEAR_OUTPUT,
@@ -20,6 +20,7 @@ import {
 import { generateTestModels } from '../../model-server/test/support/models.js';
 import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
 import { loadAllInOneConfig } from '../src/services.js';
+import { deploymentOf } from './deployments.js';
 
 const API = '/api/2.0/mlflow';
 const DEPLOY = '/api/2.0/mast/deployments';
@@ -29,20 +30,6 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
   let http: HttpClient;
   let url: string;
   const dataDir = mkdtempSync(join(tmpdir(), 'mast-deploy-local-'));
-
-  async function deploymentOf(version: string, final: string[]) {
-    let found: any;
-    await waitFor(
-      async () => {
-        const page = await http.get(`${DEPLOY}/search`, { model_name: 'churn', version });
-        found = page.body.deployments?.[0];
-        return found !== undefined && final.includes(found.state);
-      },
-      `version ${version} deployment in ${final.join('/')}`,
-      { timeoutMs: 90_000, intervalMs: 100 },
-    );
-    return found;
-  }
 
   beforeAll(async () => {
     server = await buildAllInOne(
@@ -109,7 +96,7 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
       (await http.post(`${API}/registered-models/alias`, { name: 'churn', alias: 'champion', version: '2' }))
         .status,
     ).toBe(200);
-    const live = await deploymentOf('2', ['LIVE', 'FAILED', 'ROLLED_BACK']);
+    const live = await deploymentOf(http, 'churn', '2', ['LIVE', 'FAILED', 'ROLLED_BACK']);
     expect(live.transitions.map((t: { to_state: string }) => t.to_state)).toEqual([
       'PENDING',
       'BUILDING',
@@ -138,7 +125,7 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
     });
     expect(version.body.model_version.version).toBe('3');
     await http.post(`${API}/registered-models/alias`, { name: 'churn', alias: 'champion', version: '3' });
-    const rolledBack = await deploymentOf('3', ['LIVE', 'ROLLED_BACK', 'FAILED']);
+    const rolledBack = await deploymentOf(http, 'churn', '3', ['LIVE', 'ROLLED_BACK', 'FAILED']);
     expect(rolledBack.state).toBe('ROLLED_BACK');
     expect(rolledBack.transitions.at(-2).reason).toMatch(/failed before serving: .*sklearn/);
     expect(rolledBack.transitions.at(-1).reason).toBe('version 2 still serving');
@@ -147,7 +134,7 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
 
     // the alias back on version 1: it goes LIVE, version 2's deployment is SUPERSEDED and its server stops
     await http.post(`${API}/registered-models/alias`, { name: 'churn', alias: 'champion', version: '1' });
-    const back = await deploymentOf('1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
+    const back = await deploymentOf(http, 'churn', '1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
     expect(back.state).toBe('LIVE');
     const replaced = (await http.get(`${DEPLOY}/get`, { deployment_id: live.deployment_id })).body.deployment;
     expect(replaced.state).toBe('SUPERSEDED');

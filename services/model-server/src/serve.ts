@@ -4,6 +4,7 @@ import {
   httpConfig,
   optionalString,
   positiveInteger,
+  reachableHost,
   StartupError,
   s3Config,
 } from '@mast/common';
@@ -128,13 +129,6 @@ async function waitUntilServing(url: string, exited: Promise<number>, signal?: A
     }
     await sleep(200);
   }
-}
-
-/** `0.0.0.0` and `::` listen everywhere; the loopback address reaches them. */
-function reachableHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 /**

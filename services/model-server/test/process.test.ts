@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { freePort } from '@mast/common';
 import { generateTestModels, type TestModels } from './support/models.js';
 
 /**
@@ -12,15 +12,6 @@ import { generateTestModels, type TestModels } from './support/models.js';
  */
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 let models: TestModels;
 let child: ChildProcess | undefined;

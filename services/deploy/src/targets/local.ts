@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '@mast/common';
 import { type FetchedModel, fetchModel } from '@mast/model-server';
 import type { DeploymentContext, DeploymentSteps, RolloutOutcome } from '../service/pipeline.js';
 import type { DeploymentRecord } from '../store/deploy-store.js';
@@ -36,17 +36,6 @@ interface LocalServer {
 /** The model server's process entry point (`@mast/model-server/main`: its `dist/main.js`). */
 function modelServerMain(): string {
   return createRequire(import.meta.url).resolve('@mast/model-server/main');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /**

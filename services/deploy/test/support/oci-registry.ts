@@ -7,11 +7,12 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { freePort } from '@mast/common';
 import { waitFor } from '@mast/test-support';
 import tar from 'tar-stream';
 import type { RegistryClient } from '../../src/oci/client.js';
@@ -23,16 +24,6 @@ export interface TestRegistry {
   /** `127.0.0.1:PORT` */
   host: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** A bcrypt htpasswd line (distribution accepts bcrypt only), made by Debian's Python `crypt`. */
