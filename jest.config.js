@@ -17,6 +17,7 @@ export default {
     '<rootDir>/services/*/src/**/*.test.ts',
     '<rootDir>/services/*/test/**/*.test.ts',
     '<rootDir>/proto/**/*.test.ts',
+    '<rootDir>/test/**/*.test.ts',
   ],
   testTimeout: 60000,
 };
