@@ -1,8 +1,10 @@
+import { SERVING_IMAGE_ENV } from '@mast/model-server';
+
 /** Where the model directory lands in every model image: MLflow's container path (`/opt/ml/model`). */
-export const MODEL_DIR = '/opt/ml/model';
+export const MODEL_DIR = SERVING_IMAGE_ENV.MAST_MODEL_DIR;
 
 /** The port both serving stacks listen on: MLflow's container (nginx, spec mlflow-registry-models §6.1). */
-export const SERVING_PORT = 8080;
+export const SERVING_PORT = Number(SERVING_IMAGE_ENV.MAST_PORT);
 
 /** Entry point, command and environment that make a base image serve the model at MODEL_DIR. */
 export interface ServingDefaults {
@@ -25,12 +27,9 @@ export interface ServingDefaults {
 export function servingDefaults(flavor: string): ServingDefaults {
   const exposedPorts = [`${SERVING_PORT}/tcp`];
   if (flavor === 'onnx') {
-    // The same values as @mast/model-server's SERVING_IMAGE_ENV (listen on every interface): set here
-    // too so an image built on an older model-server base still serves from outside the container.
-    return {
-      env: { MAST_HOST: '0.0.0.0', MAST_PORT: String(SERVING_PORT), MAST_MODEL_DIR: MODEL_DIR },
-      exposedPorts,
-    };
+    // Set in the model image too, so an image built on an older model-server base still serves from
+    // outside the container.
+    return { env: { ...SERVING_IMAGE_ENV }, exposedPorts };
   }
   return {
     entrypoint: ['python', '-c', "from mlflow.models import container as C; C._serve('local')"],
