@@ -25,9 +25,11 @@ await runProcess('model-server', async (context) => {
   context.shutdownTimeoutMs = config.shutdownTimeoutMs;
   await assertPortBindable(config.host, config.port);
   const { modelDir } = config.modelServer;
+  const registered = await registeredModelMeta(modelDir);
   const app = buildModelServer({
     load: () => loadModel(modelDir),
-    modelName: config.modelServer.modelName ?? (await registeredModelName(modelDir)) ?? 'model',
+    modelName: config.modelServer.modelName ?? registered.name ?? 'model',
+    modelVersion: registered.version,
     batching: config.modelServer.batching,
     bodyLimitBytes: config.bodyLimit,
     requestTimeoutMs: config.modelServer.requestTimeoutMs,
@@ -36,14 +38,22 @@ await runProcess('model-server', async (context) => {
   await listen(context, app, { host: config.host, port: config.port });
 });
 
-/** The registered model's name that MLflow writes beside a downloaded model (`registered_model_meta`). */
-async function registeredModelName(modelDir: string): Promise<string | undefined> {
+/**
+ * The registered model's name and version that MLflow writes beside a downloaded model
+ * (`registered_model_meta`: `model_name`, `model_version`); empty when the file is absent or unreadable.
+ */
+async function registeredModelMeta(modelDir: string): Promise<{ name?: string; version?: string }> {
   try {
     const meta = parseYaml(await readFile(join(modelDir, 'registered_model_meta'), 'utf8')) as {
       model_name?: unknown;
+      model_version?: unknown;
     };
-    return typeof meta?.model_name === 'string' ? meta.model_name : undefined;
+    const version = meta?.model_version;
+    return {
+      name: typeof meta?.model_name === 'string' ? meta.model_name : undefined,
+      version: typeof version === 'string' || typeof version === 'number' ? String(version) : undefined,
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }

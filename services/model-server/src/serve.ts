@@ -179,6 +179,7 @@ export async function serveModel(options: ServeModelOptions): Promise<ServedMode
     const app = buildModelServer({
       load: async () => loaded,
       modelName: options.modelName ?? model.registeredVersion?.name,
+      modelVersion: model.registeredVersion?.version,
       batching: options.batching,
       bodyLimitBytes: options.bodyLimitBytes,
       requestTimeoutMs: options.requestTimeoutMs,

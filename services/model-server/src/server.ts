@@ -26,6 +26,12 @@ export interface ModelServerOptions {
   load: () => Promise<LoadedModel>;
   /** The model's name in the Open Inference Protocol routes (`/v2/models/{name}`); default `model`. */
   modelName?: string;
+  /**
+   * The registered model version served, when known (`registered_model_meta`): listed in the model's
+   * metadata, and the only version `/v2/models/{name}/versions/{version}` answers for. Unknown: every
+   * version asked for is the one model.
+   */
+  modelVersion?: string;
   /** Adaptive batching (see AdaptiveBatcher); off when absent. */
   batching?: { maxBatchSize: number; maxWaitMs: number };
   /** The largest request body accepted, in bytes (413 above it); default 32 MiB. */
@@ -261,8 +267,13 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
   });
 
   // The Open Inference Protocol v2 (KServe, Triton, MLServer).
-  const namedModel = (request: FastifyRequest<{ Params: { name: string } }>): LoadedModel | undefined => {
-    if (request.params.name !== modelName) throw new ModelNotFound(request.params.name);
+  const namedModel = (
+    request: FastifyRequest<{ Params: { name: string; version?: string } }>,
+  ): LoadedModel | undefined => {
+    const { name, version } = request.params;
+    if (name !== modelName) throw new ModelNotFound(name);
+    if (version !== undefined && options.modelVersion !== undefined && version !== options.modelVersion)
+      throw new ModelNotFound(name, version);
     return model;
   };
   app.get('/v2', async () => ({
@@ -274,7 +285,7 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
   app.get('/v2/health/ready', async (_request, reply) =>
     reply.code(model === undefined ? 503 : 200).send({ ready: model !== undefined }),
   );
-  // Each model route also answers under `/versions/{version}`: the one model is every version asked for.
+  // Each model route also answers under `/versions/{version}` (the served version, or any when unknown).
   for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
     app.get<{ Params: { name: string } }>(`${base}/ready`, async (request, reply) => {
       const found = namedModel(request);
@@ -287,6 +298,7 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
       const loaded = loadedModel();
       return modelMetadata(
         modelName,
+        options.modelVersion === undefined ? [] : [options.modelVersion],
         OIP_PLATFORMS[loaded.flavor] ?? loaded.flavor,
         loaded.inputs,
         loaded.outputs,
@@ -317,7 +329,8 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
 
 /** An Open Inference Protocol request for a model this server does not serve (404). */
 class ModelNotFound extends MlflowError {
-  constructor(name: string) {
-    super('RESOURCE_DOES_NOT_EXIST', `Model '${name}' is not served here.`);
+  constructor(name: string, version?: string) {
+    const model = version === undefined ? `Model '${name}'` : `Version ${version} of model '${name}'`;
+    super('RESOURCE_DOES_NOT_EXIST', `${model} is not served here.`);
   }
 }

@@ -82,6 +82,26 @@ describe('Open Inference Protocol v2', () => {
     expect(one.json.outputs.map((output: any) => output.name)).toEqual(['label']);
   });
 
+  test('a registered version served: listed in the metadata, the only version its routes answer for', async () => {
+    const versioned = await startServer({
+      modelDir: models.classifier,
+      modelName: 'iris',
+      modelVersion: '3',
+    });
+    try {
+      expect((await versioned.get('/v2/models/iris')).json.versions).toEqual(['3']);
+      expect((await versioned.get('/v2/models/iris/versions/3/ready')).json).toEqual({
+        name: 'iris',
+        ready: true,
+      });
+      const other = await versioned.get('/v2/models/iris/versions/4');
+      expect(other.status).toBe(404);
+      expect(other.json.error).toMatch(/Version 4 of model 'iris' is not served here/);
+    } finally {
+      await versioned.close();
+    }
+  });
+
   test('errors: {"error": ...} with 400 or 404', async () => {
     const cases: Array<[string, object, number, RegExp]> = [
       ['/v2/models/other/infer', { inputs: [] }, 404, /Model 'other' is not served here/],

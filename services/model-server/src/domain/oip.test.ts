@@ -86,13 +86,14 @@ describe('Open Inference Protocol v2 messages', () => {
     expect(
       modelMetadata(
         'm',
+        ['3'],
         'onnxruntime_onnx',
         [{ name: 'x', dtype: 'float32', shape: [-1, 4] }],
         [{ name: 'y', dtype: 'string', shape: [-1] }],
       ),
     ).toEqual({
       name: 'm',
-      versions: [],
+      versions: ['3'],
       platform: 'onnxruntime_onnx',
       inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }],
       outputs: [{ name: 'y', datatype: 'BYTES', shape: [-1] }],

@@ -132,9 +132,13 @@ export function inferResponse(
   };
 }
 
-/** `GET /v2/models/{name}`: the model's inputs and outputs as the ONNX graph declares them. */
+/**
+ * `GET /v2/models/{name}`: the model's versions (the registered version served, if known) and its
+ * inputs and outputs as the ONNX graph declares them.
+ */
 export function modelMetadata(
   modelName: string,
+  versions: readonly string[],
   platform: string,
   inputs: readonly TensorInfo[],
   outputs: readonly TensorInfo[],
@@ -146,7 +150,7 @@ export function modelMetadata(
   });
   return {
     name: modelName,
-    versions: [],
+    versions,
     platform,
     inputs: inputs.map(describe),
     outputs: outputs.map(describe),
