@@ -106,6 +106,10 @@ Open Inference Protocol (/v2/...). Flags are named as mlflow models serve's.
                                   default local. Mast runs ${SUPPORTED_FLAVORS.join(', ')} models itself, in-process
                                   (local only); other values are passed to MLflow's scoring server
   --no-conda                      the same as --env-manager local
+  --install-mlflow                passed to MLflow's scoring server (installs mlflow into the environment
+                                  --env-manager creates); Mast's own server needs no environment
+  --enable-mlserver               passed to MLflow's scoring server (MLServer); Mast's own server speaks
+                                  the Open Inference Protocol (/v2/...) without it
   --max-batch-size N              turn on adaptive batching: merge concurrent requests into one call of
                                   up to N rows (MAST_BATCH_MAX_SIZE, default 64 when MAST_BATCHING=true)
   --max-batch-wait-ms MS          how long a batch waits for more rows (MAST_BATCH_MAX_WAIT_MS, default 2)
@@ -144,6 +148,8 @@ const MODELS_SERVE_OPTIONS = {
   workers: { type: 'string', short: 'w' },
   'env-manager': { type: 'string' },
   'no-conda': { type: 'boolean' },
+  'install-mlflow': { type: 'boolean' },
+  'enable-mlserver': { type: 'boolean' },
   'max-batch-size': { type: 'string' },
   'max-batch-wait-ms': { type: 'string' },
 } as const;
@@ -453,6 +459,8 @@ async function serveModelCommand(argv: string[]): Promise<void> {
       requestTimeoutMs: config.modelServer.requestTimeoutMs,
       workers: config.modelServe.workers,
       envManager,
+      installMlflow: values['install-mlflow'],
+      enableMlserver: values['enable-mlserver'],
       batching: config.modelServer.batching,
       bodyLimitBytes: config.bodyLimit,
       modelName: config.modelServer.modelName,

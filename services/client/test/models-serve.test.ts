@@ -159,7 +159,11 @@ describe('mast models serve', () => {
     'serves models:/churn@champion from MLFLOW_TRACKING_URI until SIGTERM, then removes the download',
     async () => {
       const port = await freePort();
-      const child = mast(['-m', 'models:/churn@champion', '-p', String(port)], env);
+      // MLflow's --install-mlflow and --enable-mlserver are accepted (they matter to MLflow's server only).
+      const child = mast(
+        ['-m', 'models:/churn@champion', '-p', String(port), '--install-mlflow', '--enable-mlserver'],
+        env,
+      );
       await waitFor(() => child.stderr().includes(' at http://'), 'the server to listen');
       expect(child.stderr()).toMatch(
         new RegExp(
@@ -175,6 +179,10 @@ describe('mast models serve', () => {
       expect(response.status).toBe(200);
       const predictions = numbers(((await response.json()) as { predictions: unknown }).predictions);
       expect(predictions.map((value) => Math.round(value * 1e4) / 1e4)).toEqual(LINEAR_OUTPUT);
+      expect(child.stderr()).toContain('--enable-mlserver is not needed');
+      // The Open Inference Protocol names the registered model and the version the alias points to.
+      const metadata = await fetch(`http://127.0.0.1:${port}/v2/models/churn`);
+      expect(((await metadata.json()) as { versions: string[] }).versions).toEqual(['1']);
       child.kill('SIGTERM');
       expect(await child.exited).toBe(0);
       expect(downloadsIn(downloads)).toEqual([]);

@@ -49,6 +49,10 @@ export interface MlflowScoringServerOptions {
   workers?: number;
   /** `-t`: request timeout in seconds; MLflow's default (60) when absent. */
   timeoutSeconds?: number;
+  /** `--install-mlflow`: install mlflow into the environment `envManager` creates. */
+  installMlflow?: boolean;
+  /** `--enable-mlserver`: MLflow serves with MLServer (the Open Inference Protocol) instead of its own server. */
+  enableMlserver?: boolean;
   /** The child's stdio (default: inherited, so MLflow's own log is the process's). */
   stdio?: StdioOptions;
   env?: NodeJS.ProcessEnv;
@@ -82,6 +86,8 @@ export function mlflowServeArgs(options: MlflowScoringServerOptions): string[] {
     options.envManager,
     ...(options.workers === undefined ? [] : ['-w', String(options.workers)]),
     ...(options.timeoutSeconds === undefined ? [] : ['-t', String(options.timeoutSeconds)]),
+    ...(options.installMlflow ? ['--install-mlflow'] : []),
+    ...(options.enableMlserver ? ['--enable-mlserver'] : []),
   ];
 }
 

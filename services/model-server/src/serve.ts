@@ -50,6 +50,13 @@ export interface ServeModelOptions {
   workers?: number;
   /** `--env-manager` (default `local`); only `local` applies to Mast's own server. */
   envManager?: string;
+  /**
+   * MLflow's `--install-mlflow` and `--enable-mlserver`: passed to MLflow's scoring server when it
+   * serves; Mast's own server needs neither (no Python environment; it speaks the Open Inference
+   * Protocol itself), and logs that it ignores `--enable-mlserver`.
+   */
+  installMlflow?: boolean;
+  enableMlserver?: boolean;
   batching?: ModelServerOptions['batching'];
   bodyLimitBytes?: number;
   /** The name in the Open Inference Protocol routes; default the registered model's name. */
@@ -176,6 +183,11 @@ export async function serveModel(options: ServeModelOptions): Promise<ServedMode
         2,
       );
     }
+    if (options.enableMlserver) {
+      options.log?.(
+        `--enable-mlserver is not needed: Mast serves ${loaded.flavor} models with the Open Inference Protocol (/v2/...) itself.`,
+      );
+    }
     const app = buildModelServer({
       load: async () => loaded,
       modelName: options.modelName ?? model.registeredVersion?.name,
@@ -230,6 +242,8 @@ async function serveWithMlflow(
     port: options.port,
     envManager,
     workers: options.workers,
+    installMlflow: options.installMlflow,
+    enableMlserver: options.enableMlserver,
     timeoutSeconds:
       options.requestTimeoutMs === undefined
         ? undefined

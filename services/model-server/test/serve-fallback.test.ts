@@ -52,6 +52,8 @@ describe('serveModel for a flavor Mast does not run', () => {
       port,
       workers: 2,
       requestTimeoutMs: 30_000,
+      installMlflow: true,
+      enableMlserver: true,
       logger: false,
       pythons: [join(root, 'no-such-python'), python],
       fallbackStdio: 'ignore',
@@ -83,6 +85,8 @@ describe('serveModel for a flavor Mast does not run', () => {
       '2',
       '-t',
       '30',
+      '--install-mlflow',
+      '--enable-mlserver',
     ]);
     expect(alive(answer.pid)).toBe(true);
     await served.close();
