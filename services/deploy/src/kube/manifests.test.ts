@@ -90,6 +90,18 @@ describe('renderManifests', () => {
     expect(renderManifests({ ...full, kserve: true }).map((o) => o.kind)).toEqual(['InferenceService']);
   });
 
+  it("pulls the image with the target's Secret, on Deployments and InferenceServices alike", () => {
+    const withSecret = { ...full, imagePullSecrets: ['registry-creds'] };
+    const pod = renderDeployment(withSecret).spec!.template.spec!;
+    expect(pod.imagePullSecrets).toEqual([{ name: 'registry-creds' }]);
+    expect(() => new Deployment(renderDeployment(withSecret) as any).validate()).not.toThrow();
+    expect(
+      (renderInferenceService({ ...withSecret, kserve: true }) as any).spec.predictor.imagePullSecrets,
+    ).toEqual([{ name: 'registry-creds' }]);
+    // Without one the field is absent, so server-side apply does not claim it.
+    expect(renderDeployment(full).spec!.template.spec!).not.toHaveProperty('imagePullSecrets');
+  });
+
   it.each([
     [
       { image: 'registry.example.com/models/iris:3' },

@@ -45,6 +45,8 @@ export interface RolloutRequest {
   kserve?: boolean;
   /** Roll out as a canary taking this share of traffic (0-100), promoted or rolled back later. */
   canary?: { trafficPercent: number };
+  /** `kubernetes.io/dockerconfigjson` Secrets in `namespace` the kubelet pulls the image with (the target's `pull_secret`). */
+  imagePullSecrets?: string[];
 }
 
 export const FIELD_MANAGER = 'mast-deploy';
@@ -115,6 +117,12 @@ export function selectorLabels(request: RolloutRequest, track: Track): Record<st
 
 export function deploymentName(request: RolloutRequest, track: Track): string {
   return track === 'canary' ? `${request.name}-canary` : request.name;
+}
+
+/** The pod spec's `imagePullSecrets`, present only when the target names a Secret. */
+function pullSecrets(request: RolloutRequest): { imagePullSecrets?: Array<{ name: string }> } {
+  const names = request.imagePullSecrets ?? [];
+  return names.length === 0 ? {} : { imagePullSecrets: names.map((name) => ({ name })) };
 }
 
 function environment(request: RolloutRequest, port: number): V1EnvVar[] {
@@ -193,6 +201,7 @@ export function renderDeployment(
         spec: {
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: 30,
+          ...pullSecrets(request),
           containers: [modelServerContainer(request, MODEL_SERVER_CONTAINER)],
         },
       },
@@ -273,6 +282,7 @@ export function renderInferenceService(
         maxReplicas: scaling?.maxReplicas ?? replicas,
         ...(scaling ? { scaleMetric: 'cpu', scaleTarget: scaling.targetCPUUtilizationPercentage } : {}),
         ...(canaryTrafficPercent === undefined ? {} : { canaryTrafficPercent }),
+        ...pullSecrets(request),
         containers: [
           {
             name: KSERVE_CONTAINER,

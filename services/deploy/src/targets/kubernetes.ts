@@ -133,6 +133,7 @@ export class KubernetesSteps implements DeploymentSteps {
       },
       labels: { 'mast.dev/model-version': deployment.modelVersion },
       kserve: target.kserve,
+      imagePullSecrets: target.pullSecret ? [target.pullSecret] : undefined,
       progressDeadlineSeconds: this.options.progressDeadlineSeconds,
     };
     const lastGood = previous?.spec ? (JSON.parse(previous.spec) as RolloutRequest) : undefined;
