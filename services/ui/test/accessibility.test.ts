@@ -1,0 +1,163 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
+import { HttpClient } from '@mast/test-support';
+import type { Browser, Page } from 'playwright-core';
+import { createPostgresDatabase } from '../../gateway/test/processes.js';
+import { launchChromium, requireBuiltUi } from './browser.js';
+import { type SeededData, seed } from './seed.js';
+
+jest.setTimeout(240_000);
+
+/** A page of the UI (its path as `src/routes.tsx` builds it) and what shows its data has arrived. */
+interface PageCheck {
+  name: string;
+  path: (data: SeededData) => string;
+  ready: (page: Page, data: SeededData) => Promise<unknown>;
+}
+
+const PAGES: PageCheck[] = [
+  {
+    name: 'P1 home',
+    path: () => '/',
+    ready: (page, data) => page.getByRole('main').getByRole('link', { name: data.experimentName }).waitFor(),
+  },
+  {
+    name: 'P2 experiments',
+    path: () => '/experiments',
+    ready: (page, data) => page.getByRole('main').getByRole('link', { name: data.experimentName }).waitFor(),
+  },
+  {
+    name: 'P3 runs table',
+    path: (data) => `/experiments/${data.experimentId}/runs`,
+    ready: (page) => page.getByRole('table', { name: 'Runs' }).getByRole('row').nth(1).waitFor(),
+  },
+  {
+    name: 'P5 run',
+    path: (data) => `/experiments/${data.experimentId}/runs/${data.artifactRunId}`,
+    ready: (page) => page.getByRole('main').getByText('run-000').first().waitFor(),
+  },
+  {
+    name: 'P6 artifacts',
+    path: (data) => `/experiments/${data.experimentId}/runs/${data.artifactRunId}/artifacts`,
+    ready: (page) => page.getByRole('main').getByText('notes').first().waitFor(),
+  },
+  {
+    name: 'P7 compare runs',
+    path: (data) => `/compare?runs=${data.runIds.slice(0, 3).join(',')}`,
+    ready: (page) => page.getByRole('main').getByText('run-002').first().waitFor(),
+  },
+  {
+    name: 'P8 registered models',
+    path: () => '/models',
+    ready: (page, data) => page.getByRole('main').getByRole('link', { name: data.modelName }).waitFor(),
+  },
+  {
+    name: 'P9 model',
+    path: (data) => `/models/${encodeURIComponent(data.modelName)}`,
+    ready: (page) => page.getByRole('main').getByRole('link', { name: 'Version 1' }).first().waitFor(),
+  },
+  {
+    name: 'P10 version',
+    path: (data) => `/models/${encodeURIComponent(data.modelName)}/versions/1`,
+    ready: (page, data) => page.getByRole('main').getByText(data.modelName).first().waitFor(),
+  },
+  {
+    name: 'P14 settings',
+    path: () => '/settings',
+    ready: (page) => page.getByRole('main').getByText('Theme').first().waitFor(),
+  },
+];
+
+const THEMES = ['light', 'dark'] as const;
+
+/** axe's impact levels that goal G15 forbids. */
+const FORBIDDEN_IMPACTS = new Set(['serious', 'critical']);
+
+/**
+ * Goal G15 of ui.md (§5.4): every page in both themes has no serious or critical axe-core violations
+ * (WCAG 2.x A and AA rules, contrast included), and the `system` theme follows `prefers-color-scheme`
+ * live. The all-in-one server on PostgreSQL, seeded through REST; Debian's headless Chromium.
+ */
+describe('web UI accessibility (G15: axe-core, both themes, Chromium)', () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  const artifacts = mkdtempSync(join(tmpdir(), 'mast-ui-a11y-'));
+  let server: AllInOne;
+  let base: string;
+  let data: SeededData;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    requireBuiltUi();
+    database = await createPostgresDatabase();
+    server = await buildAllInOne(
+      loadAllInOneConfig({
+        MAST_BACKEND_STORE_URI: database.url,
+        MAST_ARTIFACTS_DESTINATION: artifacts,
+        MAST_DEPLOY_DATA_DIR: join(artifacts, '..', 'deployments-a11y'),
+        MAST_LOG_LEVEL: 'silent',
+      }),
+    );
+    base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    data = await seed(new HttpClient(base));
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await database?.drop();
+    rmSync(artifacts, { recursive: true, force: true });
+  });
+
+  test.each(THEMES)('every page, %s theme: no serious or critical violations', async (theme) => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: theme });
+    const page = await context.newPage();
+    const found: string[] = [];
+    try {
+      for (const check of PAGES) {
+        await page.goto(`${base}${check.path(data)}`);
+        await check.ready(page, data);
+        expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
+        const results = await new AxeBuilder({ page })
+          .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+          .analyze();
+        const serious = results.violations.filter((violation) =>
+          FORBIDDEN_IMPACTS.has(violation.impact ?? ''),
+        );
+        console.log(
+          `G15 ${theme} ${check.name}: ${results.passes.length} rules passed, ${results.violations.length} violations (${serious.length} serious or critical)`,
+        );
+        for (const violation of serious) {
+          const targets = violation.nodes.slice(0, 3).map((node) => node.target.join(' '));
+          found.push(`${check.name}: ${violation.id} (${violation.impact}) at ${targets.join('; ')}`);
+        }
+      }
+    } finally {
+      await context.close();
+    }
+    expect(found).toEqual([]);
+  });
+
+  test('the system theme follows prefers-color-scheme while the page is open', async () => {
+    const context = await browser.newContext({ colorScheme: 'light' });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${base}/settings`);
+      const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+      const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(await theme()).toBe('light');
+      const light = await background();
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+      expect(await background()).not.toBe(light);
+      await page.emulateMedia({ colorScheme: 'light' });
+      await page.waitForFunction(() => document.documentElement.dataset.theme === 'light');
+      expect(await background()).toBe(light);
+    } finally {
+      await context.close();
+    }
+  });
+});
