@@ -1,3 +1,4 @@
+import Papa from 'papaparse';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useQuery } from './api';
@@ -23,6 +24,9 @@ const IMAGE_PREVIEW_BYTES = 1024 * 1024;
 const TEXT =
   /\.(txt|log|md|json|ya?ml|csv|tsv|py|r|sh|toml|ini|cfg|xml|html?)$|(^|\/)(MLmodel|requirements\.txt|conda\.yaml|python_env\.yaml)$/i;
 const IMAGE = /\.(png|jpe?g|gif|webp|bmp)$/i;
+const TABLE = /\.(csv|tsv)$/i;
+/** A CSV or TSV preview shows at most this many data rows (ui.md goal G11: the first 1,000 rows). */
+const TABLE_PREVIEW_ROWS = 1000;
 
 /** A download URL the server gave (a path on this server, or presigned) resolved under the `<base href>`. */
 function resolveDownload(url: string): string {
@@ -63,6 +67,57 @@ async function readHead(url: string): Promise<{ text: string; truncated: boolean
   return { text: new TextDecoder().decode(bytes), truncated: size >= TEXT_PREVIEW_BYTES };
 }
 
+/**
+ * The header and first rows of a CSV/TSV head (Papa Parse; the delimiter guessed as in MLflow's
+ * preview): at most TABLE_PREVIEW_ROWS rows, and a truncated head's last line, likely cut, left out.
+ */
+function tableOf(head: { text: string; truncated: boolean }): { header: string[]; rows: string[][] } {
+  const text = head.truncated ? head.text.slice(0, head.text.lastIndexOf('\n') + 1) : head.text;
+  const parsed = Papa.parse<string[]>(text, { preview: TABLE_PREVIEW_ROWS + 1, skipEmptyLines: true });
+  const [header = [], ...rows] = parsed.data;
+  return { header, rows };
+}
+
+function TablePreview({ head, path }: { head: { text: string; truncated: boolean }; path: string }) {
+  const { header, rows } = tableOf(head);
+  return (
+    <>
+      <p className="muted">
+        {rows.length} rows shown
+        {head.truncated || rows.length === TABLE_PREVIEW_ROWS
+          ? ` (the first rows of the first ${formatBytes(TEXT_PREVIEW_BYTES)}; download the file for the rest)`
+          : ''}
+        .
+      </p>
+      <div className="preview preview-table">
+        <table className="table compare" aria-label={`Rows of ${path}`} data-testid="artifact-table">
+          <thead>
+            <tr>
+              {header.map((name, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: columns are positional (names may repeat)
+                <th key={i} scope="col">
+                  {name}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row, r) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: rows are positional and never reordered
+              <tr key={r}>
+                {row.map((cell, c) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: cells are positional
+                  <td key={c}>{cell}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
 function Preview({ file }: { file: ArtifactFile }) {
   const url = file.downloadUrl ? resolveDownload(file.downloadUrl) : undefined;
   const [head, setHead] = useState<{ text: string; truncated: boolean }>();
@@ -87,7 +142,8 @@ function Preview({ file }: { file: ArtifactFile }) {
         ) : null}
       </p>
       <ErrorMessage error={error} />
-      {isText && head ? (
+      {isText && head && TABLE.test(file.path) ? <TablePreview head={head} path={file.path} /> : null}
+      {isText && head && !TABLE.test(file.path) ? (
         <>
           {head.truncated ? (
             <p className="muted">
@@ -115,7 +171,8 @@ function Preview({ file }: { file: ArtifactFile }) {
 
 /**
  * P6: a run's artifacts, one directory at a time (the path is the URL: `…/artifacts/<path>`), with
- * guarded previews: text files show their first 256 KB (read with a range and cut there), images up to
+ * guarded previews: text files show their first 256 KB (read with a range and cut there; CSV and TSV as a
+ * table of their first rows), images up to
  * 1 MB show at once and larger ones on a click, anything else is a download link.
  */
 export function ArtifactBrowser({

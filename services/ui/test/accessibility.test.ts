@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
 import { HttpClient } from '@mast/test-support';
@@ -120,7 +120,7 @@ describe('web UI accessibility (G15: axe-core, both themes, Chromium)', () => {
       for (const check of PAGES) {
         await page.goto(`${base}${check.path(data)}`);
         await check.ready(page, data);
-        expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
+        expect(await page.evaluate('document.documentElement.dataset.theme')).toBe(theme);
         const results = await new AxeBuilder({ page })
           .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
           .analyze();
@@ -146,15 +146,15 @@ describe('web UI accessibility (G15: axe-core, both themes, Chromium)', () => {
     const page = await context.newPage();
     try {
       await page.goto(`${base}/settings`);
-      const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
-      const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const theme = () => page.evaluate('document.documentElement.dataset.theme');
+      const background = () => page.evaluate('getComputedStyle(document.body).backgroundColor');
       expect(await theme()).toBe('light');
       const light = await background();
       await page.emulateMedia({ colorScheme: 'dark' });
-      await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+      await page.waitForFunction("document.documentElement.dataset.theme === 'dark'");
       expect(await background()).not.toBe(light);
       await page.emulateMedia({ colorScheme: 'light' });
-      await page.waitForFunction(() => document.documentElement.dataset.theme === 'light');
+      await page.waitForFunction("document.documentElement.dataset.theme === 'light'");
       expect(await background()).toBe(light);
     } finally {
       await context.close();

@@ -314,13 +314,19 @@ describe('web UI (all-in-one, PostgreSQL, Chromium)', () => {
     await page.getByTestId('artifact-text').waitFor();
     expect(await page.getByTestId('artifact-text').textContent()).toBe(README_TEXT);
     await screenshot(page, 'p6-artifacts');
-    // A large text file: only its head is read and shown.
+    // A large CSV: only its head is read, shown as a table of its first 1,000 rows.
     await page.goto(`${artifactsUrl}/data/big.csv`);
+    const rows = page.getByTestId('artifact-table').locator('tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1000);
+    expect(await page.getByTestId('artifact-table').locator('thead th').allTextContents()).toEqual([
+      'step',
+      'loss',
+      'accuracy',
+    ]);
     await main()
-      .getByText(/Showing the first 256\.0 KB/)
+      .getByText(/the first rows of the first 256\.0 KB/)
       .waitFor();
-    const shown = (await page.getByTestId('artifact-text').textContent()) ?? '';
-    expect(shown.length).toBe(TEXT_PREVIEW_BYTES);
     expect(BIG_CSV_BYTES).toBeGreaterThan(TEXT_PREVIEW_BYTES);
   });
 
