@@ -1,4 +1,5 @@
-import { useEffect, useRef } from 'react';
+import { useWindowVirtualizer } from '@tanstack/react-virtual';
+import { memo, useEffect, useMemo, useRef } from 'react';
 import { Link } from 'react-router-dom';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -6,6 +7,7 @@ import { useQuery } from '../api';
 import { ErrorMessage, Loading, PageHeader } from '../components';
 import { formatValue } from '../format';
 import { routes } from '../routes';
+import { ViewsMenu } from '../saved-views';
 import { useUrlState } from '../url-state';
 
 interface ComparedRun {
@@ -16,6 +18,94 @@ interface ComparedRun {
   latestMetrics: Array<{ key: string; value: number | string }>;
   params: Array<{ key: string; value: string }>;
 }
+
+/** A row of a comparison table: one key's value in each run, and whether they differ. */
+interface ComparisonRow {
+  key: string;
+  values: string[];
+  differs: boolean;
+}
+
+/** The rows of `pick`'s keys over `runs`, in key order (one lookup table per run: 100 runs × 500 keys stay cheap). */
+function comparisonRows(
+  runs: readonly ComparedRun[],
+  pick: (run: ComparedRun) => Array<{ key: string; value: number | string }>,
+): ComparisonRow[] {
+  const byRun = runs.map((run) => new Map(pick(run).map((item) => [item.key, item.value])));
+  const keys = [...new Set(byRun.flatMap((values) => [...values.keys()]))].sort();
+  return keys.map((key) => {
+    const values = byRun.map((run) => formatValue(run.get(key)));
+    return { key, values, differs: new Set(values).size > 1 };
+  });
+}
+
+/** A comparison row's height in pixels (one line of text; the virtualiser's estimate). */
+const ROW_HEIGHT = 29;
+
+/**
+ * A comparison table, virtualised in rows against the page's scroll (ui.md principle 3): 500 keys × 100
+ * runs keep only the rows on screen in the DOM, so "only rows that differ" (goal G13) redraws a screenful.
+ * `data-rows` is the number of rows the table holds (shown or scrolled off).
+ */
+const ComparisonTable = memo(function ComparisonTable({
+  caption,
+  runs,
+  rows,
+  diffOnly,
+}: {
+  caption: string;
+  runs: readonly ComparedRun[];
+  rows: readonly ComparisonRow[];
+  diffOnly: boolean;
+}) {
+  const shown = useMemo(() => (diffOnly ? rows.filter((row) => row.differs) : rows), [rows, diffOnly]);
+  const tableRef = useRef<HTMLTableElement>(null);
+  const virtualizer = useWindowVirtualizer({
+    count: shown.length,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 10,
+    scrollMargin: tableRef.current?.offsetTop ?? 0,
+  });
+  const items = virtualizer.getVirtualItems();
+  const margin = virtualizer.options.scrollMargin;
+  const before = items.length > 0 ? items[0]!.start - margin : 0;
+  const after = items.length > 0 ? virtualizer.getTotalSize() - (items.at(-1)!.end - margin) : 0;
+  return (
+    <table ref={tableRef} className="table compare" data-rows={shown.length}>
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Key</th>
+          {runs.map((run) => (
+            <th key={run.id} scope="col">
+              <Link to={routes.run(run.experimentId, run.id)}>{run.name}</Link>
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {before > 0 ? <tr className="spacer" style={{ height: before }} /> : null}
+        {items.map((item) => {
+          const row = shown[item.index]!;
+          return (
+            <tr
+              key={row.key}
+              className={row.differs ? 'differs' : undefined}
+              data-differs={row.differs}
+              style={{ height: ROW_HEIGHT }}
+            >
+              <th scope="row">{row.key}</th>
+              {row.values.map((value, i) => (
+                <td key={runs[i]!.id}>{value}</td>
+              ))}
+            </tr>
+          );
+        })}
+        {after > 0 ? <tr className="spacer" style={{ height: after }} /> : null}
+      </tbody>
+    </table>
+  );
+});
 
 /** One aliased `run(id:)` per run, so runs of different experiments compare in one request. */
 function runsQuery(count: number): string {
@@ -112,49 +202,20 @@ export default function ComparePage() {
     variables,
     runIds.length === 0,
   );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the runs change only with the answer
+  const runs = useMemo(() => (data ? runIds.flatMap((_, i) => data[`r${i}`] ?? []) : []), [data]);
+  const paramRows = useMemo(() => comparisonRows(runs, (run) => run.params), [runs]);
+  const metricRows = useMemo(() => comparisonRows(runs, (run) => run.latestMetrics), [runs]);
   if (runIds.length === 0) return <p>Choose runs to compare in an experiment's runs table.</p>;
   if (error) return <ErrorMessage error={error} />;
   if (loading || !data) return <Loading what="runs" />;
-  const runs = runIds.flatMap((_, i) => data[`r${i}`] ?? []);
-  const rowsOf = (pick: (run: ComparedRun) => Array<{ key: string; value: number | string }>) => {
-    const keys = [...new Set(runs.flatMap((run) => pick(run).map((item) => item.key)))].sort();
-    return keys
-      .map((key) => {
-        const values = runs.map((run) => formatValue(pick(run).find((item) => item.key === key)?.value));
-        return { key, values, differs: new Set(values).size > 1 };
-      })
-      .filter((row) => !diffOnly || row.differs);
-  };
   const charted = url.list('metrics');
   const metricKeys = [...new Set(runs.flatMap((run) => run.latestMetrics.map((m) => m.key)))].sort();
-  const table = (caption: string, rows: ReturnType<typeof rowsOf>) => (
-    <table className="table compare">
-      <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Key</th>
-          {runs.map((run) => (
-            <th key={run.id} scope="col">
-              <Link to={routes.run(run.experimentId, run.id)}>{run.name}</Link>
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((row) => (
-          <tr key={row.key} className={row.differs ? 'differs' : undefined} data-differs={row.differs}>
-            <th scope="row">{row.key}</th>
-            {row.values.map((value, i) => (
-              <td key={runs[i]!.id}>{value}</td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
   return (
     <>
-      <PageHeader title={`Compare ${runs.length} runs`} />
+      <PageHeader title={`Compare ${runs.length} runs`}>
+        <ViewsMenu />
+      </PageHeader>
       <div className="toolbar">
         <label>
           <input
@@ -184,14 +245,8 @@ export default function ComparePage() {
       {charted.map((key) => (
         <OverlayChart key={key} runs={runs} metricKey={key} />
       ))}
-      {table(
-        'Parameters',
-        rowsOf((run) => run.params),
-      )}
-      {table(
-        'Latest metrics',
-        rowsOf((run) => run.latestMetrics),
-      )}
+      <ComparisonTable caption="Parameters" runs={runs} rows={paramRows} diffOnly={diffOnly} />
+      <ComparisonTable caption="Latest metrics" runs={runs} rows={metricRows} diffOnly={diffOnly} />
     </>
   );
 }
