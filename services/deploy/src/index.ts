@@ -1,4 +1,4 @@
-export { type DeployConfig, deployConfig } from './config.js';
+export { DEFAULT_MODEL_SERVER_IMAGE, type DeployConfig, deployConfig } from './config.js';
 export { deployService } from './descriptor.js';
 export * from './domain/canary.js';
 export * from './domain/deployment-state.js';
@@ -10,6 +10,7 @@ export { DEPLOY_SUBGRAPH, deploySubgraphSchema, deployTypeDefs } from './graphql
 export * from './kube/canary.js';
 export * from './kube/client.js';
 export * from './kube/manifests.js';
+export * from './kube/rbac.js';
 export * from './kube/rollout.js';
 export * from './kube/rollout-watch.js';
 export * from './kube/watch.js';

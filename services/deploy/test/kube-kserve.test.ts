@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { newDeployment, transition } from '../src/domain/deployment-state.js';
 import { KubeClient } from '../src/kube/client.js';
 import type { RolloutRequest } from '../src/kube/manifests.js';
+import { DEPLOY_WORKER_RULES, KSERVE_RULES } from '../src/kube/rbac.js';
 import { rolloutDeployment } from '../src/kube/rollout.js';
 import { type FakeKubeApiServer, startFakeKube } from '../src/testing/fake-kube/index.js';
 
@@ -23,7 +24,11 @@ beforeEach(async () => {
   fake = await startFakeKube();
   client = new KubeClient(fake.kubeConfig());
 });
-afterEach(() => fake.close());
+// Every request a rollout made is one the deploy worker's Role in the Helm chart grants.
+afterEach(async () => {
+  await fake.close();
+  expect(fake.requestsOutside([...DEPLOY_WORKER_RULES, ...KSERVE_RULES])).toEqual([]);
+});
 
 function built() {
   const t = new Date('2026-01-01T00:00:00Z');

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { newDeployment, transition } from '../src/domain/deployment-state.js';
 import { KubeClient } from '../src/kube/client.js';
 import type { RolloutRequest } from '../src/kube/manifests.js';
+import { DEPLOY_WORKER_RULES } from '../src/kube/rbac.js';
 import { rolloutDeployment } from '../src/kube/rollout.js';
 import { type FakeKubeApiServer, startFakeKube, typeOfKind } from '../src/testing/fake-kube/index.js';
 
@@ -36,7 +37,11 @@ beforeEach(async () => {
   fake = await startFakeKube();
   client = new KubeClient(fake.kubeConfig());
 });
-afterEach(() => fake.close());
+// Every request a rollout made is one the deploy worker's Role in the Helm chart grants.
+afterEach(async () => {
+  await fake.close();
+  expect(fake.requestsOutside(DEPLOY_WORKER_RULES)).toEqual([]);
+});
 
 async function deploymentImage(): Promise<string | undefined> {
   const d = await client.read<any>('apps/v1', 'Deployment', 'ml', 'iris');

@@ -20,6 +20,7 @@ export {
 export { REST_ROUTES, registerRestProxy } from './rest-proxy.js';
 export {
   ALL_IN_ONE_CONFIG,
+  GATEWAY_CONFIG,
   loadAllInOneConfig,
   SERVICE_REST_ROUTES,
   SERVICES,

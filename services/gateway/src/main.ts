@@ -1,17 +1,10 @@
-import {
-  assertPortBindable,
-  gatewayClusterConfig,
-  graphqlConfig,
-  httpConfig,
-  listen,
-  loadConfig,
-  runProcess,
-} from '@mast/common';
+import { assertPortBindable, listen, loadConfig, runProcess } from '@mast/common';
 import { buildGateway } from './cluster.js';
+import { GATEWAY_CONFIG } from './services.js';
 
 /** The gateway as its own process (cluster mode): config → port check → gateway → listen. */
 await runProcess('gateway', async (context) => {
-  const config = loadConfig(process.env, [httpConfig, graphqlConfig, gatewayClusterConfig]);
+  const config = loadConfig(process.env, GATEWAY_CONFIG);
   context.shutdownTimeoutMs = config.shutdownTimeoutMs;
   await assertPortBindable(config.host, config.port);
   const gateway = await buildGateway(config);

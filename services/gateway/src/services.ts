@@ -1,5 +1,6 @@
 import { artifactService } from '@mast/artifact';
 import {
+  gatewayClusterConfig,
   graphqlConfig,
   httpConfig,
   type LoadConfigOptions,
@@ -31,6 +32,9 @@ export const ALL_IN_ONE_CONFIG = [
   graphqlConfig,
   redisConfig,
 ];
+
+/** What the gateway as its own process reads (cluster mode, `main.ts`). */
+export const GATEWAY_CONFIG = [httpConfig, graphqlConfig, gatewayClusterConfig] as const;
 
 /**
  * The all-in-one server's configuration from an environment (every service's fragments, which

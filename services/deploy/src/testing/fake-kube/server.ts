@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
+import type { PolicyRule } from '../../kube/rbac.js';
 import { DEFAULT_READY_AFTER_MS, type ImageBehaviour } from './behaviours.js';
 import { FakeClock } from './clock.js';
 import { DeploymentController } from './deployment-controller.js';
@@ -146,6 +147,35 @@ export class FakeKubeApiServer {
     });
     for (let i = 0; i < maxSteps && !settled; i++) await this.tick(stepMs);
     return watched;
+  }
+
+  /**
+   * The requests answered so far that `rules` do not allow, as `verb group/resource` (the core group
+   * as ''): what the API server's RBAC authorizer would have refused. A server-side apply that created
+   * its object (201) also needs `create`. Discovery is not a resource request, and reads of one object
+   * (`get`) are left out: tests read objects back with KubeClient.read, the worker never does (it
+   * lists and watches).
+   */
+  requestsOutside(rules: readonly PolicyRule[]): string[] {
+    const refused = new Set<string>();
+    for (const request of this.requests) {
+      const parsed = parsePath(request.path);
+      if (!parsed) continue;
+      const resource = parsed.subresource
+        ? `${parsed.type.plural}/${parsed.subresource}`
+        : parsed.type.plural;
+      if (request.method === 'GET' && parsed.name) continue;
+      for (const verb of rbacVerbs(request, parsed)) {
+        const allowed = rules.some(
+          (rule) =>
+            rule.apiGroups.includes(parsed.type.group) &&
+            rule.resources.includes(resource) &&
+            rule.verbs.includes(verb),
+        );
+        if (!allowed) refused.add(`${verb} ${parsed.type.group}/${resource}`);
+      }
+    }
+    return [...refused];
   }
 
   async close(): Promise<void> {
@@ -451,6 +481,26 @@ function parsePath(path: string): ParsedPath | undefined {
   const type = findType(group, version, parts[0]);
   if (!type) return undefined;
   return { type, namespace, name: parts[1], subresource: parts[2] };
+}
+
+/** The RBAC verbs a request needs (Kubernetes' request-info mapping of method and query). */
+function rbacVerbs(request: RecordedRequest, parsed: ParsedPath): string[] {
+  const watch = request.query.get('watch');
+  switch (request.method) {
+    case 'GET':
+      if (parsed.name) return ['get'];
+      return watch === 'true' || watch === '1' ? ['watch'] : ['list'];
+    case 'POST':
+      return ['create'];
+    case 'PUT':
+      return ['update'];
+    case 'PATCH':
+      return request.status === 201 ? ['patch', 'create'] : ['patch'];
+    case 'DELETE':
+      return parsed.name ? ['delete'] : ['deletecollection'];
+    default:
+      return [request.method.toLowerCase()];
+  }
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
