@@ -306,7 +306,7 @@ describe.each(BACKENDS)('GraphQL through the in-process gateway (%s)', (backend)
         `{ runs(experimentIds: ["0"], after: "garbage!") { nodes { id } } }`,
         undefined,
         'INVALID_PARAMETER_VALUE',
-        /page token/,
+        /Invalid cursor/,
       ],
       [
         `{ compareRuns(runIds: ["nope"], metricKeys: ["loss"]) { buckets { startStep } } }`,

@@ -14,6 +14,10 @@ import { routes } from './routes';
 // Pages that draw charts load uPlot with them, outside the initial bundle (goal G14).
 const RunPage = lazy(() => import('./pages/run'));
 const ComparePage = lazy(() => import('./pages/compare'));
+const CompareVersionsPage = lazy(() => import('./pages/compare-versions'));
+const ChartsPage = lazy(() => import('./pages/charts'));
+const LoggedModelsPage = lazy(() => import('./pages/logged-models'));
+const LoggedModelPage = lazy(() => import('./pages/logged-model'));
 
 function ExperimentRedirect() {
   const { experimentId } = useParams();
@@ -57,11 +61,15 @@ export function App() {
             <Route path="/experiments/:experimentId/runs" element={<RunsPage />} />
             <Route path="/experiments/:experimentId/runs/:runId/:tab?" element={<RunPage />} />
             <Route path="/experiments/:experimentId/runs/:runId/artifacts/*" element={<RunPage />} />
+            <Route path="/experiments/:experimentId/charts" element={<ChartsPage />} />
+            <Route path="/experiments/:experimentId/models" element={<LoggedModelsPage />} />
+            <Route path="/experiments/:experimentId/models/:modelId/:tab?" element={<LoggedModelPage />} />
             <Route path="/runs/:runId" element={<RunRedirect />} />
             <Route path="/compare" element={<ComparePage />} />
             <Route path="/models" element={<ModelsPage />} />
             <Route path="/models/:name" element={<ModelPage />} />
             <Route path="/models/:name/versions/:version" element={<VersionPage />} />
+            <Route path="/models/:name/compare" element={<CompareVersionsPage />} />
             <Route path="/settings" element={<SettingsPage />} />
             <Route path="*" element={<NotFound />} />
           </Routes>

@@ -35,13 +35,13 @@ interface HistoryData {
 }
 
 /** A Double as GraphQL writes it ("NaN", "Infinity" as strings) to a plottable number or a gap. */
-function plottable(value: Double | undefined): number | null {
+export function plottable(value: Double | undefined): number | null {
   if (value === undefined) return null;
   const number = typeof value === 'number' ? value : Number(value);
   return Number.isFinite(number) ? number : null;
 }
 
-function cssVariable(name: string): string {
+export function cssVariable(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 

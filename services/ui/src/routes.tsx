@@ -10,6 +10,12 @@ export const routes = {
   model: (name: string) => `/models/${encodeURIComponent(name)}`,
   version: (name: string, version: string) =>
     `/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`,
+  compareVersions: (name: string, versions: readonly string[]) =>
+    `/models/${encodeURIComponent(name)}/compare?versions=${versions.map(encodeURIComponent).join(',')}`,
+  charts: (experimentId: string) => `/experiments/${encodeURIComponent(experimentId)}/charts`,
+  loggedModels: (experimentId: string) => `/experiments/${encodeURIComponent(experimentId)}/models`,
+  loggedModel: (experimentId: string, modelId: string, tab?: string) =>
+    `/experiments/${encodeURIComponent(experimentId)}/models/${encodeURIComponent(modelId)}${tab ? `/${tab}` : ''}`,
   settings: () => '/settings',
 };
 

@@ -10,6 +10,7 @@ import {
 } from 'graphql';
 import { parseRequestJson } from '../wire.js';
 import { toGraphQLError } from './errors.js';
+import { requestContext } from './request-user.js';
 
 /** A literal a scalar rejected is the client's input; anything else is an invalid document. */
 function validationCode(error: GraphQLError): string {
@@ -75,7 +76,7 @@ function reject(reply: FastifyReply, status: number, message: string) {
  * Serves a subgraph schema over GraphQL-over-HTTP (POST JSON, or GET for queries) at `path`: what the
  * gateway calls in cluster mode. It is the gateway's backend, not a public API: depth and cost limits,
  * APQ, CORS and metrics live in the gateway. Each request gets a fresh context object (the subgraph keys
- * its DataLoaders on it).
+ * its DataLoaders on it) naming its user (`requestUser`: the gateway passes it as `X-Forwarded-User`).
  */
 export function registerSubgraphEndpoint(
   app: FastifyInstance,
@@ -124,7 +125,7 @@ export function registerSubgraphEndpoint(
           document,
           variableValues: variables as Record<string, unknown> | undefined,
           operationName,
-          contextValue: {},
+          contextValue: requestContext(request.headers),
         });
         // No data at all: the variables did not coerce.
         if (result.data === undefined && result.errors) {

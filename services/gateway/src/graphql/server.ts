@@ -3,7 +3,7 @@ import type { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import type { GraphQLConfig } from '@mast/common';
+import { type GraphQLConfig, requestContext } from '@mast/common';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Registry } from 'prom-client';
@@ -161,7 +161,9 @@ export async function registerGraphQL(
   app.addHook('onClose', async () => {
     await server.stop();
   });
-  const handler = fastifyApolloHandler(server, { context: async () => ({}) });
+  const handler = fastifyApolloHandler(server, {
+    context: async (request) => requestContext(request.headers),
+  });
   const cors = corsHeaders(config.corsOrigins);
 
   await app.register(async (scope) => {

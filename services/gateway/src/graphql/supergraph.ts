@@ -7,6 +7,7 @@ import {
   LocalGraphQLDataSource,
   RemoteGraphQLDataSource,
 } from '@apollo/gateway';
+import { type RequestContext, USER_HEADER } from '@mast/common';
 import { type DocumentNode, execute, GraphQLError, type GraphQLSchema, parse, validate } from 'graphql';
 import { InProcessGateway } from './single-subgraph.js';
 
@@ -127,7 +128,8 @@ export interface RemoteGatewayOptions {
 /** Cluster wiring: subgraphs over HTTP, from a supergraph built at build time or composed from the URLs. */
 /**
  * A subgraph over HTTP whose transport failures (refused, reset, timed out) become
- * `TEMPORARILY_UNAVAILABLE` errors naming the service, never its internal URL.
+ * `TEMPORARILY_UNAVAILABLE` errors naming the service, never its internal URL; it passes the request's
+ * user on (`USER_HEADER`).
  */
 class NamedRemoteDataSource extends RemoteGraphQLDataSource {
   constructor(
@@ -135,6 +137,15 @@ class NamedRemoteDataSource extends RemoteGraphQLDataSource {
     config: ConstructorParameters<typeof RemoteGraphQLDataSource>[0],
   ) {
     super(config);
+  }
+
+  /** The request's user travels to the subgraph, which reads it back with `requestUser`. */
+  override willSendRequest({
+    request,
+    context,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource['willSendRequest']>>[0]): void {
+    const user = (context as Partial<RequestContext>).user;
+    if (user) request.http?.headers.set(USER_HEADER, user);
   }
 
   override didEncounterError(

@@ -1,8 +1,6 @@
 import {
   compareInt64,
   DoubleScalar,
-  decodePageToken,
-  encodePageToken,
   type Int64,
   LongScalar,
   MlflowError,
@@ -21,6 +19,7 @@ import {
   encodeExperimentCursor,
   type GraphStore,
 } from '../store/graph-store.js';
+import { decodeRunCursor, encodeRunCursor } from '../store/run-store.js';
 import type { GraphContext } from './context.js';
 import type { ExperimentOrder, QueryRunsArgs, Resolvers } from './generated/types.js';
 import type { Loaders } from './loaders.js';
@@ -75,13 +74,16 @@ const EXPERIMENT_ORDER: Record<NonNullable<ExperimentOrder['field']>, Experiment
   ID: 'experiment_id',
 };
 
-function requireRange(name: string, value: number, min: number, max: number): void {
+export function requireRange(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw MlflowError.invalidParameter(`'${name}' must be between ${min} and ${max}; got ${value}.`);
   }
 }
 
-function byKeys<T extends { key: string }>(items: T[], keys: readonly string[] | null | undefined): T[] {
+export function byKeys<T extends { key: string }>(
+  items: T[],
+  keys: readonly string[] | null | undefined,
+): T[] {
   if (!keys) return items;
   const wanted = new Set(keys);
   return items.filter((item) => wanted.has(item.key));
@@ -154,23 +156,27 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
     return loadRun(context, id);
   }
 
-  /** A page of runs (`Query.runs`, `Experiment.runs`): MLflow's search, offset cursors. */
+  /**
+   * A page of runs (`Query.runs`, `Experiment.runs`): MLflow's search with keyset cursors (the last
+   * run's sort key values), so runs added between pages neither shift nor repeat the next page.
+   */
   async function runPage(context: GraphContext, args: RunPageArgs): Promise<RunConnectionModel> {
     requireRange('first', args.first, 1, limits.maxPageSize);
-    const offset = decodePageToken(args.after ?? undefined);
+    const orderBy = parseRunOrderBy(args.orderBy ?? undefined);
     const page = await runs.search({
       experimentIds: args.experimentIds,
       filter: parseRunFilter(args.filter ?? undefined),
-      orderBy: parseRunOrderBy(args.orderBy ?? undefined),
+      orderBy,
       viewType: args.viewType,
       maxResults: args.first + 1,
-      offset,
+      offset: 0,
+      after: args.after ? decodeRunCursor(orderBy, args.after) : undefined,
     });
     const loaders = services.loaders(context);
-    const items = page.slice(0, args.first).map((run) => loaders.primeRun(run));
+    const shown = page.slice(0, args.first);
     return {
-      items,
-      cursors: items.map((_, i) => encodePageToken(offset + i + 1)),
+      items: shown.map(({ run }) => loaders.primeRun(run)),
+      cursors: shown.map(({ position }) => encodeRunCursor(orderBy, position)),
       hasNextPage: page.length > args.first,
     };
   }

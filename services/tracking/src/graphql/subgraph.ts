@@ -1,4 +1,5 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
+import { withErrorCodes } from '@mast/common';
 import { type GraphQLSchema, parse } from 'graphql';
 import type { TrackingServices } from '../service/index.js';
 import type { ExperimentKeyStore } from '../store/experiment-key-store.js';
@@ -6,7 +7,9 @@ import type { DownsampleStrategy } from '../store/graph-store.js';
 import type { GraphContext } from './context.js';
 import { trackingSdl } from './generated/schema.js';
 import { Loaders } from './loaders.js';
-import { createResolvers, DEFAULT_GRAPH_LIMITS, type GraphLimits } from './resolvers.js';
+import { loggedModelResolvers } from './logged-model-resolvers.js';
+import { createResolvers, DEFAULT_GRAPH_LIMITS, type GraphLimits, type GraphServices } from './resolvers.js';
+import { viewResolvers } from './view-resolvers.js';
 
 /** The subgraph's name in the supergraph. */
 export const TRACKING_SUBGRAPH = 'tracking';
@@ -30,7 +33,7 @@ export function trackingSubgraphSchema(
   },
 ): GraphQLSchema {
   const loaders = new WeakMap<GraphContext, Loaders>();
-  const resolvers = createResolvers({
+  const graphServices: GraphServices = {
     ...services,
     experimentKeys: options.experimentKeys,
     limits: { ...DEFAULT_GRAPH_LIMITS, ...options.limits },
@@ -45,7 +48,17 @@ export function trackingSubgraphSchema(
     resetLoaders(context) {
       loaders.delete(context);
     },
-  });
+  };
+  const base = createResolvers(graphServices);
+  const loggedModels = withErrorCodes(loggedModelResolvers(graphServices));
+  const views = withErrorCodes(viewResolvers(services));
+  const resolvers = {
+    ...base,
+    ...loggedModels,
+    ...views,
+    Query: { ...base.Query, ...loggedModels.Query, ...views.Query },
+    Mutation: { ...base.Mutation, ...views.Mutation },
+  };
   return buildSubgraphSchema({
     typeDefs: trackingTypeDefs(),
     // The generated resolver types are stricter than @apollo/subgraph's map type; they are the same shape.

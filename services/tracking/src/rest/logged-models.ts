@@ -20,7 +20,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LIMITS } from '../domain/limits.js';
 import { parseLoggedModelFilter } from '../domain/search-filter.js';
 import type { TrackingServices } from '../service/index.js';
-import type { DatasetFilter, LoggedModelColumn, LoggedModelOrderTerm } from '../store/logged-model-store.js';
+import {
+  type DatasetFilter,
+  type LoggedModelOrderTerm,
+  loggedModelOrderTerm,
+} from '../store/logged-model-store.js';
 import { readKeyValue } from './key-values.js';
 import { toWireLoggedModel } from './wire.js';
 
@@ -37,23 +41,6 @@ const FINAL_STATUSES: readonly LoggedModelStatus[] = ['LOGGED_MODEL_READY', 'LOG
 
 /** MLflow sets no upper bound; this one keeps a single page from exhausting memory. */
 const SEARCH_MAX_RESULTS = 50_000;
-/** order_by attribute names (MLflow's `VALID_ORDER_BY_ATTRIBUTE_KEYS` plus the SQL store's column names). */
-const ORDER_COLUMNS: Readonly<Record<string, LoggedModelColumn>> = {
-  name: 'name',
-  model_id: 'model_id',
-  model_type: 'model_type',
-  status: 'status',
-  source_run_id: 'source_run_id',
-  experiment_id: 'experiment_id',
-  artifact_location: 'artifact_location',
-  creation_timestamp: 'creation_timestamp_ms',
-  creation_time: 'creation_timestamp_ms',
-  creation_timestamp_ms: 'creation_timestamp_ms',
-  last_updated_timestamp: 'last_updated_timestamp_ms',
-  last_updated_time: 'last_updated_timestamp_ms',
-  last_updated_timestamp_ms: 'last_updated_timestamp_ms',
-};
-
 function modelIdOf(request: FastifyRequest): string {
   return (request.params as { model_id: string }).model_id;
 }
@@ -95,30 +82,12 @@ function readOrderBy(reader: RequestReader): LoggedModelOrderTerm[] {
     if (fieldName === undefined) {
       throw MlflowError.invalidParameter('`field_name` in the `order_by` clause must be specified.');
     }
-    const ascending = item.boolean('ascending') ?? true;
-    const datasetName = item.string('dataset_name');
-    const datasetDigest = item.string('dataset_digest');
-    if (datasetDigest !== undefined && datasetName === undefined) {
-      throw MlflowError.invalidParameter(
-        '`dataset_digest` can only be specified if `dataset_name` is also specified.',
-      );
-    }
-    const dot = fieldName.indexOf('.');
-    if (dot >= 0) {
-      const entity = fieldName.slice(0, dot);
-      const key = fieldName.slice(dot + 1);
-      if (entity !== 'metrics' || key === '') {
-        throw MlflowError.invalidParameter(
-          `Invalid order by field name: ${fieldName}. Only metrics are supported.`,
-        );
-      }
-      return { kind: 'metric', key, ascending, datasetName, datasetDigest };
-    }
-    const column = Object.hasOwn(ORDER_COLUMNS, fieldName.trim())
-      ? ORDER_COLUMNS[fieldName.trim()]
-      : undefined;
-    if (column === undefined) throw MlflowError.invalidParameter(`Invalid order by field name: ${fieldName}`);
-    return { kind: 'attribute', column, ascending };
+    return loggedModelOrderTerm({
+      fieldName,
+      ascending: item.boolean('ascending') ?? true,
+      datasetName: item.string('dataset_name'),
+      datasetDigest: item.string('dataset_digest'),
+    });
   });
 }
 

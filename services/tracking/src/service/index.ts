@@ -3,16 +3,20 @@ import type { TrackingExecutor } from '../store/schema.js';
 import { ExperimentService } from './experiments.js';
 import { LoggedModelService } from './logged-models.js';
 import { RunService } from './runs.js';
+import { ViewService } from './views.js';
 
 export { DEFAULT_EXPERIMENT_ID, ExperimentService, type TagInput } from './experiments.js';
 export { LoggedModelService } from './logged-models.js';
 export { type LogBatchInput, type MetricInput, RunService } from './runs.js';
+export { type SaveViewInput, ViewService } from './views.js';
 
 /** Everything the tracking adapters (REST routes, GraphQL resolvers) call, built once per process. */
 export interface TrackingServices {
   experiments: ExperimentService;
   runs: RunService;
   loggedModels: LoggedModelService;
+  /** The web UI's saved views. */
+  views: ViewService;
   /** Batched reads for GraphQL's DataLoaders and metric downsampling. */
   graph: GraphStore;
   /** Milliseconds since the epoch. */
@@ -30,6 +34,7 @@ export function createTrackingServices(deps: {
     experiments: new ExperimentService(deps.db, deps.defaultArtifactRoot, clock),
     runs: new RunService(deps.db, clock),
     loggedModels: new LoggedModelService(deps.db, clock),
+    views: new ViewService(deps.db, clock),
     graph: new GraphStore(deps.db),
     clock,
   };

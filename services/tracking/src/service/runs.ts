@@ -56,6 +56,7 @@ import {
   metricPointsAtSteps,
   metricSteps,
   ParamsRaced,
+  type RunPosition,
   type RunSearch,
   searchDatasets,
   searchRuns,
@@ -335,7 +336,8 @@ export class RunService {
     });
   }
 
-  search(search: RunSearch): Promise<RunRecord[]> {
+  /** One page of runs, each with its position in the search's order (keyset cursors). */
+  search(search: RunSearch): Promise<Array<{ run: RunRecord; position: RunPosition }>> {
     return searchRuns(this.db, search);
   }
 

@@ -23,6 +23,55 @@ export type LoggedModelOrderTerm =
 
 export type LoggedModelColumn = Exclude<keyof LoggedModelsTable, 'lifecycle_stage'>;
 
+/** order_by attribute names (MLflow's `VALID_ORDER_BY_ATTRIBUTE_KEYS` plus the SQL store's column names). */
+const ORDER_COLUMNS: Readonly<Record<string, LoggedModelColumn>> = {
+  name: 'name',
+  model_id: 'model_id',
+  model_type: 'model_type',
+  status: 'status',
+  source_run_id: 'source_run_id',
+  experiment_id: 'experiment_id',
+  artifact_location: 'artifact_location',
+  creation_timestamp: 'creation_timestamp_ms',
+  creation_time: 'creation_timestamp_ms',
+  creation_timestamp_ms: 'creation_timestamp_ms',
+  last_updated_timestamp: 'last_updated_timestamp_ms',
+  last_updated_time: 'last_updated_timestamp_ms',
+  last_updated_timestamp_ms: 'last_updated_timestamp_ms',
+};
+
+/**
+ * One order_by entry of SearchLoggedModels (REST and GraphQL): an attribute name or `metrics.<key>`,
+ * optionally on one dataset; MLflow's messages for what it rejects.
+ */
+export function loggedModelOrderTerm(entry: {
+  fieldName: string;
+  ascending: boolean;
+  datasetName?: string;
+  datasetDigest?: string;
+}): LoggedModelOrderTerm {
+  const { fieldName, ascending, datasetName, datasetDigest } = entry;
+  if (datasetDigest !== undefined && datasetName === undefined) {
+    throw MlflowError.invalidParameter(
+      '`dataset_digest` can only be specified if `dataset_name` is also specified.',
+    );
+  }
+  const dot = fieldName.indexOf('.');
+  if (dot >= 0) {
+    const entity = fieldName.slice(0, dot);
+    const key = fieldName.slice(dot + 1);
+    if (entity !== 'metrics' || key === '') {
+      throw MlflowError.invalidParameter(
+        `Invalid order by field name: ${fieldName}. Only metrics are supported.`,
+      );
+    }
+    return { kind: 'metric', key, ascending, datasetName, datasetDigest };
+  }
+  const column = Object.hasOwn(ORDER_COLUMNS, fieldName.trim()) ? ORDER_COLUMNS[fieldName.trim()] : undefined;
+  if (column === undefined) throw MlflowError.invalidParameter(`Invalid order by field name: ${fieldName}`);
+  return { kind: 'attribute', column, ascending };
+}
+
 export interface LoggedModelSearch {
   experimentIds: string[];
   filter: FilterNode | undefined;

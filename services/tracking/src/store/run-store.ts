@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   compareColumn,
   compareDouble,
@@ -5,6 +6,7 @@ import {
   filterToSql,
   type Int64,
   lifecycleStages,
+  MlflowError,
   parseInt8,
 } from '@mast/common';
 import type { RunStatus, ViewType } from '@mast/proto';
@@ -32,6 +34,13 @@ export interface RunSearch {
   viewType: ViewType;
   maxResults: number;
   offset: number;
+  /** Keyset paging: the page starts after this run (`decodeRunCursor`), whatever was added meanwhile. */
+  after?: RunPosition;
+}
+
+/** A run's place in a search's order: its sort key values as PostgreSQL text (null where none). */
+export interface RunPosition {
+  values: Array<string | null>;
 }
 
 /** The run's row, or undefined when there is no such run. */
@@ -399,32 +408,78 @@ export async function historyBulk(
   }));
 }
 
+/** A sort key of runs: SQL over `r` (and the joins), its PostgreSQL type, its direction. */
+interface SortKey {
+  value: RawBuilder<unknown>;
+  type: 'boolean' | 'int8' | 'float8' | 'text';
+  ascending: boolean;
+}
+
 /**
- * The page a search selects: the runs' rows with their 1-based position (`ord`), filtered and ordered
- * in SQL (runs lacking an order key last, then newest first, then by id). Undefined when no experiment
- * id names an experiment.
+ * The sort keys of a search and the joins they read: each order_by term (`orderTermToSql`), then newest
+ * first, then by id, so every run has one place.
  */
-function runPageSql(search: RunSearch): RawBuilder<RunsTable & { ord: number }> | undefined {
+function sortKeysOf(orderBy: OrderByTerm[]): { joins: RawBuilder<unknown>[]; keys: SortKey[] } {
+  const joins: RawBuilder<unknown>[] = [];
+  const keys: SortKey[] = [];
+  orderBy.forEach((term, index) => {
+    const { join, keys: termKeys } = orderTermToSql(term, `o${index}`);
+    if (join) joins.push(join);
+    keys.push(...termKeys);
+  });
+  keys.push(
+    { value: sql.ref('r.start_time'), type: 'int8', ascending: false },
+    { value: sql.ref('r.run_uuid'), type: 'text', ascending: true },
+  );
+  return { joins, keys };
+}
+
+/**
+ * Runs after a position in the keys' order: (k0 after v0) or (k0 = v0 and k1 after v1) or ..., each
+ * key in its direction. NULL sorts as PostgreSQL's ORDER BY sorts it, above every value (last
+ * ascending, first descending); NaN above every number, as PostgreSQL compares and sorts it.
+ */
+function afterPositionSql(keys: SortKey[], position: RunPosition): RawBuilder<boolean> {
+  const alternatives = keys.map((key, i) => {
+    const equalBefore = keys.slice(0, i).map((previous, j) => {
+      const value = position.values[j];
+      return value === null
+        ? sql`${previous.value} is null`
+        : sql`${previous.value} = ${value}::${sql.raw(previous.type)}`;
+    });
+    const value = position.values[i];
+    const typed = sql`${value}::${sql.raw(key.type)}`;
+    let after: RawBuilder<unknown>;
+    if (key.ascending)
+      after = value === null ? sql`false` : sql`(${key.value} is null or ${key.value} > ${typed})`;
+    else after = value === null ? sql`${key.value} is not null` : sql`${key.value} < ${typed}`;
+    return sql`(${sql.join([...equalBefore, after], sql` and `)})`;
+  });
+  return sql<boolean>`(${sql.join(alternatives, sql` or `)})`;
+}
+
+/**
+ * The page a search selects: the runs' rows with their 1-based position (`ord`) and their sort key
+ * values as text (`k0`, `k1`, ...: `positionOf`), filtered and ordered in SQL (runs lacking an order
+ * key last, then newest first, then by id), after `search.after` when given. Undefined when no
+ * experiment id names an experiment.
+ */
+function runPageSql(search: RunSearch): RawBuilder<RunPageRow> | undefined {
   const experimentIds = search.experimentIds
     .map(parseExperimentId)
     .filter((id): id is number => id !== undefined);
   if (experimentIds.length === 0) return undefined;
-  const joins: RawBuilder<unknown>[] = [];
-  const orderings: RawBuilder<unknown>[] = [];
-  search.orderBy.forEach((term, index) => {
-    const { join, ordering } = orderTermToSql(term, `o${index}`);
-    if (join) joins.push(join);
-    orderings.push(...ordering);
-  });
-  orderings.push(sql`r.start_time desc`, sql`r.run_uuid asc`);
+  const { joins, keys } = sortKeysOf(search.orderBy);
   const where = [
     sql`r.experiment_id = any(${experimentIds}::int8[])`,
     sql`r.lifecycle_stage in (${sql.join(lifecycleStages(search.viewType))})`,
   ];
   if (search.filter) where.push(filterToSql(search.filter, runComparison));
-  const order = sql.join(orderings);
-  return sql<RunsTable & { ord: number }>`
-    select r.*, row_number() over (order by ${order}) as ord
+  if (search.after) where.push(afterPositionSql(keys, search.after));
+  const order = sql.join(keys.map((key) => sql`${key.value} ${sql.raw(key.ascending ? 'asc' : 'desc')}`));
+  const keyColumns = keys.map((key, i) => sql`(${key.value})::text as ${sql.id(`k${i}`)}`);
+  return sql<RunPageRow>`
+    select r.*, ${sql.join(keyColumns)}, row_number() over (order by ${order}) as ord
     from tracking.runs r ${sql.join(joins, sql` `)}
     where ${sql.join(where, sql` and `)}
     order by ${order}
@@ -432,12 +487,71 @@ function runPageSql(search: RunSearch): RawBuilder<RunsTable & { ord: number }> 
   `;
 }
 
-/** One page of runs, filtered and ordered in SQL. */
-export async function searchRuns(db: TrackingExecutor, search: RunSearch): Promise<RunRecord[]> {
+type RunPageRow = RunsTable & { ord: number } & Record<`k${number}`, string | null>;
+
+function positionOf(row: RunPageRow, keyCount: number): RunPosition {
+  return { values: Array.from({ length: keyCount }, (_, i) => row[`k${i}`] ?? null) };
+}
+
+/** One page of runs, filtered and ordered in SQL, each with its position (for keyset cursors). */
+export async function searchRuns(
+  db: TrackingExecutor,
+  search: RunSearch,
+): Promise<Array<{ run: RunRecord; position: RunPosition }>> {
   const page = runPageSql(search);
   if (!page) return [];
   const { rows } = await page.execute(db);
-  return assembleRuns(db, rows);
+  const keyCount = sortKeysOf(search.orderBy).keys.length;
+  const runs = await assembleRuns(db, rows);
+  return runs.map((run, i) => ({ run, position: positionOf(rows[i]!, keyCount) }));
+}
+
+/**
+ * A keyset cursor: a run's position and a fingerprint of the order it belongs to, opaque to clients
+ * (base64url JSON).
+ */
+export function encodeRunCursor(orderBy: OrderByTerm[], position: RunPosition): string {
+  return Buffer.from(JSON.stringify({ o: orderFingerprint(orderBy), k: position.values })).toString(
+    'base64url',
+  );
+}
+
+/** The position in a cursor of `encodeRunCursor` for the same order; anything else is INVALID_PARAMETER_VALUE. */
+export function decodeRunCursor(orderBy: OrderByTerm[], cursor: string): RunPosition {
+  const { keys } = sortKeysOf(orderBy);
+  let parsed: { o?: unknown; k?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    // reported below
+  }
+  const values = parsed?.k;
+  const valid =
+    parsed?.o === orderFingerprint(orderBy) &&
+    Array.isArray(values) &&
+    values.length === keys.length &&
+    values.every(
+      (value, i) => value === null || (typeof value === 'string' && TEXT_OF[keys[i]!.type].test(value)),
+    );
+  if (!valid) {
+    throw MlflowError.invalidParameter(
+      `Invalid cursor '${cursor}': use a cursor of the same query's pageInfo or edges (same filter and orderBy).`,
+    );
+  }
+  return { values: values as Array<string | null> };
+}
+
+/** PostgreSQL's text output of each sort key type (what a cursor may hold, so casting it cannot fail). */
+const TEXT_OF: Record<SortKey['type'], RegExp> = {
+  boolean: /^(true|false)$/,
+  int8: /^-?\d{1,19}$/,
+  float8: /^(-?\d+(\.\d+)?(e[+-]?\d+)?|NaN|-?Infinity)$/,
+  text: /^/s,
+};
+
+function orderFingerprint(orderBy: OrderByTerm[]): string {
+  const terms = orderBy.map((term) => [term.type, term.key, term.ascending]);
+  return createHash('sha256').update(JSON.stringify(terms)).digest('base64url').slice(0, 12);
 }
 
 /** Runs `work` on a connection of its own (the caller adds the request's cancellation). */
@@ -907,15 +1021,21 @@ function compareLatestMetric(run: RawBuilder<unknown>, comparison: Comparison): 
     where ${compareDouble(sql`kv.value`, comparison)})`;
 }
 
-/** An order_by term as SQL; runs lacking the key (or with a NaN metric) sort last in both directions. */
-function orderTermToSql(
-  term: OrderByTerm,
-  alias: string,
-): { join?: RawBuilder<unknown>; ordering: RawBuilder<unknown>[] } {
-  const direction = sql.raw(term.ascending ? 'asc' : 'desc');
+/**
+ * An order_by term as sort keys (and the join they read); runs lacking the key (or with a NaN metric)
+ * sort last in both directions: the first key is whether the value is missing.
+ */
+function orderTermToSql(term: OrderByTerm, alias: string): { join?: RawBuilder<unknown>; keys: SortKey[] } {
+  const { ascending } = term;
   if (term.type === 'attribute') {
     const column = sql.ref(`r.${RUN_COLUMNS[term.key] ?? term.key}`);
-    return { ordering: [sql`(${column} is null)`, sql`${column} ${direction}`] };
+    const type = term.key === 'start_time' || term.key === 'end_time' ? 'int8' : 'text';
+    return {
+      keys: [
+        { value: sql`(${column} is null)`, type: 'boolean', ascending: true },
+        { value: column, type, ascending },
+      ],
+    };
   }
   const ref = sql.id(alias);
   const join =
@@ -927,5 +1047,11 @@ function orderTermToSql(
     term.type === 'metric'
       ? sql`(${ref}.value is null or ${ref}.value = 'NaN'::float8)`
       : sql`(${ref}.value is null)`;
-  return { join, ordering: [missing, sql`${ref}.value ${direction}`] };
+  return {
+    join,
+    keys: [
+      { value: missing, type: 'boolean', ascending: true },
+      { value: sql`${ref}.value`, type: term.type === 'metric' ? 'float8' : 'text', ascending },
+    ],
+  };
 }

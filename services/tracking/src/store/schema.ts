@@ -128,6 +128,20 @@ export interface LoggedModelMetricsTable {
   dataset_digest: string | null;
 }
 
+/** A saved page state of the web UI (migration 0006); `name` null for the UI's short links. */
+export interface SavedViewsTable {
+  view_id: string;
+  page: string;
+  experiment_id: number | null;
+  state: string;
+  name: string | null;
+  description: string;
+  owner: string;
+  shared: boolean;
+  creation_time: number;
+  last_update_time: number;
+}
+
 export interface TrackingDatabase {
   'tracking.experiments': ExperimentsTable;
   'tracking.experiment_tags': ExperimentTagsTable;
@@ -144,6 +158,7 @@ export interface TrackingDatabase {
   'tracking.logged_model_params': LoggedModelKeyValueTable;
   'tracking.logged_model_tags': LoggedModelKeyValueTable;
   'tracking.logged_model_metrics': LoggedModelMetricsTable;
+  'tracking.saved_views': SavedViewsTable;
 }
 
 /**

@@ -43,7 +43,7 @@ const STAGES = ['None', 'Staging', 'Production', 'Archived'];
 
 /**
  * P9: a registered model: its versions (stage, aliases, source run), tags and description; `?stage=`
- * filters the versions, `?sel=` selects some to compare their source runs (P7).
+ * filters the versions, `?sel=` selects some to compare (P11) or to compare their source runs (P7).
  */
 export function ModelPage() {
   const { name } = useParams();
@@ -90,6 +90,11 @@ export function ModelPage() {
             ))}
           </select>
         </label>{' '}
+        {selected.length > 1 ? (
+          <Link className="button" to={routes.compareVersions(model.name, selected)}>
+            Compare {selected.length} versions
+          </Link>
+        ) : null}{' '}
         {selectedRuns.length > 1 ? (
           <Link className="button" to={routes.compare(selectedRuns)}>
             Compare the runs of {selectedRuns.length} versions
@@ -115,7 +120,6 @@ export function ModelPage() {
                     type="checkbox"
                     aria-label={`Select version ${v.version}`}
                     checked={selected.includes(v.version)}
-                    disabled={!v.runId}
                     onChange={() => toggle(v.version)}
                   />{' '}
                   <Link to={routes.version(model.name, v.version)}>Version {v.version}</Link>

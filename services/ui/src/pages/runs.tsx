@@ -5,9 +5,11 @@ import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } fro
 import { Link, useParams } from 'react-router-dom';
 import { type GraphQLRequestError, gql, useQuery } from '../api';
 import { ErrorMessage, Loading, PageHeader, StatusBadge } from '../components';
+import { ExperimentTabs } from '../experiment-tabs';
 import { FilterInput } from '../filter-input';
 import { formatDuration, formatTime, formatValue } from '../format';
 import { routes } from '../routes';
+import { ViewsMenu } from '../saved-views';
 import { useUrlState } from '../url-state';
 
 const HEADER_QUERY = `
@@ -139,15 +141,6 @@ function keyColumn(id: string): Column | undefined {
   return undefined;
 }
 
-/**
- * Rows of a next page that are not already shown: `runs` pages by offset, so runs created while the
- * table scrolls shift the pages and would repeat rows (keyset cursors are issue 14's, not landed yet).
- */
-function appendNew(rows: RunRow[], page: RunRow[]): RunRow[] {
-  const shown = new Set(rows.map((row) => row.id));
-  return [...rows, ...page.filter((row) => !shown.has(row.id))];
-}
-
 /** A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
 function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
@@ -238,7 +231,8 @@ export function RunsPage() {
       try {
         const data = await gql<RunsData>(RUNS_QUERY, { ...variables, after });
         if (mine !== request.current) return;
-        setRows((previous) => (after === null ? data.runs.nodes : appendNew(previous, data.runs.nodes)));
+        // Keyset cursors: a next page holds no run already shown, even when runs were created meanwhile.
+        setRows((previous) => (after === null ? data.runs.nodes : [...previous, ...data.runs.nodes]));
         setPage(data.runs.pageInfo);
         setError(undefined);
       } catch (failure) {
@@ -303,7 +297,9 @@ export function RunsPage() {
           Experiment {experiment.id} · {experiment.runCount} runs
           {experiment.description ? ` · ${experiment.description}` : ''}
         </p>
+        <ViewsMenu />
       </PageHeader>
+      <ExperimentTabs experimentId={id} chartRuns={selected} />
       <form className="toolbar" aria-label="Filter runs" onSubmit={applyFilter}>
         <label htmlFor="runs-filter">Filter</label>
         <FilterInput id="runs-filter" value={draft} onChange={setDraft} keys={keys!} />

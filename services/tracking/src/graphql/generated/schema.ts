@@ -598,4 +598,212 @@ type Mutation {
   "Logs metrics, parameters and tags to an active run, all or nothing."
   logBatch("What to log." input: LogBatchInput!): Run!
 }
+
+"""
+The upload state of an MLflow 3 logged model (MLflow's \`LoggedModelStatus\`).
+"""
+enum LoggedModelStatus {
+  "Created; its files are being uploaded."
+  PENDING
+  "Its files are uploaded: the model can be loaded."
+  READY
+  "The upload failed."
+  UPLOAD_FAILED
+  "No status was set."
+  UNSPECIFIED
+}
+
+"""
+A metric value logged to a logged model, optionally measured on a dataset.
+"""
+type LoggedModelMetric {
+  "The metric's name."
+  key: String!
+  "The value."
+  value: Double!
+  "When it was logged, in milliseconds since the epoch."
+  timestamp: Long!
+  "The training step it belongs to."
+  step: Long!
+  "The dataset it was measured on, when given."
+  datasetName: String
+  "That dataset's digest, when given."
+  datasetDigest: String
+  "The run that logged it, when given."
+  runId: ID
+}
+
+"""
+An MLflow 3 logged model (\`mlflow.<flavor>.log_model\`, \`mlflow.initialize_logged_model\`): a model of
+an experiment with its own parameters, tags, metrics and files.
+"""
+type LoggedModel @key(fields: "id") {
+  "The model's id (\`m-\` and 32 hexadecimal characters)."
+  id: ID!
+  "The id of the experiment it belongs to."
+  experimentId: ID!
+  "The experiment it belongs to."
+  experiment: Experiment!
+  "Its name (generated when none was given)."
+  name: String!
+  "Its type, free text (e.g. \`agent\`), when given."
+  modelType: String
+  "Whether its files are uploaded."
+  status: LoggedModelStatus!
+  "Why it has that status, when the client said."
+  statusMessage: String
+  "Where its files are stored."
+  artifactLocation: String!
+  "When it was created, in milliseconds since the epoch."
+  creationTime: Long!
+  "When it was last changed, in milliseconds since the epoch."
+  lastUpdatedTime: Long!
+  "The id of the run that produced it, when given."
+  sourceRunId: ID
+  "The run that produced it (null when none was given or it no longer exists)."
+  sourceRun: Run
+  "Its parameters, sorted by key; only the given keys when \`keys\` is set."
+  params("Parameter names to return (all when omitted)." keys: [String!]): [Param!]!
+    @listSize(assumedSize: 20)
+  "Its tags, sorted by key; only the given keys when \`keys\` is set."
+  tags("Tag keys to return (all when omitted)." keys: [String!]): [Tag!]! @listSize(assumedSize: 20)
+  "Every metric value logged to it, by key, then time, then step."
+  metrics: [LoggedModelMetric!]! @listSize(assumedSize: 20)
+}
+
+"""
+A logged model in a page of logged models.
+"""
+type LoggedModelEdge {
+  "Pass as \`after\` to get the models that follow this one."
+  cursor: String!
+  "The model."
+  node: LoggedModel!
+}
+
+"""
+A page of logged models.
+"""
+type LoggedModelConnection {
+  "The models with their cursors."
+  edges: [LoggedModelEdge!]!
+  "The models (the same as \`edges.node\`)."
+  nodes: [LoggedModel!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+"""
+A sort key of logged models, as MLflow's SearchLoggedModels takes it.
+"""
+input LoggedModelOrder {
+  """
+  An attribute (\`name\`, \`creation_timestamp\`, \`last_updated_timestamp\`, \`status\`, \`model_type\`,
+  \`source_run_id\`, \`model_id\`) or \`metrics.<key>\` (the metric's latest value).
+  """
+  field: String!
+  "Ascending (the default) or descending."
+  ascending: Boolean! = true
+  "For a metric: only its values measured on this dataset."
+  datasetName: String
+  "For a metric: only its values measured on this dataset digest (needs \`datasetName\`)."
+  datasetDigest: String
+}
+
+extend type Query {
+  """
+  A page of the active logged models of some experiments, filtered and ordered as MLflow's
+  \`search_logged_models\` does (filter grammar: \`name = 'm'\`, \`status = 'READY'\`, \`metrics.acc > 0.9\`,
+  \`params.lr = '0.1'\`, \`tags.t = 'x'\`); newest first by default.
+  """
+  loggedModels(
+    "The experiments whose models to search."
+    experimentIds: [ID!]!
+    "An MLflow search filter; all models when omitted."
+    filter: String
+    "Sort keys, in order of precedence; newest first by default."
+    orderBy: [LoggedModelOrder!]
+    "How many models to return (1 to the server's maximum page size, 1000 by default)."
+    first: Int! = 100
+    "Return the models after this cursor (an \`endCursor\` or edge \`cursor\` of the same query)."
+    after: String
+  ): LoggedModelConnection! @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])
+  "One active logged model by id."
+  loggedModel("The model's id." id: ID!): LoggedModel
+}
+
+"""
+A saved state of a web UI page (ui.md §5.1). A view without a name is a short link the UI swaps in
+for a URL too long to share (\`?view=<id>\`): anyone with its id can open it, and saving the same
+state again gives the same id. A named view belongs to the user who saved it (the request's
+\`X-Forwarded-User\`, \`X-Auth-Request-User\` or \`Authorization: Basic\` user, else \`anonymous\`): personal
+ones are visible to that user only, shared ones to everyone.
+"""
+type SavedView {
+  "A short id (10 letters and digits)."
+  id: ID!
+  "The UI page whose state it is (\`runs\`, \`compare\`, ...)."
+  page: String!
+  "The experiment whose page it is, when the page belongs to one."
+  experimentId: ID
+  "The page's state: its URL query string, opaque to the server (at most 64 KiB)."
+  state: String!
+  "The view's name (null for a short link)."
+  name: String
+  "What the view shows."
+  description: String!
+  "Who saved it."
+  owner: String!
+  "Whether every user sees it (a named view); false for personal views and short links."
+  shared: Boolean!
+  "Whether the request's user may delete it (the owner of a named view)."
+  viewerCanDelete: Boolean!
+  "When it was first saved, in milliseconds since the epoch."
+  creationTime: Long!
+  "When it was last saved, in milliseconds since the epoch."
+  lastUpdateTime: Long!
+}
+
+"""
+A view to save.
+"""
+input SaveViewInput {
+  "The UI page (lowercase letters, digits and \`-\`, e.g. \`runs\`)."
+  page: String!
+  "The page's state (at most 64 KiB)."
+  state: String!
+  """
+  The view's name: saving a name you already use on the page (and experiment) replaces that view's
+  state, description and sharing. Without one, the view is a short link.
+  """
+  name: String
+  "What the view shows (named views only)."
+  description: String
+  "Whether every user sees it (named views only)."
+  shared: Boolean = false
+  "The experiment whose page it is."
+  experimentId: ID
+}
+
+extend type Query {
+  "A saved view by id; another user's personal view is not found (\`RESOURCE_DOES_NOT_EXIST\`)."
+  view("The view's id." id: ID!): SavedView!
+  """
+  The named views of a page (and experiment) the request's user sees: their own and shared ones, by
+  name (at most 1000).
+  """
+  views(
+    "The UI page."
+    page: String!
+    "The experiment (views of pages that belong to none when omitted)."
+    experimentId: ID
+  ): [SavedView!]! @listSize(assumedSize: 50)
+}
+
+extend type Mutation {
+  "Saves a page's state as a view (see \`SaveViewInput.name\`)."
+  saveView("The view." input: SaveViewInput!): SavedView!
+  "Deletes one of your named views; returns it as it was."
+  deleteView("The view's id." id: ID!): SavedView!
+}
 `;

@@ -4,6 +4,7 @@ import * as metricChunks from './0002-metric-chunks.js';
 import * as searchAndWritePaths from './0003-search-and-write-paths.js';
 import * as paramRaces from './0004-param-races.js';
 import * as latestMetricsFromChunks from './0005-latest-metrics-from-chunks.js';
+import * as savedViews from './0006-saved-views.js';
 
 export const trackingMigrations: ServiceMigrations = {
   schema: 'tracking',
@@ -13,5 +14,6 @@ export const trackingMigrations: ServiceMigrations = {
     '0003-search-and-write-paths': searchAndWritePaths,
     '0004-param-races': paramRaces,
     '0005-latest-metrics-from-chunks': latestMetricsFromChunks,
+    '0006-saved-views': savedViews,
   },
 };
