@@ -13,7 +13,13 @@ export const trackingService = defineService({
   config: [databaseConfig, artifactLocationConfig, graphqlConfig],
   migrations: trackingMigrations,
   rest: {
-    apiPaths: ['/mlflow/experiments/', '/mlflow/runs/', '/mlflow/metrics/', '/mlflow/logged-models'],
+    apiPaths: [
+      '/mlflow/experiments/',
+      '/mlflow/runs/',
+      '/mlflow/metrics/',
+      '/mlflow/logged-models',
+      '/mast/runs/',
+    ],
     // MLflow 3's API level (traces, ...), served by tracking as it arrives.
     paths: ['/api/3.0/mlflow/', '/ajax-api/3.0/mlflow/'],
   },

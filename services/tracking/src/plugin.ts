@@ -7,8 +7,8 @@ import { trackingSubgraphSchema } from './graphql/subgraph.js';
 import { experimentRoutes } from './rest/experiments.js';
 import { loggedModelRoutes } from './rest/logged-models.js';
 import { runRoutes } from './rest/runs.js';
+import { runExportRoutes } from './rest/runs-export.js';
 import { createTrackingServices } from './service/index.js';
-import { ExperimentKeyStore } from './store/experiment-key-store.js';
 import type { DownsampleStrategy } from './store/graph-store.js';
 import { trackingMigrations } from './store/migrations/index.js';
 import type { TrackingDatabase } from './store/schema.js';
@@ -41,7 +41,6 @@ export function createTracking(deps: TrackingDependencies): Tracking {
   const subgraph = trackingSubgraphSchema(services, {
     limits: deps.graphLimits,
     downsampleStrategy: deps.downsampleStrategy,
-    experimentKeys: new ExperimentKeyStore(deps.db),
   });
   return {
     async registerRest(app) {
@@ -51,6 +50,7 @@ export function createTracking(deps: TrackingDependencies): Tracking {
         experimentRoutes(scope, services);
         runRoutes(scope, services);
         loggedModelRoutes(scope, services);
+        runExportRoutes(scope, services);
       });
     },
     registerSubgraph(app) {

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RequestReader } from '../request.js';
 import type { ExpensiveRequestLimiter } from './expensive-requests.js';
@@ -5,7 +6,7 @@ import type { ExpensiveRequestLimiter } from './expensive-requests.js';
 export type RpcMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /**
- * An RPC's work: reads the request, answers an object (serialized as JSON) or `JsonText`. `signal`
+ * An RPC's work: reads the request, answers an object (serialized as JSON), `JsonText` or `StreamedText`. `signal`
  * aborts when the client closes the connection before the answer (pass it to long reads).
  */
 export type RpcHandler = (
@@ -49,6 +50,18 @@ export class JsonText {
 }
 
 /**
+ * A response streamed as it is produced (a CSV export of every run): `rpc()` sends its chunks as they
+ * come, with its content type and headers. An error after the first chunk can only cut the response.
+ */
+export class StreamedText {
+  constructor(
+    readonly contentType: string,
+    readonly chunks: AsyncIterable<string>,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+/**
  * Every prefix MLflow serves its RPCs under: `/api/2.0` for clients, `/ajax-api/2.0` for its web UI, and
  * `/api/2.0/preview`, which MLflow 1.x clients still call for some endpoints.
  */
@@ -79,6 +92,8 @@ export function rpc(
           ? await limiter.run(() => handler(reader, request, signal), signal)
           : await handler(reader, request, signal);
         if (result instanceof JsonText) return reply.type('application/json').send(result.text);
+        if (result instanceof StreamedText)
+          return reply.type(result.contentType).headers(result.headers).send(Readable.from(result.chunks));
         return result;
       },
     });

@@ -10,7 +10,6 @@ import { experimentNotFound, runNotFound } from '../domain/errors.js';
 import { parseRunOrderBy } from '../domain/order-by.js';
 import { parseRunFilter } from '../domain/search-filter.js';
 import { DEFAULT_EXPERIMENT_ID, type TagInput, type TrackingServices } from '../service/index.js';
-import type { ExperimentKeyStore } from '../store/experiment-key-store.js';
 import {
   type Bucket,
   decodeExperimentCursor,
@@ -57,8 +56,6 @@ export const DEFAULT_GRAPH_LIMITS: GraphLimits = {
 
 export interface GraphServices extends TrackingServices {
   limits: GraphLimits;
-  /** Distinct metric, param and tag keys per experiment. */
-  experimentKeys: ExperimentKeyStore;
   /** The request's loaders (created on first use, one set per context object). */
   loaders(context: GraphContext): Loaders;
   /** Drops the request's loaders after a write, so what the mutation returns is read afresh. */

@@ -2,7 +2,6 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { withErrorCodes } from '@mast/common';
 import { type GraphQLSchema, parse } from 'graphql';
 import type { TrackingServices } from '../service/index.js';
-import type { ExperimentKeyStore } from '../store/experiment-key-store.js';
 import type { DownsampleStrategy } from '../store/graph-store.js';
 import type { GraphContext } from './context.js';
 import { trackingSdl } from './generated/schema.js';
@@ -29,13 +28,11 @@ export function trackingSubgraphSchema(
   options: {
     limits?: Partial<GraphLimits>;
     downsampleStrategy?: DownsampleStrategy;
-    experimentKeys: ExperimentKeyStore;
-  },
+  } = {},
 ): GraphQLSchema {
   const loaders = new WeakMap<GraphContext, Loaders>();
   const graphServices: GraphServices = {
     ...services,
-    experimentKeys: options.experimentKeys,
     limits: { ...DEFAULT_GRAPH_LIMITS, ...options.limits },
     loaders(context) {
       let current = loaders.get(context);

@@ -1,3 +1,4 @@
+import { ExperimentKeyStore } from '../store/experiment-key-store.js';
 import { GraphStore } from '../store/graph-store.js';
 import type { TrackingExecutor } from '../store/schema.js';
 import { ExperimentService } from './experiments.js';
@@ -19,6 +20,8 @@ export interface TrackingServices {
   views: ViewService;
   /** Batched reads for GraphQL's DataLoaders and metric downsampling. */
   graph: GraphStore;
+  /** Distinct metric, param and tag keys per experiment (GraphQL's `experimentKeys`, CSV exports' columns). */
+  experimentKeys: ExperimentKeyStore;
   /** Milliseconds since the epoch. */
   clock: () => number;
 }
@@ -36,6 +39,7 @@ export function createTrackingServices(deps: {
     loggedModels: new LoggedModelService(deps.db, clock),
     views: new ViewService(deps.db, clock),
     graph: new GraphStore(deps.db),
+    experimentKeys: new ExperimentKeyStore(deps.db),
     clock,
   };
 }

@@ -27,6 +27,7 @@ import {
   type RunInfoRecord,
   type RunRecord,
 } from '../domain/records.js';
+import { type RunCsvColumns, runCsvHeader, runCsvLine } from '../domain/run-csv.js';
 import { resolveRunName } from '../domain/run-names.js';
 import { sampleSteps } from '../domain/step-sampling.js';
 import {
@@ -339,6 +340,33 @@ export class RunService {
   /** One page of runs, each with its position in the search's order (keyset cursors). */
   search(search: RunSearch): Promise<Array<{ run: RunRecord; position: RunPosition }>> {
     return searchRuns(this.db, search);
+  }
+
+  /**
+   * Every run `search` matches (at most `maxRuns`), as CSV text: the header, then one chunk per page of
+   * `pageSize` runs read with keyset paging (runs added meanwhile neither repeat nor shift a page). The
+   * first page is read before the header is yielded, so a failing search fails before any output.
+   * Each page's queries are cancelled when `signal` aborts.
+   */
+  async *exportCsv(
+    search: Omit<RunSearch, 'maxResults' | 'offset' | 'after'>,
+    columns: RunCsvColumns,
+    options: { maxRuns: number; pageSize?: number; signal?: AbortSignal },
+  ): AsyncGenerator<string> {
+    const pageSize = options.pageSize ?? 1000;
+    const readPage = (after: RunPosition | undefined, maxResults: number) =>
+      withCancellation(this.db, options.signal, (db) =>
+        searchRuns(db, { ...search, maxResults, offset: 0, after }),
+      );
+    let left = options.maxRuns;
+    let page = await readPage(undefined, Math.min(pageSize, left));
+    yield runCsvHeader(columns);
+    while (page.length > 0) {
+      yield page.map(({ run }) => runCsvLine(run, columns)).join('');
+      left -= page.length;
+      if (left <= 0 || page.length < pageSize) return;
+      page = await readPage(page.at(-1)!.position, Math.min(pageSize, left));
+    }
   }
 
   /**
