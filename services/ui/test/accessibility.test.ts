@@ -15,9 +15,12 @@ jest.setTimeout(240_000);
 /** A page of the UI (its path as `src/routes.tsx` builds it) and what shows its data has arrived. */
 interface PageCheck {
   name: string;
-  path: (data: SeededData) => string;
-  ready: (page: Page, data: SeededData) => Promise<unknown>;
+  path: (data: FixtureData) => string;
+  ready: (page: Page, data: FixtureData) => Promise<unknown>;
 }
+
+/** The seeded data, plus a logged model of the seeded experiment (for P12). */
+type FixtureData = SeededData & { loggedModelId: string };
 
 const PAGES: PageCheck[] = [
   {
@@ -34,6 +37,17 @@ const PAGES: PageCheck[] = [
     name: 'P3 runs table',
     path: (data) => `/experiments/${data.experimentId}/runs`,
     ready: (page) => page.getByRole('table', { name: 'Runs' }).getByRole('row').nth(1).waitFor(),
+  },
+  {
+    name: 'P4 chart view',
+    path: (data) => `/experiments/${data.experimentId}/charts`,
+    ready: (page) =>
+      page
+        .getByRole('main')
+        .getByRole('list', { name: 'Charted runs' })
+        .getByRole('listitem')
+        .first()
+        .waitFor(),
   },
   {
     name: 'P5 run',
@@ -66,6 +80,29 @@ const PAGES: PageCheck[] = [
     ready: (page, data) => page.getByRole('main').getByText(data.modelName).first().waitFor(),
   },
   {
+    name: 'P11 compare versions',
+    path: (data) => `/models/${encodeURIComponent(data.modelName)}/compare?versions=1,2`,
+    ready: (page, data) =>
+      page
+        .getByRole('main')
+        .getByRole('heading', { name: `Compare 2 versions of ${data.modelName}` })
+        .waitFor(),
+  },
+  {
+    name: 'P12 logged models',
+    path: (data) => `/experiments/${data.experimentId}/models`,
+    ready: (page) =>
+      page
+        .getByRole('main')
+        .getByRole('row', { name: /^a11y-model/ })
+        .waitFor(),
+  },
+  {
+    name: 'P12 logged model',
+    path: (data) => `/experiments/${data.experimentId}/models/${data.loggedModelId}/overview`,
+    ready: (page) => page.getByRole('main').getByRole('heading', { name: 'a11y-model' }).waitFor(),
+  },
+  {
     name: 'P14 settings',
     path: () => '/settings',
     ready: (page) => page.getByRole('main').getByText('Theme').first().waitFor(),
@@ -87,7 +124,7 @@ describe('web UI accessibility (G15: axe-core, both themes, Chromium)', () => {
   const artifacts = mkdtempSync(join(tmpdir(), 'mast-ui-a11y-'));
   let server: AllInOne;
   let base: string;
-  let data: SeededData;
+  let data: FixtureData;
   let browser: Browser;
 
   beforeAll(async () => {
@@ -102,7 +139,17 @@ describe('web UI accessibility (G15: axe-core, both themes, Chromium)', () => {
       }),
     );
     base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    data = await seed(new HttpClient(base));
+    const http = new HttpClient(base);
+    const seeded = await seed(http);
+    const created = await http.post('/api/2.0/mlflow/logged-models', {
+      experiment_id: seeded.experimentId,
+      name: 'a11y-model',
+      model_type: 'sklearn',
+      source_run_id: seeded.runIds[0],
+      params: [{ key: 'alpha', value: '0.5' }],
+    });
+    expect(created.status).toBe(200);
+    data = { ...seeded, loggedModelId: created.body.model.info.model_id };
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -151,10 +198,12 @@ describe('web UI accessibility (G15: axe-core, both themes, Chromium)', () => {
       expect(await theme()).toBe('light');
       const light = await background();
       await page.emulateMedia({ colorScheme: 'dark' });
-      await page.waitForFunction("document.documentElement.dataset.theme === 'dark'");
+      await page.waitForFunction(() => (globalThis as any).document.documentElement.dataset.theme === 'dark');
       expect(await background()).not.toBe(light);
       await page.emulateMedia({ colorScheme: 'light' });
-      await page.waitForFunction("document.documentElement.dataset.theme === 'light'");
+      await page.waitForFunction(
+        () => (globalThis as any).document.documentElement.dataset.theme === 'light',
+      );
       expect(await background()).toBe(light);
     } finally {
       await context.close();
