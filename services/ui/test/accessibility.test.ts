@@ -1,13 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
-import { HttpClient } from '@mast/test-support';
 import type { Browser, Page } from 'playwright-core';
-import { createPostgresDatabase } from '../../gateway/test/processes.js';
-import { launchChromium, requireBuiltUi } from './browser.js';
+import { startUi, type UiFixture } from './pages-fixture.js';
 import { type SeededData, seed } from './seed.js';
 
 jest.setTimeout(240_000);
@@ -120,26 +114,15 @@ const FORBIDDEN_IMPACTS = new Set(['serious', 'critical']);
  * live. The all-in-one server on PostgreSQL, seeded through REST; Debian's headless Chromium.
  */
 describe('web UI accessibility (G15: axe-core, both themes, Chromium)', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  const artifacts = mkdtempSync(join(tmpdir(), 'mast-ui-a11y-'));
-  let server: AllInOne;
+  let ui: UiFixture;
   let base: string;
   let data: FixtureData;
   let browser: Browser;
 
   beforeAll(async () => {
-    requireBuiltUi();
-    database = await createPostgresDatabase();
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: database.url,
-        MAST_ARTIFACTS_DESTINATION: artifacts,
-        MAST_DEPLOY_DATA_DIR: join(artifacts, '..', 'deployments-a11y'),
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    const http = new HttpClient(base);
+    ui = await startUi();
+    ({ base, browser } = ui);
+    const http = ui.http;
     const seeded = await seed(http);
     const created = await http.post('/api/2.0/mlflow/logged-models', {
       experiment_id: seeded.experimentId,
@@ -150,14 +133,8 @@ describe('web UI accessibility (G15: axe-core, both themes, Chromium)', () => {
     });
     expect(created.status).toBe(200);
     data = { ...seeded, loggedModelId: created.body.model.info.model_id };
-    browser = await launchChromium();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await database?.drop();
-    rmSync(artifacts, { recursive: true, force: true });
-  });
+  afterAll(async () => ui?.close());
 
   test.each(THEMES)('every page, %s theme: no serious or critical violations', async (theme) => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: theme });

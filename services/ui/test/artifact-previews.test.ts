@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
-import { HttpClient } from '@mast/test-support';
 import type { Browser, Page } from 'playwright-core';
-import { createPostgresDatabase } from '../../gateway/test/processes.js';
-import { launchChromium, requireBuiltUi, screenshot } from './browser.js';
+import { screenshot } from './browser.js';
+import { startUi, type UiFixture } from './pages-fixture.js';
 
 jest.setTimeout(180_000);
 
@@ -71,26 +66,15 @@ async function artifactBytesDuring(page: Page, action: () => Promise<void>): Pro
  * rows, longest task while the JSON opens). All-in-one server on PostgreSQL, Debian's Chromium.
  */
 describe('artifact previews of large files (G11, Chromium)', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  const artifacts = mkdtempSync(join(tmpdir(), 'mast-ui-g11-'));
-  let server: AllInOne;
+  let ui: UiFixture;
   let base: string;
   let browser: Browser;
   let runUrl: string;
 
   beforeAll(async () => {
-    requireBuiltUi();
-    database = await createPostgresDatabase();
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: database.url,
-        MAST_ARTIFACTS_DESTINATION: artifacts,
-        MAST_DEPLOY_DATA_DIR: join(artifacts, '..', 'deployments-g11'),
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    const http = new HttpClient(base);
+    ui = await startUi();
+    ({ base, browser } = ui);
+    const http = ui.http;
     const created = await http.post('/api/2.0/mlflow/runs/create', { experiment_id: '0', run_name: 'f4' });
     const info = (created.body as { run: { info: { run_id: string; artifact_uri: string } } }).run.info;
     const root = info.artifact_uri.replace('mlflow-artifacts:/', '');
@@ -106,14 +90,8 @@ describe('artifact previews of large files (G11, Chromium)', () => {
       expect(put.status).toBe(200);
     }
     runUrl = `${base}/experiments/0/runs/${info.run_id}/artifacts`;
-    browser = await launchChromium();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await database?.drop();
-    rmSync(artifacts, { recursive: true, force: true });
-  });
+  afterAll(async () => ui?.close());
 
   test('a 50 MB CSV shows its first 1,000 rows from at most 1 MB read', async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });

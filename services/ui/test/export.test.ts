@@ -1,13 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
-import { HttpClient } from '@mast/test-support';
 import pg from 'pg';
 import type { Browser } from 'playwright-core';
-import { createPostgresDatabase } from '../../gateway/test/processes.js';
-import { launchChromium, requireBuiltUi } from './browser.js';
+import { startUi, type UiFixture } from './pages-fixture.js';
 
 jest.setTimeout(180_000);
 
@@ -22,30 +17,19 @@ const KEYS = 25;
  * runs through the API would take minutes), Debian's Chromium.
  */
 describe('export all runs as CSV (G12, Chromium)', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  const artifacts = mkdtempSync(join(tmpdir(), 'mast-ui-g12-'));
-  let server: AllInOne;
+  let ui: UiFixture;
   let base: string;
   let browser: Browser;
   let experimentId: string;
 
   beforeAll(async () => {
-    requireBuiltUi();
-    database = await createPostgresDatabase();
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: database.url,
-        MAST_ARTIFACTS_DESTINATION: artifacts,
-        MAST_DEPLOY_DATA_DIR: join(artifacts, '..', 'deployments-g12'),
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    const created = await new HttpClient(base).post('/api/2.0/mlflow/experiments/create', {
+    ui = await startUi();
+    ({ base, browser } = ui);
+    const created = await ui.http.post('/api/2.0/mlflow/experiments/create', {
       name: 'f1-export',
     });
     experimentId = created.body.experiment_id;
-    const client = new pg.Client({ connectionString: database.url });
+    const client = new pg.Client({ connectionString: ui.databaseUrl });
     await client.connect();
     try {
       await client.query(
@@ -71,14 +55,8 @@ describe('export all runs as CSV (G12, Chromium)', () => {
     } finally {
       await client.end();
     }
-    browser = await launchChromium();
   }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await database?.drop();
-    rmSync(artifacts, { recursive: true, force: true });
-  });
+  afterAll(async () => ui?.close());
 
   test('10,000 runs × 50 columns streamed as one CSV download; time printed', async () => {
     const context = await browser.newContext({

@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
-import { HttpClient } from '@mast/test-support';
 import type { Browser, Page } from 'playwright-core';
-import { createPostgresDatabase } from '../../gateway/test/processes.js';
-import { launchChromium, percentile, requireBuiltUi, screenshot } from './browser.js';
+import { percentile, screenshot } from './browser.js';
+import { startUi, type UiFixture } from './pages-fixture.js';
 
 jest.setTimeout(240_000);
 
@@ -34,27 +29,16 @@ const longTasks = (page: Page) => page.evaluate('window.__longTasks.splice(0)') 
  * rows left are exactly the differing ones, and only a screenful of them is in the DOM). All-in-one server on PostgreSQL, Debian's Chromium.
  */
 describe('web UI goals G3 and G13 (100 runs × 500 params, Chromium)', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  const artifacts = mkdtempSync(join(tmpdir(), 'mast-ui-goals-'));
-  let server: AllInOne;
+  let ui: UiFixture;
   let base: string;
   let browser: Browser;
   let experimentId: string;
   const runIds: string[] = [];
 
   beforeAll(async () => {
-    requireBuiltUi();
-    database = await createPostgresDatabase();
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: database.url,
-        MAST_ARTIFACTS_DESTINATION: artifacts,
-        MAST_DEPLOY_DATA_DIR: join(artifacts, '..', 'deployments-goals'),
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    const http = new HttpClient(base);
+    ui = await startUi();
+    ({ base, browser } = ui);
+    const http = ui.http;
     const created = await http.post('/api/2.0/mlflow/experiments/create', { name: 'wide-params' });
     expect(created.status).toBe(200);
     experimentId = created.body.experiment_id;
@@ -78,14 +62,8 @@ describe('web UI goals G3 and G13 (100 runs × 500 params, Chromium)', () => {
         }
       }),
     );
-    browser = await launchChromium();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await database?.drop();
-    rmSync(artifacts, { recursive: true, force: true });
-  });
+  afterAll(async () => ui?.close());
 
   test('G3: scrolling across 500 param columns keeps the DOM bounded; long tasks printed', async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });

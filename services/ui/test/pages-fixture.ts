@@ -7,10 +7,20 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { createPostgresDatabase } from '../../gateway/test/processes.js';
 import { launchChromium, requireBuiltUi } from './browser.js';
 
-/** A seeded `mast server` (all-in-one on PostgreSQL) and a Chromium page on it, for one test file. */
+/**
+ * A `mast server` (all-in-one on a fresh PostgreSQL database) and Debian's Chromium with a page on it,
+ * for one test file; the test seeds what it needs.
+ */
 export interface UiFixture {
   base: string;
   http: HttpClient;
+  /** The database's URL, for fixtures too large to seed through the API. */
+  databaseUrl: string;
+  /** The server's artifact store (a directory). */
+  artifactsDir: string;
+  /** For more contexts (another user, another theme, downloads). */
+  browser: Browser;
+  /** A 1440×900 page of the first context. */
   page: Page;
   /** Uncaught errors of the page (a test asserts none happened). */
   pageErrors: string[];
@@ -47,7 +57,16 @@ export async function startUi(): Promise<UiFixture> {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    return { base, http: new HttpClient(base), page, pageErrors, close };
+    return {
+      base,
+      http: new HttpClient(base),
+      databaseUrl: database.url,
+      artifactsDir: artifacts,
+      browser,
+      page,
+      pageErrors,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
-import { HttpClient } from '@mast/test-support';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createPostgresDatabase } from '../../gateway/test/processes.js';
-import { launchChromium, requireBuiltUi, screenshot } from './browser.js';
+import { screenshot } from './browser.js';
+import { startUi, type UiFixture } from './pages-fixture.js';
 
 jest.setTimeout(120_000);
 
@@ -25,9 +20,7 @@ const VIEW_URL = /\?view=[0-9A-Za-z]{10}$/;
  * `X-Forwarded-User` header an authenticating proxy sets.
  */
 describe('saved views in the web UI (all-in-one, PostgreSQL, Chromium)', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  const artifacts = mkdtempSync(join(tmpdir(), 'mast-ui-views-'));
-  let server: AllInOne;
+  let ui: UiFixture;
   let base: string;
   let browser: Browser;
   let experimentId: string;
@@ -49,18 +42,9 @@ describe('saved views in the web UI (all-in-one, PostgreSQL, Chromium)', () => {
   }
 
   beforeAll(async () => {
-    requireBuiltUi();
-    database = await createPostgresDatabase();
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: database.url,
-        MAST_ARTIFACTS_DESTINATION: artifacts,
-        MAST_DEPLOY_DATA_DIR: join(artifacts, '..', 'deployments-views'),
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    const http = new HttpClient(base);
+    ui = await startUi();
+    ({ base, browser } = ui);
+    const http = ui.http;
     experimentId = (await http.post('/api/2.0/mlflow/experiments/create', { name: 'views-fixtures' })).body
       .experiment_id;
     runIds = [];
@@ -77,14 +61,10 @@ describe('saved views in the web UI (all-in-one, PostgreSQL, Chromium)', () => {
         200,
       );
     }
-    browser = await launchChromium();
   });
   afterAll(async () => {
     for (const context of contexts) await context.close();
-    await browser?.close();
-    await server?.close();
-    await database?.drop();
-    rmSync(artifacts, { recursive: true, force: true });
+    await ui?.close();
   });
 
   const runsPath = () => `/experiments/${experimentId}/runs`;

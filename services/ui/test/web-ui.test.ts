@@ -1,19 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
+import { buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
 import { HttpClient, waitFor } from '@mast/test-support';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { createPostgresDatabase } from '../../gateway/test/processes.js';
-import {
-  frameTimes,
-  initialJavaScriptSize,
-  launchChromium,
-  percentile,
-  requireBuiltUi,
-  screenshot,
-} from './browser.js';
+import type { Locator, Page } from 'playwright-core';
+import { frameTimes, initialJavaScriptSize, percentile, screenshot } from './browser.js';
+import { startUi, type UiFixture } from './pages-fixture.js';
 import {
   BIG_CSV_BYTES,
   EXTRA_METRICS,
@@ -51,44 +42,23 @@ const scrollToRightEnd = (element: { scrollLeft: number; scrollWidth: number }) 
  * measured and printed.
  */
 describe('web UI (all-in-one, PostgreSQL, Chromium)', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  const artifacts = mkdtempSync(join(tmpdir(), 'mast-ui-'));
-  let server: AllInOne;
+  let ui: UiFixture;
   let base: string;
   let http: HttpClient;
   let data: SeededData;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
 
   beforeAll(async () => {
-    requireBuiltUi();
-    database = await createPostgresDatabase();
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: database.url,
-        MAST_ARTIFACTS_DESTINATION: artifacts,
-        MAST_DEPLOY_DATA_DIR: join(artifacts, '..', 'deployments'),
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    http = new HttpClient(base);
+    ui = await startUi();
+    base = ui.base;
+    http = ui.http;
     const seeding = Date.now();
     data = await seed(http);
     console.log(`seeded ${TABLE_RUNS + 2} runs and a model in ${Date.now() - seeding} ms`);
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    ({ page, pageErrors } = ui);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await database?.drop();
-    rmSync(artifacts, { recursive: true, force: true });
-  });
+  afterAll(async () => ui?.close());
 
   const main = () => page.getByRole('main');
 
@@ -507,8 +477,8 @@ describe('web UI (all-in-one, PostgreSQL, Chromium)', () => {
   test('--static-prefix: the app, its assets and its GraphQL calls live under the prefix', async () => {
     const prefixed = await buildAllInOne(
       loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: database.url,
-        MAST_ARTIFACTS_DESTINATION: artifacts,
+        MAST_BACKEND_STORE_URI: ui.databaseUrl,
+        MAST_ARTIFACTS_DESTINATION: ui.artifactsDir,
         MAST_STATIC_PREFIX: '/mlflow',
         MAST_LOG_LEVEL: 'silent',
       }),
