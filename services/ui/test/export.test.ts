@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import pg from 'pg';
 import type { Browser } from 'playwright-core';
+import { seedRuns } from '../scripts/fixtures.mjs';
 import { startUi, type UiFixture } from './pages-fixture.js';
 
 jest.setTimeout(180_000);
 
-/** Fixture F1's shape, narrowed to what G12 exports: 10,000 runs with 25 metrics and 25 params each. */
+/** Fixture F1 (scripts/fixtures.mjs), narrowed to what G12 exports: 10,000 runs with 25 metrics and 25 params each. */
 const RUNS = 10_000;
 const KEYS = 25;
 
@@ -32,26 +33,7 @@ describe('export all runs as CSV (G12, Chromium)', () => {
     const client = new pg.Client({ connectionString: ui.databaseUrl });
     await client.connect();
     try {
-      await client.query(
-        `insert into tracking.runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time,
-           artifact_uri, lifecycle_stage)
-         select 'run' || lpad(i::text, 29, '0'), $1::int8, 'run-' || i, 'bench', 'FINISHED', 1000 + i, 2000 + i,
-           'mlflow-artifacts:/' || $1::text || '/' || i || '/artifacts', 'active'
-         from generate_series(1, $2::int) i`,
-        [Number(experimentId), RUNS],
-      );
-      await client.query(
-        `insert into tracking.params (run_uuid, key, value)
-         select 'run' || lpad(i::text, 29, '0'), 'p' || k, 'v' || (i % 7)
-         from generate_series(1, $1::int) i, generate_series(1, $2::int) k`,
-        [RUNS, KEYS],
-      );
-      await client.query(
-        `insert into tracking.metrics (run_uuid, key, value, timestamp, step)
-         select 'run' || lpad(i::text, 29, '0'), 'm' || k, (i * k) % 1000 / 1000.0, 1, 0
-         from generate_series(1, $1::int) i, generate_series(1, $2::int) k`,
-        [RUNS, KEYS],
-      );
+      await seedRuns(client, { experimentId: Number(experimentId), runs: RUNS, params: KEYS, metrics: KEYS });
     } finally {
       await client.end();
     }
