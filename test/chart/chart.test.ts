@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
@@ -29,6 +30,7 @@ import {
   ofKind,
   podSpec,
   RELEASE,
+  render,
   renderValueSets,
   VALUE_SETS,
   valueSet,
@@ -157,6 +159,32 @@ describe('chart values', () => {
     ).toMatch(/namespaces/);
   });
 
+  it('refuses values that would render objects Kubernetes or the services reject', () => {
+    const external = (set: string) =>
+      helmError(['template', RELEASE, CHART, '-f', valueSet('external-values.yaml'), '--set', set]);
+    expect(external('externalDatabase.existingSecretKey=')).toMatch(/externalDatabase\.existingSecretKey/);
+    expect(external('externalS3.existingSecretAccessKeyIdKey=')).toMatch(/existingSecretAccessKeyIdKey/);
+    // The S3 client reads `minio:9000` as a URL whose scheme is `minio:`.
+    expect(external('externalS3.endpoint=minio:9000')).toMatch(
+      /externalS3\.endpoint: Does not match pattern/,
+    );
+    expect(external('gateway.ingress.hosts=null')).toMatch(/gateway\.ingress\.hosts is required/);
+  });
+
+  it('refuses an autoscaler whose minReplicas is above its maxReplicas', () => {
+    expect(
+      helmError([
+        'template',
+        RELEASE,
+        CHART,
+        '-f',
+        valueSet('bundled-values.yaml'),
+        '--set',
+        'deployApi.autoscaling.enabled=true,deployApi.autoscaling.minReplicas=5,deployApi.autoscaling.maxReplicas=2',
+      ]),
+    ).toMatch(/deploy-api: autoscaling\.minReplicas \(5\) is above autoscaling\.maxReplicas \(2\)/);
+  });
+
   it('names images <registry>/mast-mlops/<image>:<appVersion>, or by digest; global.imageRegistry wins', () => {
     const { appVersion } = chartMetadata();
     const bundled = rendered.get('bundled-values.yaml')!;
@@ -274,6 +302,62 @@ describe('chart values', () => {
       to: [{ ipBlock: { cidr: '10.96.0.1/32' } }],
     });
     expect(ofKind(rendered.get('bundled-values.yaml')!, 'NetworkPolicy')).toEqual([]);
+  });
+
+  it('refuses NetworkPolicies that would cut the pods off from external services or Prometheus', () => {
+    const external = valueSet('external-values.yaml');
+    expect(
+      helmError(['template', RELEASE, CHART, '-f', external, '--set', 'networkPolicy.extraEgress=null']),
+    ).toMatch(
+      /networkPolicy\.enabled blocks egress to the external S3, PostgreSQL, Redis: list them in networkPolicy\.extraEgress/,
+    );
+    expect(
+      helmError([
+        'template',
+        RELEASE,
+        CHART,
+        '-f',
+        external,
+        '--api-versions',
+        'monitoring.coreos.com/v1',
+        '--set',
+        'networkPolicy.metricsNamespaceSelector=null',
+      ]),
+    ).toMatch(/set networkPolicy\.metricsNamespaceSelector/);
+  });
+
+  it('lets the deploy workers and the helm test pod reach the gateway when gatewayIngressFrom restricts its callers', () => {
+    const manifests = render(
+      [valueSet('external-values.yaml')],
+      ['networkPolicy.gatewayIngressFrom[0].namespaceSelector.matchLabels.name=ingress-nginx'],
+    );
+    const gateway = find(ofKind(manifests, 'NetworkPolicy'), 'NetworkPolicy', `${RELEASE}-gateway`);
+    const selector = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component'];
+    const peer = (labels: Record<string, string> = {}) => ({
+      podSelector: { matchLabels: Object.fromEntries(selector.map((key) => [key, labels[key]])) },
+    });
+    expect(gateway.spec.ingress[0].from).toEqual([
+      { namespaceSelector: { matchLabels: { name: 'ingress-nginx' } } },
+      peer(find(manifests, 'Deployment', `${RELEASE}-deploy-worker`).spec.template.metadata.labels),
+      peer(find(manifests, 'Pod', `${RELEASE}-test`).metadata.labels),
+    ]);
+  });
+
+  it("lets the deploy workers reach insecure registries and the base images' registries on their ports", () => {
+    const registries = [
+      'global.imageRegistry=mirror.example:5443',
+      'deployWorker.pythonImage=python.example:8443/mlflow/mlflow:v3',
+      'deployWorker.insecureRegistries={registry.internal:5000,plain.example,registry.internal:5000}',
+    ];
+    const worker = find(
+      ofKind(render([valueSet('external-values.yaml')], registries), 'NetworkPolicy'),
+      'NetworkPolicy',
+      `${RELEASE}-deploy-worker`,
+    );
+    // 80: an insecure registry without a port.
+    expect(worker.spec.egress).toContainEqual({
+      ports: [{ port: 443 }, { port: 5000 }, { port: 80 }, { port: 5443 }, { port: 8443 }],
+    });
   });
 });
 
@@ -504,6 +588,20 @@ describe('values documentation', () => {
       params.filter((param) => !paths.some((path) => path === param || path.startsWith(`${param}.`))),
     ).toEqual([]);
     expect(new Set(params).size).toBe(params.length);
+  });
+
+  it("renders the README's production values, with the egress they need under network policies", () => {
+    const readme = readFileSync(join(CHART, 'README.md'), 'utf8');
+    const example = readme
+      .split('The values a production install sets')[1]
+      ?.match(/```yaml\n([\s\S]*?)```/)?.[1];
+    expect(example).toBeDefined();
+    const file = join(mkdtempSync(join(tmpdir(), 'mast-chart-')), 'readme-values.yaml');
+    writeFileSync(file, example!);
+    const tracking = find(ofKind(render([file]), 'NetworkPolicy'), 'NetworkPolicy', `${RELEASE}-tracking`);
+    expect(tracking.spec.egress).toContainEqual(
+      expect.objectContaining({ ports: expect.arrayContaining([{ port: 5432 }]) }),
+    );
   });
 
   it("lists every @param in the README's parameter table", () => {

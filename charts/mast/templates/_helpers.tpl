@@ -375,6 +375,9 @@ spec:
 {{/* A component's HorizontalPodAutoscaler, when enabled. */}}
 {{- define "mast.hpa" -}}
 {{- if .values.autoscaling.enabled -}}
+{{- if gt (int .values.autoscaling.minReplicas) (int .values.autoscaling.maxReplicas) -}}
+{{- fail (printf "%s: autoscaling.minReplicas (%d) is above autoscaling.maxReplicas (%d)" .component (int .values.autoscaling.minReplicas) (int .values.autoscaling.maxReplicas)) -}}
+{{- end -}}
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata:
@@ -463,8 +466,8 @@ spec:
 
 {{/*
 A component's NetworkPolicy, when enabled. Ingress on `http` from the components named in `from` (the
-gateway's comes from `networkPolicy.gatewayIngressFrom`), `/metrics` from the metrics namespaces;
-egress to DNS, the bundled dependencies, the components named in `to`, plus `extraEgress` (external
+gateway's from anyone, or from `networkPolicy.gatewayIngressFrom` and those components), `/metrics`
+from the metrics namespaces; egress to DNS, the bundled dependencies, the components named in `to`, plus `extraEgress` (external
 PostgreSQL, Redis, S3, registries). Argument: (dict "root" $ "component" "tracking" "from" (list "gateway")
 "to" (list) ["egress" <YAML list of extra rules>] ["anyIngress" true])
 */}}
@@ -472,6 +475,17 @@ PostgreSQL, Redis, S3, registries). Argument: (dict "root" $ "component" "tracki
 {{- $root := .root -}}
 {{- $np := $root.Values.networkPolicy -}}
 {{- if $np.enabled -}}
+{{- /* Without these rules the policies would silently cut the pods off from their database or metrics. */ -}}
+{{- $external := list -}}
+{{- range $dependency, $name := dict "postgresql" "PostgreSQL" "redis" "Redis" "minio" "S3" -}}
+{{- if not (index $root.Values $dependency).enabled }}{{ $external = append $external $name }}{{ end -}}
+{{- end -}}
+{{- if and $external (not $np.extraEgress) -}}
+{{- fail (printf "networkPolicy.enabled blocks egress to the external %s: list them in networkPolicy.extraEgress (e.g. [{to: [{ipBlock: {cidr: 10.0.0.0/8}}], ports: [{port: 5432}]}])" (join ", " $external)) -}}
+{{- end -}}
+{{- if and $root.Values.metrics.serviceMonitor.enabled (not $np.metricsNamespaceSelector) -}}
+{{- fail "networkPolicy.enabled blocks Prometheus from the ServiceMonitors' /metrics: set networkPolicy.metricsNamespaceSelector to Prometheus' namespace (e.g. {matchLabels: {kubernetes.io/metadata.name: monitoring}})" -}}
+{{- end -}}
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
@@ -491,6 +505,9 @@ spec:
       {{- with $np.gatewayIngressFrom }}
       from:
         {{- toYaml . | nindent 8 }}
+        {{- range $.from }}
+        {{- include "mast.peer" (dict "root" $root "component" .) | nindent 8 }}
+        {{- end }}
       {{- end }}
     {{- else if .from }}
     - ports:
