@@ -9,19 +9,19 @@ import {
   openArtifactStorage,
   registerArtifacts,
 } from './plugin.js';
-import { runArtifactRootsVia } from './run-roots.js';
+import { loggedModelArtifactRootsVia, runArtifactRootsVia } from './run-roots.js';
 
 /**
  * The artifact service: MLflow's artifact proxy over the object store (S3-compatible or a local
- * directory), run artifact listings and downloads, and the subgraph that adds `artifacts` to `Run`.
- * It owns no tables; it asks tracking for runs' artifact roots, on the same app in the all-in-one
+ * directory), run and logged-model artifact listings and downloads, and the subgraph that adds
+ * `artifacts` to `Run` and `LoggedModel`. It owns no tables; it asks tracking for their artifact roots, on the same app in the all-in-one
  * server, over HTTP at `MAST_TRACKING_URL` as its own process.
  */
 export const artifactService = defineService({
   name: 'artifact',
   config: [artifactLocationConfig, artifactConfig, s3Config],
   rest: {
-    apiPaths: ['/mlflow-artifacts/', '/mlflow/artifacts/'],
+    apiPaths: ['/mlflow-artifacts/', '/mlflow/artifacts/', '/mlflow/logged-models/*/artifacts/'],
     paths: ['/get-artifact'],
   },
   subgraph: { name: ARTIFACT_SUBGRAPH, typeDefs: artifactTypeDefs },
@@ -51,8 +51,13 @@ export const artifactService = defineService({
     const tracking =
       peer('tracking') ??
       (config.trackingUrl === undefined ? undefined : { kind: 'http' as const, url: config.trackingUrl });
-    const runs = tracking === undefined ? undefined : runArtifactRootsVia(tracking);
-    const deps = artifactDependencies(config, storage, runs);
+    const deps = artifactDependencies(
+      config,
+      storage,
+      tracking === undefined
+        ? {}
+        : { runs: runArtifactRootsVia(tracking), loggedModels: loggedModelArtifactRootsVia(tracking) },
+    );
     return {
       registerRest: (app) => registerArtifacts(app, deps),
       subgraph: artifactSubgraph(deps),
@@ -60,8 +65,10 @@ export const artifactService = defineService({
       closers: [{ name: 'artifact storage', close: () => storage.close() }],
       capabilities: artifactCapabilities(deps),
       warnings:
-        runs === undefined
-          ? ['MAST_TRACKING_URL is not set: /api/2.0/mlflow/artifacts/list and /get-artifact are not served']
+        tracking === undefined
+          ? [
+              'MAST_TRACKING_URL is not set: /api/2.0/mlflow/artifacts/list, /get-artifact and the logged-model artifact routes are not served',
+            ]
           : [],
     };
   },

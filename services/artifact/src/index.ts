@@ -13,6 +13,12 @@ export {
   registerArtifactSubgraph,
   registerArtifacts,
 } from './plugin.js';
-export { artifactUriFromRunsGet, type RunArtifactRoots, runArtifactRootsVia } from './run-roots.js';
+export {
+  type ArtifactRoots,
+  type LoggedModelArtifactRoots,
+  loggedModelArtifactRootsVia,
+  type RunArtifactRoots,
+  runArtifactRootsVia,
+} from './run-roots.js';
 export { ArtifactStorage, type ArtifactStorageOptions } from './storage/artifact-storage.js';
 export type { ArtifactStore } from './storage/store.js';

@@ -11,8 +11,8 @@ import { parseArtifactLocation } from './domain/artifact-uri.js';
 import { artifactSubgraphSchema } from './graphql/subgraph.js';
 import type { ArtifactContext } from './rest/context.js';
 import { proxyRoutes, uploadRoutes } from './rest/proxy.js';
-import { runArtifactRoutes } from './rest/runs.js';
-import type { RunArtifactRoots } from './run-roots.js';
+import { loggedModelArtifactRoutes, runArtifactRoutes } from './rest/runs.js';
+import type { LoggedModelArtifactRoots, RunArtifactRoots } from './run-roots.js';
 import { ArtifactStorage, type ArtifactStorageOptions } from './storage/artifact-storage.js';
 
 /** The settings the artifact service reads (its configuration fragments composed). */
@@ -25,6 +25,11 @@ export interface ArtifactDependencies {
    * it those routes are not registered (an artifacts-only process).
    */
   runs?: RunArtifactRoots;
+  /**
+   * Looks up logged models' artifact roots, for `logged-models/{model_id}/artifacts/directories` and
+   * `/files`; without it those routes are not registered.
+   */
+  loggedModels?: LoggedModelArtifactRoots;
   /** MLflow's `--serve-artifacts`: when false the `/mlflow-artifacts` routes answer 503. */
   serveArtifacts: boolean;
   /** Largest single upload, in bytes. */
@@ -73,11 +78,11 @@ export function openArtifactStorage(config: ArtifactServiceConfig): Promise<Arti
 export function artifactDependencies(
   config: ArtifactServiceConfig,
   storage: ArtifactStorage,
-  runs?: RunArtifactRoots,
+  tracking: { runs?: RunArtifactRoots; loggedModels?: LoggedModelArtifactRoots } = {},
 ): ArtifactDependencies {
   return {
     storage,
-    runs,
+    ...tracking,
     serveArtifacts: config.serveArtifacts,
     maxUploadBytes: config.artifactMaxUploadBytes,
     presignedDownloads: config.s3.presignedDownloads,
@@ -98,6 +103,7 @@ export async function registerArtifacts(app: FastifyInstance, deps: ArtifactDepe
   const context: ArtifactContext = {
     storage: deps.storage,
     runs: deps.runs,
+    loggedModels: deps.loggedModels,
     serveArtifacts: deps.serveArtifacts,
     maxUploadBytes: deps.maxUploadBytes,
     presignedDownloads: deps.presignedDownloads ?? false,
@@ -106,6 +112,7 @@ export async function registerArtifacts(app: FastifyInstance, deps: ArtifactDepe
     scope.addHook('onRequest', requireJsonContentType);
     proxyRoutes(scope, context);
     if (deps.runs !== undefined) runArtifactRoutes(scope, context, deps.runs);
+    if (deps.loggedModels !== undefined) loggedModelArtifactRoutes(scope, context, deps.loggedModels);
   });
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();

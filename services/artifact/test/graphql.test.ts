@@ -241,3 +241,95 @@ describe.each([true, false])('Run.artifacts on S3 (presigned downloads: %s)', (p
     expect(await download(baseUrl, file.downloadUrl!)).toEqual(weights);
   });
 });
+
+describe('LoggedModel.artifacts through the all-in-one gateway (local destination)', () => {
+  const destination = mkdtempSync(join(tmpdir(), 'mast-graphql-models-'));
+  const direct = mkdtempSync(join(tmpdir(), 'mast-graphql-models-direct-'));
+  let server: AllInOne;
+  let baseUrl: string;
+  let http: HttpClient;
+
+  const MODEL_ARTIFACTS = `query($id: ID!, $path: String) {
+    loggedModel(id: $id) { name artifacts(path: $path) { path isDir fileSize downloadUrl } }
+  }`;
+
+  async function createModel(experimentId: string) {
+    const created = await http.post('/api/2.0/mlflow/logged-models', {
+      experiment_id: experimentId,
+      name: 'm',
+    });
+    expect(created.status).toBe(200);
+    return created.body.model.info as { model_id: string; artifact_uri: string };
+  }
+
+  async function modelArtifacts(id: string, path?: string) {
+    const response = await http.request('POST', '/graphql', {
+      query: MODEL_ARTIFACTS,
+      variables: { id, path },
+    });
+    expect(response.status).toBe(200);
+    return response.body as {
+      data?: { loggedModel: { name: string; artifacts: ArtifactFile[] } | null };
+      errors?: Array<{ path?: unknown[]; extensions?: Record<string, unknown> }>;
+    };
+  }
+
+  beforeAll(async () => {
+    ({ server, baseUrl, http } = await startServer({
+      MAST_ARTIFACTS_DESTINATION: destination,
+      MAST_ARTIFACT_ALLOWED_ROOTS: direct,
+    }));
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(destination, { recursive: true, force: true });
+    rmSync(direct, { recursive: true, force: true });
+  });
+
+  test('a proxied root: files with proxy download URLs; bad paths are INVALID_PARAMETER_VALUE', async () => {
+    const model = await createModel('0');
+    const root = model.artifact_uri.replace('mlflow-artifacts:/', '');
+    for (const [path, body] of Object.entries(FILES)) {
+      expect((await upload(baseUrl, `${root}/${path}`, body)).status).toBe(200);
+    }
+    const answer = await modelArtifacts(model.model_id, 'model');
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data!.loggedModel!.artifacts).toEqual([
+      {
+        path: 'model/MLmodel',
+        isDir: false,
+        fileSize: 12,
+        downloadUrl: `/api/2.0/mlflow-artifacts/artifacts/${root}/model/MLmodel`,
+      },
+      {
+        path: 'model/conda.yaml',
+        isDir: false,
+        fileSize: 10,
+        downloadUrl: `/api/2.0/mlflow-artifacts/artifacts/${root}/model/conda.yaml`,
+      },
+      { path: 'model/data', isDir: true, fileSize: null, downloadUrl: null },
+    ]);
+    const outside = await modelArtifacts(model.model_id, '../x');
+    expect(outside.errors?.[0]?.extensions?.code).toBe('INVALID_PARAMETER_VALUE');
+    expect(outside.errors?.[0]?.path).toEqual(['loggedModel', 'artifacts']);
+  });
+
+  test("a direct root downloads through the logged model's files route", async () => {
+    const created = await http.post('/api/2.0/mlflow/experiments/create', {
+      name: 'models-direct',
+      artifact_location: direct,
+    });
+    expect(created.status).toBe(200);
+    const model = await createModel(created.body.experiment_id);
+    const files = join(direct, 'models', model.model_id, 'artifacts');
+    mkdirSync(files, { recursive: true });
+    writeFileSync(join(files, 'model.pkl'), 'pickled');
+    const answer = await modelArtifacts(model.model_id);
+    expect(answer.errors).toBeUndefined();
+    const url = `/ajax-api/2.0/mlflow/logged-models/${model.model_id}/artifacts/files?artifact_file_path=model.pkl`;
+    expect(answer.data!.loggedModel!.artifacts).toEqual([
+      { path: 'model.pkl', isDir: false, fileSize: 7, downloadUrl: url },
+    ]);
+    expect((await download(baseUrl, url)).toString()).toBe('pickled');
+  });
+});

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { Client } from 'minio';
 import S3rver from 's3rver';
 import { registerArtifacts } from '../src/plugin.js';
-import type { RunArtifactRoots } from '../src/run-roots.js';
+import type { LoggedModelArtifactRoots, RunArtifactRoots } from '../src/run-roots.js';
 import { ArtifactStorage } from '../src/storage/artifact-storage.js';
 
 /** Both storage backends every integration suite runs against. */
@@ -68,6 +68,7 @@ export interface ArtifactServerOptions {
   /** Needed for the s3 backend. */
   s3?: S3Server;
   runs?: RunArtifactRoots;
+  loggedModels?: LoggedModelArtifactRoots;
   serveArtifacts?: boolean;
   maxUploadBytes?: number;
   allowedRoots?: string[];
@@ -117,6 +118,7 @@ export async function startArtifactServer(options: ArtifactServerOptions): Promi
   await registerArtifacts(app, {
     storage,
     runs: options.runs,
+    loggedModels: options.loggedModels,
     serveArtifacts: options.serveArtifacts ?? true,
     maxUploadBytes: options.maxUploadBytes ?? 5 * 1024 ** 4,
     presignedDownloads: options.presignedDownloads,

@@ -20,7 +20,7 @@ const withTables = defineService({
 const withoutTables: ServiceDescriptor = defineService({
   name: 'beta',
   config: [graphqlConfig, redisConfig],
-  rest: { apiPaths: ['/mlflow/beta/'], paths: ['/get-beta'] },
+  rest: { apiPaths: ['/mlflow/beta/', '/mlflow/runs/*/beta/'], paths: ['/get-beta'] },
   create: async () => ({}),
 });
 
@@ -33,6 +33,16 @@ describe('service descriptors', () => {
     expect(owningService(routes, '/get-beta?x=1')).toBe('beta');
     expect(owningService(routes, '/api/3.0/mlflow/traces')).toBe('alpha');
     expect(owningService(routes, '/health')).toBeUndefined();
+  });
+
+  test('REST ownership: a `*` in a path matches one segment, and the longer route wins', () => {
+    const routes = restRoutes([withTables, withoutTables]);
+    expect(owningService(routes, '/api/2.0/mlflow/runs/r1/beta/x')).toBe('beta');
+    expect(owningService(routes, '/ajax-api/2.0/mlflow/runs/r1/beta/')).toBe('beta');
+    expect(owningService(routes, '/api/2.0/mlflow/runs/r1')).toBe('alpha');
+    expect(owningService(routes, '/api/2.0/mlflow/runs/r1/other/beta/')).toBe('alpha');
+    expect(owningService(routes, '/api/2.0/mlflow/runs//beta/')).toBe('alpha');
+    expect(owningService(routes, '/api/2.0/mlflow/runs/get?x=/beta/')).toBe('alpha');
   });
 
   test('configuration fragments: each once, the database one implied by migrations', () => {

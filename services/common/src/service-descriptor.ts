@@ -35,7 +35,12 @@ export interface ServiceDescriptor<Config extends object = any> {
   readonly migrations?: ServiceMigrations;
   /** The REST paths the service owns, which the cluster gateway forwards to it. */
   readonly rest: {
-    /** Path prefixes under every API prefix (`/api/2.0`, `/ajax-api/2.0`, `/api/2.0/preview`): `/mlflow/runs/`. */
+    /**
+     * Path prefixes under every API prefix (`/api/2.0`, `/ajax-api/2.0`, `/api/2.0/preview`): `/mlflow/runs/`.
+     * A `*` segment stands for any one path segment, so a service can own paths under another's prefix
+     * (the artifact service owns `/mlflow/logged-models/{model_id}/artifacts/`, written with `*` for
+     * `{model_id}`; the longer route wins, see `restRoutes`).
+     */
     readonly apiPaths: readonly string[];
     /** Absolute path prefixes outside the API prefixes: `/get-artifact`, `/api/3.0/mlflow/`. */
     readonly paths?: readonly string[];
@@ -158,13 +163,29 @@ export async function migrateServices(
 
 /** A REST path prefix and the service that owns it. */
 export interface RestRoute {
+  /** A path prefix; a `*` in it matches one path segment. */
   prefix: string;
   service: string;
 }
 
+const routePatterns = new Map<string, RegExp>();
+
+/** Whether a request path (with its query string, if any) starts with a route's prefix. */
+export function routeMatches(route: RestRoute, path: string): boolean {
+  if (!route.prefix.includes('*')) return path.startsWith(route.prefix);
+  let pattern = routePatterns.get(route.prefix);
+  if (pattern === undefined) {
+    const literal = route.prefix.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    pattern = new RegExp(`^${literal.join('[^/?#]+')}`);
+    routePatterns.set(route.prefix, pattern);
+  }
+  return pattern.test(path);
+}
+
 /**
  * Every REST path prefix the services own: their API paths under each API prefix, and their absolute
- * paths, longest first (so `/api/2.0/mlflow/artifacts/` wins over a shorter `/api/2.0/mlflow/`).
+ * paths, longest first (so `/api/2.0/mlflow/artifacts/` wins over a shorter `/api/2.0/mlflow/`, and
+ * `/api/2.0/mlflow/logged-models/{model_id}/artifacts/` over `/api/2.0/mlflow/logged-models`).
  */
 export function restRoutes(descriptors: readonly ServiceDescriptor[]): RestRoute[] {
   const routes: RestRoute[] = [];
@@ -182,7 +203,7 @@ export function restRoutes(descriptors: readonly ServiceDescriptor[]): RestRoute
 export function owningService(routes: readonly RestRoute[], path: string): string | undefined {
   let best: RestRoute | undefined;
   for (const route of routes) {
-    if (path.startsWith(route.prefix) && (best === undefined || route.prefix.length > best.prefix.length))
+    if (routeMatches(route, path) && (best === undefined || route.prefix.length > best.prefix.length))
       best = route;
   }
   return best?.service;

@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type RestRoute, restRoutes } from '@mast/common';
+import { type RestRoute, restRoutes, routeMatches } from '@mast/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SERVICES } from './services.js';
 
@@ -67,7 +67,7 @@ export async function registerRestProxy(app: FastifyInstance, options: RestProxy
 
   async function forward(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const path = request.raw.url ?? request.url;
-    const route = routes.find((r) => path.startsWith(r.prefix));
+    const route = routes.find((r) => routeMatches(r, path));
     if (!route) {
       return reply.code(404).send({
         error_code: 'ENDPOINT_NOT_FOUND',

@@ -328,6 +328,44 @@ describe('every service as its own process (cluster wiring from the descriptors)
     expect(ajax.body.run.info.run_id).toBe(info.run_id);
   });
 
+  test("a logged model's artifacts through the gateway: the model from tracking, its files from artifact", async () => {
+    const created = await http.post('/api/2.0/mlflow/logged-models', {
+      experiment_id: experimentId,
+      name: 'm',
+    });
+    expect(created.status).toBe(200);
+    const model = created.body.model.info;
+    const path = model.artifact_uri.replace('mlflow-artifacts:/', '');
+    const put = await http.request(
+      'PUT',
+      `/api/2.0/mlflow-artifacts/artifacts/${path}/MLmodel`,
+      'flavors: {}\n',
+      {
+        'content-type': 'text/plain',
+      },
+    );
+    expect(put.status).toBe(200);
+    const listed = await http.get(
+      `/ajax-api/2.0/mlflow/logged-models/${model.model_id}/artifacts/directories`,
+    );
+    expect(listed.body).toEqual({
+      root_uri: model.artifact_uri,
+      files: [{ path: 'MLmodel', is_dir: false, file_size: 12 }],
+    });
+    const download = await http.get(`/ajax-api/2.0/mlflow/logged-models/${model.model_id}/artifacts/files`, {
+      artifact_file_path: 'MLmodel',
+    });
+    expect({ status: download.status, text: download.text }).toEqual({ status: 200, text: 'flavors: {}\n' });
+    const unknown = await http.get('/api/2.0/mlflow/logged-models/m-unknown/artifacts/directories');
+    expect({ status: unknown.status, code: unknown.body.error_code }).toEqual({
+      status: 404,
+      code: 'RESOURCE_DOES_NOT_EXIST',
+    });
+    // Tracking still answers the model itself under the same prefix.
+    const got = await http.get(`/api/2.0/mlflow/logged-models/${model.model_id}`);
+    expect(got.body.model.info.model_id).toBe(model.model_id);
+  });
+
   test('GraphQL composed from both subgraphs over HTTP', async () => {
     const { runs } = await new GraphQLClient(http).data(
       `query($ids: [ID!]!) { runs(experimentIds: $ids) { nodes { name artifacts(path: "model") { path isDir } } } }`,
@@ -335,6 +373,11 @@ describe('every service as its own process (cluster wiring from the descriptors)
     );
     expect(runs.nodes).toHaveLength(1);
     expect(runs.nodes[0].artifacts).toEqual([{ path: 'model/MLmodel', isDir: false }]);
+    const { loggedModels } = await new GraphQLClient(http).data(
+      `query($ids: [ID!]!) { loggedModels(experimentIds: $ids) { nodes { name artifacts { path fileSize } } } }`,
+      { ids: [experimentId] },
+    );
+    expect(loggedModels.nodes).toEqual([{ name: 'm', artifacts: [{ path: 'MLmodel', fileSize: 12 }] }]);
   });
 
   test('SIGTERM stops a service process cleanly', async () => {

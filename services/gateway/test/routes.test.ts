@@ -12,7 +12,15 @@ import { REST_ROUTES } from '../src/rest-proxy.js';
 import { loadAllInOneConfig, SERVICES } from '../src/services.js';
 
 /** MLflow serves these under `/ajax-api` only (its web UI's endpoints). */
-const UI_ONLY = new Set(['/mlflow/metrics/get-history-bulk']);
+const UI_ONLY = new Set([
+  '/mlflow/metrics/get-history-bulk',
+  '/mlflow/logged-models/:model_id/artifacts/files',
+]);
+
+/** A request path a route answers: each parameter filled in, a wildcard dropped. */
+function samplePath(url: string): string {
+  return url.replace(/:[^/]+/g, 'x').replace(/\*.*$/, '');
+}
 
 /** The API prefix a path starts with (the longest: `/api/2.0/preview` before `/api/2.0`). */
 function apiPrefixOf(url: string): string | undefined {
@@ -75,7 +83,7 @@ describe('the services, from their descriptors', () => {
     const misrouted: string[] = [];
     for (const { descriptor, routes } of server.services) {
       for (const route of routes) {
-        const owner = owningService(REST_ROUTES, route.url.replace(/[:*].*$/, ''));
+        const owner = owningService(REST_ROUTES, samplePath(route.url));
         if (owner !== descriptor.name)
           misrouted.push(`${route.url}: ${owner ?? 'nobody'}, not ${descriptor.name}`);
       }
@@ -102,6 +110,32 @@ describe('the services, from their descriptors', () => {
     expect(put.status).toBe(200);
     const listed = await http.get('/api/2.0/preview/mlflow/artifacts/list', { run_id: run.run_id });
     expect(listed.body.files).toEqual([{ path: 'a.txt', is_dir: false, file_size: 5 }]);
+  });
+
+  test("a logged model's artifacts: tracking has the model, the artifact service its files", async () => {
+    const model = (await http.post('/api/2.0/mlflow/logged-models', { experiment_id: '0', name: 'm' })).body
+      .model.info;
+    const path = model.artifact_uri.replace('mlflow-artifacts:/', '');
+    const put = await http.request(
+      'PUT',
+      `/api/2.0/mlflow-artifacts/artifacts/${path}/MLmodel`,
+      'flavors: {}\n',
+      {
+        'content-type': 'text/plain',
+      },
+    );
+    expect(put.status).toBe(200);
+    const listed = await http.get(
+      `/api/2.0/preview/mlflow/logged-models/${model.model_id}/artifacts/directories`,
+    );
+    expect(listed.body).toEqual({
+      root_uri: model.artifact_uri,
+      files: [{ path: 'MLmodel', is_dir: false, file_size: 12 }],
+    });
+    const file = await http.get(`/ajax-api/2.0/mlflow/logged-models/${model.model_id}/artifacts/files`, {
+      artifact_file_path: 'MLmodel',
+    });
+    expect({ status: file.status, text: file.text }).toEqual({ status: 200, text: 'flavors: {}\n' });
   });
 
   test('the gateway routes to and composes the subgraphs the descriptors declare', () => {

@@ -72,7 +72,7 @@ export async function seedHistories(client, { runIds, keys, steps, spikeStep }) 
         `insert into tracking.metrics (run_uuid, key, value, timestamp, step)
          select $1, $2, case when s = $4 then 100.0 else 1.0 / (1 + s / 1000.0) + ((s * 7919) % 100) / 10000.0 end,
            1700000000000 + s * 1000, s
-         from generate_series(0, $3::int - 1) s`,
+         from generate_series(0, $3::int8 - 1) s`,
         [runId, `m${k}`, steps, spikeStep ?? -1],
       );
     }

@@ -64,6 +64,10 @@ export function App() {
             <Route path="/experiments/:experimentId/charts" element={<ChartsPage />} />
             <Route path="/experiments/:experimentId/models" element={<LoggedModelsPage />} />
             <Route path="/experiments/:experimentId/models/:modelId/:tab?" element={<LoggedModelPage />} />
+            <Route
+              path="/experiments/:experimentId/models/:modelId/artifacts/*"
+              element={<LoggedModelPage />}
+            />
             <Route path="/runs/:runId" element={<RunRedirect />} />
             <Route path="/compare" element={<ComparePage />} />
             <Route path="/models" element={<ModelsPage />} />

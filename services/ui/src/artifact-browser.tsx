@@ -3,12 +3,24 @@ import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useQuery } from './api';
 import { ErrorMessage, Loading } from './components';
-import { routes } from './routes';
 
-const ARTIFACTS_QUERY = `
-  query Artifacts($runId: ID!, $path: String) {
-    run(id: $runId) { id artifacts(path: $path) { path isDir fileSize downloadUrl } }
-  }`;
+/** Whose artifacts a browser shows: a run's or a logged model's (the same listing, another root). */
+export interface ArtifactOwner {
+  kind: 'run' | 'loggedModel';
+  id: string;
+}
+
+// The owner is aliased so both answers have one shape.
+const ARTIFACTS_QUERIES: Record<ArtifactOwner['kind'], string> = {
+  run: `
+  query RunArtifacts($id: ID!, $path: String) {
+    owner: run(id: $id) { id artifacts(path: $path) { path isDir fileSize downloadUrl } }
+  }`,
+  loggedModel: `
+  query LoggedModelArtifacts($id: ID!, $path: String) {
+    owner: loggedModel(id: $id) { id artifacts(path: $path) { path isDir fileSize downloadUrl } }
+  }`,
+};
 
 interface ArtifactFile {
   path: string;
@@ -169,38 +181,29 @@ function Preview({ file }: { file: ArtifactFile }) {
   );
 }
 
+type ArtifactsData = { owner: { artifacts: ArtifactFile[] } | null };
+
 /**
- * P6: a run's artifacts, one directory at a time (the path is the URL: `…/artifacts/<path>`), with
- * guarded previews: text files show their first 256 KB (read with a range and cut there; CSV and TSV as a
- * table of their first rows), images up to
- * 1 MB show at once and larger ones on a click, anything else is a download link.
+ * P6: a run's (or a logged model's) artifacts, one directory at a time (the path is the URL:
+ * `<root>/<path>`, `root` being the page's artifacts tab), with guarded previews: text files show their
+ * first 256 KB (read with a range and cut there; CSV and TSV as a table of their first rows), images up
+ * to 1 MB show at once and larger ones on a click, anything else is a download link.
  */
-export function ArtifactBrowser({
-  experimentId,
-  runId,
-  path,
-}: {
-  experimentId: string;
-  runId: string;
-  path: string;
-}) {
+export function ArtifactBrowser({ owner, root, path }: { owner: ArtifactOwner; root: string; path: string }) {
+  const query = ARTIFACTS_QUERIES[owner.kind];
   const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
   // A path is a directory until its parent's listing says it is a file.
-  const parentListing = useQuery<{ run: { artifacts: ArtifactFile[] } | null }>(
-    ARTIFACTS_QUERY,
-    { runId, path: parent || null },
-    path === '',
-  );
-  const selected = parentListing.data?.run?.artifacts.find((file) => file.path === path);
+  const parentListing = useQuery<ArtifactsData>(query, { id: owner.id, path: parent || null }, path === '');
+  const selected = parentListing.data?.owner?.artifacts.find((file) => file.path === path);
   const directory = path === '' || selected?.isDir ? path : parent;
-  const listing = useQuery<{ run: { artifacts: ArtifactFile[] } | null }>(
-    ARTIFACTS_QUERY,
-    { runId, path: directory || null },
+  const listing = useQuery<ArtifactsData>(
+    query,
+    { id: owner.id, path: directory || null },
     path !== '' && !parentListing.data,
   );
-  const link = (to: string) => `${routes.run(experimentId, runId, 'artifacts')}${to ? `/${to}` : ''}`;
+  const link = (to: string) => `${root}${to ? `/${to}` : ''}`;
   const crumbs = directory ? directory.split('/') : [];
-  const files = listing.data?.run?.artifacts ?? [];
+  const files = listing.data?.owner?.artifacts ?? [];
   return (
     <div className="cards artifacts">
       <section className="card" aria-label="Artifact files">

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { useQuery } from './api';
@@ -41,6 +41,43 @@ export function plottable(value: Double | undefined): number | null {
   return Number.isFinite(number) ? number : null;
 }
 
+/** What a chart drew, per series: its buckets' step ranges and values (ui.md goal G16). */
+export interface DrawnChart {
+  /** How many times the chart was drawn with new data (a zoom that re-buckets adds one). */
+  draws: number;
+  /** From its data's arrival to the end of the drawing, in ms (goal G4). */
+  renderMs: number;
+  /** The step range asked for (undefined: the whole series). */
+  range: { from: number; to: number } | undefined;
+  series: Array<{
+    runId: string;
+    startStep: number[];
+    endStep: number[];
+    min: Array<number | null>;
+    max: Array<number | null>;
+    last: Array<number | null>;
+  }>;
+}
+
+declare global {
+  interface Window {
+    /** Filled only when a test created it (`page.addInitScript`): charts by id (G16's hook). */
+    __mastCharts?: Record<string, DrawnChart>;
+  }
+}
+
+/**
+ * Records that chart `id` drew data that arrived at `arrived` (`performance.now()`; call it from uPlot's
+ * `ready` hook, which follows the first drawing): a `mast-chart-render` performance measure, and the
+ * test hook's entry when a test asked for it.
+ */
+export function chartDrawn(id: string, arrived: number, drawn: Omit<DrawnChart, 'draws' | 'renderMs'>): void {
+  const end = performance.now();
+  performance.measure('mast-chart-render', { start: arrived, end, detail: id });
+  const charts = window.__mastCharts;
+  if (charts) charts[id] = { ...drawn, draws: (charts[id]?.draws ?? 0) + 1, renderMs: end - arrived };
+}
+
 export function cssVariable(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
@@ -73,6 +110,12 @@ export function MetricChart({
     width === undefined,
   );
   const series = history.data?.run?.metricHistory;
+  // When the buckets arrived (this render follows their arrival): the start of the render time.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new answer is a new arrival
+  const arrived = useMemo(() => performance.now(), [series]);
+  // The range the current buckets answer (the effect below runs when they arrive, not when it changes).
+  const rangeRef = useRef(range);
+  rangeRef.current = range;
   const onZoomRef = useRef(onZoom);
   onZoomRef.current = onZoom;
 
@@ -103,6 +146,22 @@ export function MetricChart({
         bands: [{ series: [3, 2], fill: band }],
         cursor: { drag: { x: true, y: false } },
         hooks: {
+          ready: [
+            () =>
+              chartDrawn(`metric:${runId}:${metricKey}`, arrived, {
+                range: rangeRef.current,
+                series: [
+                  {
+                    runId,
+                    startStep: series.buckets.map((b) => b.startStep),
+                    endStep: series.buckets.map((b) => b.endStep),
+                    min,
+                    max,
+                    last,
+                  },
+                ],
+              }),
+          ],
           setSelect: [
             (u) => {
               if (u.select.width < 2) return;
@@ -117,7 +176,7 @@ export function MetricChart({
       element,
     );
     return () => plot.destroy();
-  }, [series, metricKey, width]);
+  }, [series, metricKey, width, runId, arrived]);
 
   const maxValue = series
     ? Math.max(...series.buckets.map((b) => plottable(b.max?.value) ?? Number.NEGATIVE_INFINITY))

@@ -153,4 +153,54 @@ describe('P12 logged models (all-in-one, PostgreSQL, Chromium)', () => {
     await page.getByRole('alert').filter({ hasText: 'RESOURCE_DOES_NOT_EXIST' }).waitFor();
     expect(ui.pageErrors).toEqual([]);
   });
+
+  test("the artifacts tab: the model's files (ListLoggedModelArtifacts' listing), a preview, a download", async () => {
+    const { page, base } = ui;
+    const main = page.getByRole('main');
+    const { model } = await ok<{ model: { info: { artifact_uri: string } } }>(
+      ui.http.get(`/api/2.0/mlflow/logged-models/${ids.forest}`),
+    );
+    const root = model.info.artifact_uri.replace('mlflow-artifacts:/', '');
+    for (const [path, body] of [
+      ['MLmodel', 'artifact_path: model\nflavors:\n  sklearn: {}\n'],
+      ['data/model.pkl', 'pickled bytes'],
+    ] as const) {
+      await ok(
+        ui.http.request('PUT', `/api/2.0/mlflow-artifacts/artifacts/${root}/${path}`, body, {
+          'content-type': 'application/octet-stream',
+        }),
+      );
+    }
+    await page.goto(`${base}/experiments/${experimentId}/models/${ids.forest}`);
+    await page
+      .getByRole('navigation', { name: 'Model sections' })
+      .getByRole('link', { name: 'Artifacts' })
+      .click();
+    await page.waitForURL(`${base}/experiments/${experimentId}/models/${ids.forest}/artifacts`);
+    const files = main.getByRole('region', { name: 'Artifact files' });
+    await files.getByRole('link', { name: 'MLmodel' }).waitFor();
+    expect(await files.getByRole('listitem').allTextContents()).toEqual([
+      expect.stringMatching(/^MLmodel\s+\d+ B$/),
+      expect.stringMatching(/^📁 data/),
+    ]);
+    await files.getByRole('link', { name: 'MLmodel' }).click();
+    await page.waitForURL(/\/artifacts\/MLmodel$/);
+    const preview = main.getByRole('region', { name: 'Preview of MLmodel' });
+    expect(await preview.getByTestId('artifact-text').textContent()).toBe(
+      'artifact_path: model\nflavors:\n  sklearn: {}\n',
+    );
+    // A nested file of a directory, by its URL; the download serves its bytes.
+    await page.goto(`${base}/experiments/${experimentId}/models/${ids.forest}/artifacts/data/model.pkl`);
+    const download = main.getByRole('region', { name: 'Preview of data/model.pkl' }).getByRole('link', {
+      name: 'Download',
+    });
+    const href = await download.getAttribute('href');
+    expect(await (await fetch(new URL(href!, base))).text()).toBe('pickled bytes');
+    await main
+      .getByRole('navigation', { name: 'Artifact path' })
+      .getByRole('link', { name: 'data' })
+      .waitFor();
+    await screenshot(page, 'p12-logged-model-artifacts');
+    expect(ui.pageErrors).toEqual([]);
+  });
 });

@@ -138,3 +138,8 @@ export function proxyArtifactUrl(path: string): string {
 export function getArtifactUrl(runId: string, path: string): string {
   return `/get-artifact?${new URLSearchParams({ run_id: runId, path })}`;
 }
+
+/** The route that downloads a file of a logged model (`path` relative to the model's root). */
+export function loggedModelArtifactUrl(modelId: string, path: string): string {
+  return `/ajax-api/2.0/mlflow/logged-models/${encodeURIComponent(modelId)}/artifacts/files?${new URLSearchParams({ artifact_file_path: path })}`;
+}

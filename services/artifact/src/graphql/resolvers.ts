@@ -1,7 +1,8 @@
 import { LongScalar, withErrorCodes } from '@mast/common';
 import { safeArtifactPath } from '../domain/artifact-path.js';
+import { getArtifactUrl, loggedModelArtifactUrl } from '../domain/artifact-uri.js';
 import type { ArtifactStorage } from '../storage/artifact-storage.js';
-import { listRunArtifacts, resolveRunRoot, runArtifactDownloadUrl } from '../storage/run-root.js';
+import { artifactDownloadUrl, listArtifacts, resolveArtifactRoot } from '../storage/run-root.js';
 import type { ArtifactFile, Resolvers } from './generated/types.js';
 
 export interface ArtifactResolverServices {
@@ -13,30 +14,52 @@ export interface ArtifactResolverServices {
 }
 
 /**
- * The artifact subgraph's resolvers: `Run.artifacts`, from the `artifactUri` the gateway fetched from
- * the tracking subgraph (`@requires`), read with the same storage and rules as the REST routes.
+ * The files directly under `path` of an artifact root, for GraphQL; `owner` names the run or model in
+ * errors, `directUrl` is its download route for files of direct roots.
+ */
+async function artifactFiles(
+  services: ArtifactResolverServices,
+  owner: string,
+  uri: string,
+  rawPath: string | null | undefined,
+  directUrl: (path: string) => string,
+): Promise<ArtifactFile[]> {
+  const path = safeArtifactPath(rawPath ?? '', { allowRoot: true });
+  const root = await resolveArtifactRoot(services.storage, services.serveArtifacts, owner, uri);
+  const entries = await listArtifacts(root, path);
+  return Promise.all(
+    entries.map(
+      async (entry): Promise<ArtifactFile> => ({
+        path: entry.path,
+        isDir: entry.isDir,
+        fileSize: entry.isDir ? null : (entry.size ?? null),
+        downloadUrl: entry.isDir
+          ? null
+          : await artifactDownloadUrl(root, entry.path, services.presignedDownloads, directUrl),
+      }),
+    ),
+  );
+}
+
+/**
+ * The artifact subgraph's resolvers: `Run.artifacts` and `LoggedModel.artifacts`, from the
+ * `artifactUri` / `artifactLocation` the gateway fetched from the tracking subgraph (`@requires`), read
+ * with the same storage and rules as the REST routes.
  */
 export function createResolvers(services: ArtifactResolverServices): Resolvers {
   const resolvers: Resolvers = {
     Long: LongScalar,
     Run: {
-      async artifacts(run, args) {
-        const path = safeArtifactPath(args.path ?? '', { allowRoot: true });
-        const root = await resolveRunRoot(services.storage, services.serveArtifacts, run.id, run.artifactUri);
-        const entries = await listRunArtifacts(root, path);
-        return Promise.all(
-          entries.map(
-            async (entry): Promise<ArtifactFile> => ({
-              path: entry.path,
-              isDir: entry.isDir,
-              fileSize: entry.isDir ? null : (entry.size ?? null),
-              downloadUrl: entry.isDir
-                ? null
-                : await runArtifactDownloadUrl(root, run.id, entry.path, services.presignedDownloads),
-            }),
-          ),
-        );
-      },
+      artifacts: (run, args) =>
+        artifactFiles(services, `Run '${run.id}'`, run.artifactUri, args.path, (file) =>
+          getArtifactUrl(run.id, file),
+        ),
+    },
+    LoggedModel: {
+      artifacts: (model, args) =>
+        artifactFiles(services, `Logged model '${model.id}'`, model.artifactLocation, args.path, (file) =>
+          loggedModelArtifactUrl(model.id, file),
+        ),
     },
   };
   return withErrorCodes(resolvers);

@@ -1,12 +1,13 @@
 import { MlflowError } from '@mast/common';
 import type { FastifyRequest } from 'fastify';
-import type { RunArtifactRoots } from '../run-roots.js';
+import type { LoggedModelArtifactRoots, RunArtifactRoots } from '../run-roots.js';
 import type { ArtifactStorage } from '../storage/artifact-storage.js';
 
 /** What the artifact routes share. */
 export interface ArtifactContext {
   storage: ArtifactStorage;
   runs?: RunArtifactRoots;
+  loggedModels?: LoggedModelArtifactRoots;
   serveArtifacts: boolean;
   maxUploadBytes: number;
   presignedDownloads: boolean;

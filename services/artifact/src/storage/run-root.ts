@@ -1,39 +1,41 @@
 import { MlflowError } from '@mast/common';
 import { joinArtifactPath, safeArtifactPath } from '../domain/artifact-path.js';
-import { getArtifactUrl, proxyArtifactUrl } from '../domain/artifact-uri.js';
+import { proxyArtifactUrl } from '../domain/artifact-uri.js';
 import type { ArtifactStorage, StoreLocation } from './artifact-storage.js';
 
 /** How long a presigned download URL stays valid. */
 export const PRESIGNED_DOWNLOAD_SECONDS = 900;
 
-/** Where a run keeps its artifacts, resolved to a store this server can read. */
-export interface RunRoot extends StoreLocation {
-  /** The run's `artifact_uri`, as the tracking service has it. */
+/** Where a run or a logged model keeps its artifacts, resolved to a store this server can read. */
+export interface ArtifactRoot extends StoreLocation {
+  /** The run's or logged model's `artifact_uri`, as the tracking service has it. */
   uri: string;
   /**
    * `proxied`: under the artifact proxy's destination (`mlflow-artifacts:/…`), downloadable from the
-   * proxy route; `direct`: an allowed `s3://…` or local root, downloadable from `/get-artifact`.
+   * proxy route; `direct`: an allowed `s3://…` or local root, downloadable from `/get-artifact` (runs)
+   * or `logged-models/{model_id}/artifacts/files`.
    */
   kind: 'proxied' | 'direct';
 }
 
 /**
- * Where a run's artifacts live: behind the proxy (`mlflow-artifacts:/…`, served from the destination
- * while the proxy is on) or a direct root the server is allowed to read.
+ * Where artifacts live: behind the proxy (`mlflow-artifacts:/…`, served from the destination while the
+ * proxy is on) or a direct root the server is allowed to read. `owner` names the run or logged model in
+ * messages (`Run 'abc'`).
  */
-export async function resolveRunRoot(
+export async function resolveArtifactRoot(
   storage: ArtifactStorage,
   serveArtifacts: boolean,
-  runId: string,
+  owner: string,
   uri: string,
-): Promise<RunRoot> {
+): Promise<ArtifactRoot> {
   const location = storage.parse(uri);
   switch (location.kind) {
     case 'proxied':
       if (!serveArtifacts) {
         throw new MlflowError(
           'TEMPORARILY_UNAVAILABLE',
-          `Run '${runId}' keeps its artifacts behind the artifact proxy (${uri}), which is disabled (--no-serve-artifacts).`,
+          `${owner} keeps its artifacts behind the artifact proxy (${uri}), which is disabled (--no-serve-artifacts).`,
         );
       }
       return {
@@ -48,21 +50,21 @@ export async function resolveRunRoot(
     default:
       throw new MlflowError(
         'NOT_IMPLEMENTED',
-        `Run '${runId}' keeps its artifacts at ${uri}; Mast reads only S3 and local artifact roots ('${location.scheme}' is not supported).`,
+        `${owner} keeps its artifacts at ${uri}; Mast reads only S3 and local artifact roots ('${location.scheme}' is not supported).`,
       );
   }
 }
 
-/** One entry of a run's artifact listing, its path relative to the run's artifact root. */
-export interface RunArtifactEntry {
+/** One entry of an artifact listing, its path relative to the artifact root. */
+export interface ArtifactEntry {
   path: string;
   isDir: boolean;
   /** Bytes; absent for directories. */
   size?: number;
 }
 
-/** The files and directories directly under `path` (safe, relative to the run root), sorted by name. */
-export async function listRunArtifacts(root: RunRoot, path: string): Promise<RunArtifactEntry[]> {
+/** The files and directories directly under `path` (safe, relative to the root), sorted by name. */
+export async function listArtifacts(root: ArtifactRoot, path: string): Promise<ArtifactEntry[]> {
   const entries = await root.store.list(joinArtifactPath(root.path, path));
   return entries.map((entry) => ({
     path: joinArtifactPath(path, entry.name),
@@ -84,18 +86,18 @@ export async function presignedDownload(
 }
 
 /**
- * Where a client downloads a run's artifact file (`path` relative to the run root): a presigned URL
- * when enabled for an S3 store, else this server's proxy route (proxied roots) or `/get-artifact`
- * (direct roots). Server-relative URLs start with `/`.
+ * Where a client downloads an artifact file (`path` relative to the root): a presigned URL when
+ * enabled for an S3 store, else this server's proxy route (proxied roots) or `directUrl`, the owner's
+ * download route (direct roots). Server-relative URLs start with `/`.
  */
-export async function runArtifactDownloadUrl(
-  root: RunRoot,
-  runId: string,
+export async function artifactDownloadUrl(
+  root: ArtifactRoot,
   path: string,
   presignedDownloads: boolean,
+  directUrl: (path: string) => string,
 ): Promise<string> {
   const full = joinArtifactPath(root.path, path);
   const presigned = await presignedDownload({ store: root.store, path: full }, presignedDownloads);
   if (presigned !== undefined) return presigned;
-  return root.kind === 'proxied' ? proxyArtifactUrl(full) : getArtifactUrl(runId, path);
+  return root.kind === 'proxied' ? proxyArtifactUrl(full) : directUrl(path);
 }

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { parseExperimentId } from '../domain/ids.js';
 import type { RunRecord } from '../domain/records.js';
 import { toDatasetInputRecord } from '../store/dataset-inputs.js';
-import type { DownsampleStrategy, GraphStore, SeriesRange } from '../store/graph-store.js';
+import type { DownsampleStrategy, GraphStore, MetricStatsRow, SeriesRange } from '../store/graph-store.js';
 import {
   type DatasetInputModel,
   datasetInputFromRecord,
@@ -49,6 +49,7 @@ export class Loaders {
   readonly datasetInputs: DataLoader<string, DatasetInputModel[]>;
   private readonly runCounts = new Map<string, DataLoader<string, number>>();
   private readonly histories = new Map<string, DataLoader<string, MetricSeriesModel>>();
+  private readonly stats = new Map<string, DataLoader<string, MetricStatsRow[]>>();
 
   constructor(
     private readonly graph: GraphStore,
@@ -133,6 +134,20 @@ export class Loaders {
         { maxBatchSize: 1000 },
       );
       this.histories.set(signature, loader);
+    }
+    return loader;
+  }
+
+  /** Metric summaries by run id, one loader per distinct key list. */
+  metricStats(keys: readonly string[]): DataLoader<string, MetricStatsRow[]> {
+    const signature = JSON.stringify(keys);
+    let loader = this.stats.get(signature);
+    if (!loader) {
+      loader = new DataLoader(
+        async (runIds) => group(runIds, await this.graph.metricStats(runIds, keys), (row) => row),
+        { maxBatchSize: MAX_BATCH },
+      );
+      this.stats.set(signature, loader);
     }
     return loader;
   }

@@ -64,6 +64,9 @@ export interface GraphServices extends TrackingServices {
 
 const NOTE_TAG = 'mlflow.note.content';
 
+/** The most metric keys `Run.metricStats` takes at once (a runs table's columns). */
+const MAX_STATS_KEYS = 1000;
+
 const EXPERIMENT_ORDER: Record<NonNullable<ExperimentOrder['field']>, ExperimentOrderField> = {
   NAME: 'name',
   CREATION_TIME: 'creation_time',
@@ -191,6 +194,7 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
           viewType: args.viewType,
           nameContains: args.nameContains ?? undefined,
           nameLike: args.nameLike ?? undefined,
+          folder: args.folder ?? undefined,
         };
         const rows = await graph.experimentPage({
           ...query,
@@ -212,6 +216,8 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
           totalCount: () => graph.experimentCount(query),
         };
       },
+
+      experimentFolders: (_parent, args) => graph.experimentFolders(args.parent ?? '', args.viewType),
 
       async experiment(_parent, args, context) {
         const { id, name } = args;
@@ -396,6 +402,11 @@ export function createResolvers(services: GraphServices): Resolvers<GraphContext
           .loaders(context)
           .metricHistory({ key: args.key, maxPoints: args.maxPoints, startStep, endStep })
           .load(run.id);
+      },
+      metricStats(run, args, context) {
+        const keys = [...new Set(args.keys)].sort();
+        requireRange('keys (count)', keys.length, 1, MAX_STATS_KEYS);
+        return services.loaders(context).metricStats(keys).load(run.id);
       },
     },
 

@@ -31,6 +31,30 @@ export interface ExperimentQuery {
   nameContains?: string;
   /** An SQL LIKE pattern on the name (`%`, `_`), case-sensitive as in MLflow's filters. */
   nameLike?: string;
+  /** Only experiments directly in this folder (see `experimentFolders`; '' for those in none). */
+  folder?: string;
+}
+
+/** A subfolder of an experiment folder, with what it holds (subfolders included). */
+export interface ExperimentFolderRow {
+  name: string;
+  path: string;
+  experimentCount: number;
+  runCount: number;
+  hasSubfolders: boolean;
+}
+
+/** One metric of one run summarised over its whole history. */
+export interface MetricStatsRow {
+  run_uuid: string;
+  key: string;
+  count: number;
+  /** Null when every value is NaN. */
+  min: number | null;
+  max: number | null;
+  /** Null when every value is NaN, or when a chunk predates the sums (migration 0007). */
+  mean: number | null;
+  last: number;
 }
 
 export interface ExperimentPageRequest extends ExperimentQuery {
@@ -217,6 +241,65 @@ export class GraphStore {
       .where(experimentConditions(request))
       .executeTakeFirstOrThrow();
     return Number(row.count);
+  }
+
+  /**
+   * The subfolders of folder `parent` ('' for the top) with their experiment and active-run counts,
+   * sorted by name. Folders are the `/`-separated prefixes of experiment names, leading slashes
+   * ignored (`team/nlp/bert`, Databricks' `/Users/me/bert`); computed in one statement over the
+   * experiments whose name starts with the folder's path.
+   */
+  async experimentFolders(
+    parent: string,
+    viewType: ExperimentQuery['viewType'],
+  ): Promise<ExperimentFolderRow[]> {
+    const prefix = folderPrefix(parent);
+    const rows = await sql<{ name: string; experiments: string; runs: string; deeper: boolean }>`
+      select split_part(rest, '/', 1) as name, count(*) as experiments, coalesce(sum(runs), 0) as runs,
+        bool_or(position('/' in substr(rest, position('/' in rest) + 1)) > 0) as deeper
+      from (
+        select substr(ltrim(e.name, '/'), char_length(${prefix}::text) + 1) as rest,
+          (select count(*) from tracking.runs r
+            where r.experiment_id = e.experiment_id and r.lifecycle_stage = 'active') as runs
+        from tracking.experiments e
+        where e.lifecycle_stage in (${sql.join(lifecycleStages(viewType))})
+          and ltrim(e.name, '/') like ${`${escapeLike(prefix)}%`}
+      ) f
+      where position('/' in rest) > 1
+      group by 1
+      order by split_part(rest, '/', 1) collate "C"`.execute(this.db);
+    return rows.rows.map((row) => ({
+      name: row.name,
+      path: `${prefix}${row.name}`,
+      experimentCount: Number(row.experiments),
+      runCount: Number(row.runs),
+      hasSubfolders: row.deeper,
+    }));
+  }
+
+  /**
+   * Count, min, max, mean (NaN skipped) and last value of each (run, key) over the whole history, read
+   * from the chunk summaries (one row per 256 steps), not from the points.
+   */
+  async metricStats(runIds: readonly string[], keys: readonly string[]): Promise<MetricStatsRow[]> {
+    if (runIds.length === 0 || keys.length === 0) return [];
+    const rows = await sql<MetricStatsRow>`
+      select run_uuid, key, sum(points) as count, min(min_point[1]) as min, max(max_point[1]) as max,
+        case when bool_and(value_sum is not null) and sum(value_count) > 0
+          then sum(value_sum) / sum(value_count) end as mean,
+        (array_agg(last_value order by chunk desc))[1] as last
+      from tracking.metric_chunks
+      where run_uuid in (${sql.join([...runIds])}) and key in (${sql.join([...keys])})
+      group by run_uuid, key
+      order by key`.execute(this.db);
+    return rows.rows.map((row) => ({
+      ...row,
+      count: Number(row.count),
+      min: row.min === null ? null : Number(row.min),
+      max: row.max === null ? null : Number(row.max),
+      mean: row.mean === null ? null : Number(row.mean),
+      last: Number(row.last),
+    }));
   }
 
   /**
@@ -499,6 +582,12 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
+/** A folder's path as a name prefix: `a/b` → `a/b/`, '' → '' (slashes around the path ignored). */
+function folderPrefix(folder: string): string {
+  const path = folder.replace(/^\/+|\/+$/g, '');
+  return path === '' ? '' : `${path}/`;
+}
+
 function experimentConditions(request: ExperimentQuery): RawBuilder<boolean> {
   const conditions: RawBuilder<boolean>[] = [
     sql<boolean>`e.lifecycle_stage in (${sql.join(lifecycleStages(request.viewType))})`,
@@ -506,6 +595,14 @@ function experimentConditions(request: ExperimentQuery): RawBuilder<boolean> {
   if (request.nameContains !== undefined)
     conditions.push(sql<boolean>`e.name ilike ${`%${escapeLike(request.nameContains)}%`}`);
   if (request.nameLike !== undefined) conditions.push(sql<boolean>`e.name like ${request.nameLike}`);
+  if (request.folder !== undefined) {
+    // In the folder, not in a subfolder: no `/` after the folder's path.
+    const prefix = folderPrefix(request.folder);
+    conditions.push(
+      sql<boolean>`ltrim(e.name, '/') like ${`${escapeLike(prefix)}%`}
+        and position('/' in substr(ltrim(e.name, '/'), char_length(${prefix}::text) + 1)) = 0`,
+    );
+  }
   return sql<boolean>`(${sql.join(conditions, sql` and `)})`;
 }
 

@@ -6,8 +6,19 @@ import 'uplot/dist/uPlot.min.css';
 import { useQuery } from '../api';
 import { ErrorMessage, Loading, PageHeader } from '../components';
 import { formatValue } from '../format';
+import { chartDrawn, plottable } from '../metric-chart';
+import { ParallelCoordinates } from '../parallel-coordinates';
 import { routes } from '../routes';
+import {
+  type Brushes,
+  buildAxis,
+  formatBrushes,
+  type PlottedRun,
+  parseBrushes,
+  runsInside,
+} from '../run-axes';
 import { ViewsMenu } from '../saved-views';
+import { ScatterPlot } from '../scatter-plot';
 import { useUrlState } from '../url-state';
 
 interface ComparedRun {
@@ -107,29 +118,172 @@ const ComparisonTable = memo(function ComparisonTable({
   );
 });
 
+/** The fields of a compared run, as both ways of choosing runs ask for them. */
+const RUN_FIELDS = 'id name experimentId status latestMetrics { key value } params { key value }';
+
 /** One aliased `run(id:)` per run, so runs of different experiments compare in one request. */
 function runsQuery(count: number): string {
   const variables = Array.from({ length: count }, (_, i) => `$r${i}: ID!`).join(', ');
-  const fields = Array.from(
-    { length: count },
-    (_, i) =>
-      `r${i}: run(id: $r${i}) { id name experimentId status latestMetrics { key value } params { key value } }`,
-  ).join('\n');
+  const fields = Array.from({ length: count }, (_, i) => `r${i}: run(id: $r${i}) { ${RUN_FIELDS} }`).join(
+    '\n',
+  );
   return `query CompareRuns(${variables}) {\n${fields}\n}`;
+}
+
+/** Runs chosen by experiment and MLflow filter: one page of the runs connection, newest first. */
+const SEARCH_QUERY = `
+  query CompareSearch($experimentIds: [ID!]!, $filter: String, $first: Int!) {
+    runs(experimentIds: $experimentIds, filter: $filter, first: $first) {
+      nodes { ${RUN_FIELDS} }
+      pageInfo { hasNextPage }
+    }
+  }`;
+
+/** Most runs the tables and overlay charts show (`compareRuns` takes 100). */
+const MAX_LISTED_RUNS = 100;
+/** Most runs the plots compare (the runs connection's largest page). */
+const MAX_PLOTTED_RUNS = 1000;
+/** Axes the parallel coordinates get when the URL chooses none: params that differ, then metrics. */
+const DEFAULT_AXES = 12;
+
+/** A compared run's params (`p:`) and latest metrics (`m:`) by axis key. */
+function plottedRun(run: ComparedRun): PlottedRun {
+  const values = new Map<string, number | string>();
+  for (const param of run.params) values.set(`p:${param.key}`, param.value);
+  for (const metric of run.latestMetrics) values.set(`m:${metric.key}`, metric.value);
+  return { id: run.id, name: run.name, values };
+}
+
+/**
+ * The compared runs' parallel coordinates (`?axes=p:lr,m:loss`, brushes in `?brush=`) and scatter plot
+ * (`?sx=`, `?sy=`), with pickers for their keys; the scatter plot highlights the brushed runs too.
+ */
+function RunPlots({
+  runs,
+  paramRows,
+  metricRows,
+}: {
+  runs: readonly ComparedRun[];
+  paramRows: readonly ComparisonRow[];
+  metricRows: readonly ComparisonRow[];
+}) {
+  const url = useUrlState();
+  const plotted = useMemo(() => runs.map(plottedRun), [runs]);
+  const keys = useMemo(
+    () => [...paramRows.map((row) => `p:${row.key}`), ...metricRows.map((row) => `m:${row.key}`)],
+    [paramRows, metricRows],
+  );
+  const chosen = url.list('axes').filter((key) => keys.includes(key));
+  const axisKeys =
+    url.get('axes') !== ''
+      ? chosen
+      : [
+          ...paramRows.filter((row) => row.differs).map((row) => `p:${row.key}`),
+          ...metricRows.map((row) => `m:${row.key}`),
+        ].slice(0, DEFAULT_AXES);
+  const axesKey = axisKeys.join(',');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: axesKey stands for axisKeys
+  const axes = useMemo(() => axisKeys.map((key) => buildAxis(key, plotted)), [axesKey, plotted]);
+  const brushText = url.get('brush');
+  const brushes = useMemo(() => parseBrushes(brushText), [brushText]);
+  const highlighted = useMemo(() => runsInside(plotted, axes, brushes), [plotted, axes, brushes]);
+  const scatterX = url.get('sx', axisKeys[0] ?? keys[0] ?? '');
+  const scatterY = url.get('sy', axisKeys.at(-1) ?? keys.at(-1) ?? '');
+  // No axes at all is written `axes=none`: an absent `axes` means the default ones.
+  const setAxes = (next: string[]) =>
+    url.set({
+      axes: next.length > 0 ? next : ['none'],
+      brush: formatBrushes(new Map([...brushes].filter(([key]) => next.includes(key)))),
+    });
+  const onBrushesChange = (next: Brushes) => url.set({ brush: formatBrushes(next) });
+  const keyOptions = (exclude: readonly string[]) =>
+    keys
+      .filter((key) => !exclude.includes(key))
+      .map((key) => (
+        <option key={key} value={key}>
+          {key.startsWith('p:') ? 'param' : 'metric'} {key.slice(2)}
+        </option>
+      ));
+  if (keys.length === 0) return null;
+  return (
+    <section aria-label="Plots">
+      <div className="toolbar">
+        <span>Axes:</span>
+        {axisKeys.map((key) => (
+          <button
+            key={key}
+            type="button"
+            aria-label={`Remove axis ${key.slice(2)}`}
+            onClick={() => setAxes(axisKeys.filter((k) => k !== key))}
+          >
+            {key.slice(2)} ✕
+          </button>
+        ))}
+        <select
+          aria-label="Add an axis"
+          value=""
+          onChange={(event) => event.target.value && setAxes([...axisKeys, event.target.value])}
+        >
+          <option value="">Add an axis…</option>
+          {keyOptions(axisKeys)}
+        </select>
+        {brushes.size > 0 ? (
+          <button type="button" className="link" onClick={() => url.set({ brush: undefined })}>
+            Clear brushes
+          </button>
+        ) : null}
+      </div>
+      {axes.length > 0 ? (
+        <ParallelCoordinates runs={plotted} axes={axes} brushes={brushes} onBrushesChange={onBrushesChange} />
+      ) : null}
+      <div className="toolbar">
+        <label>
+          Scatter x{' '}
+          <select
+            aria-label="Scatter plot x axis"
+            value={scatterX}
+            onChange={(event) => url.set({ sx: event.target.value })}
+          >
+            {keyOptions([])}
+          </select>
+        </label>
+        <label>
+          y{' '}
+          <select
+            aria-label="Scatter plot y axis"
+            value={scatterY}
+            onChange={(event) => url.set({ sy: event.target.value })}
+          >
+            {keyOptions([])}
+          </select>
+        </label>
+      </div>
+      {keys.includes(scatterX) && keys.includes(scatterY) ? (
+        <ScatterPlot
+          runs={plotted}
+          x={buildAxis(scatterX, plotted)}
+          y={buildAxis(scatterY, plotted)}
+          highlighted={highlighted}
+        />
+      ) : null}
+    </section>
+  );
 }
 
 const SERIES_QUERY = `
   query CompareSeries($runIds: [ID!]!, $metricKeys: [String!]!) {
     compareRuns(runIds: $runIds, metricKeys: $metricKeys, maxPoints: 500) {
       buckets { startStep endStep }
-      series { runId key last }
+      series { runId key min max last }
     }
   }`;
 
 interface SeriesData {
   compareRuns: {
     buckets: Array<{ startStep: number; endStep: number }>;
-    series: Array<{ runId: string; key: string; last: Array<number | string | null> }>;
+    series: Array<
+      { runId: string; key: string } & Record<'min' | 'max' | 'last', Array<number | string | null>>
+    >;
   };
 }
 
@@ -141,10 +295,14 @@ function OverlayChart({ runs, metricKey }: { runs: ComparedRun[]; metricKey: str
     runIds: runs.map((r) => r.id),
     metricKeys: [metricKey],
   });
+  // When the series arrived (this render follows their arrival): the start of the render time (G4).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new answer is a new arrival
+  const arrived = useMemo(() => performance.now(), [data]);
   useEffect(() => {
     const element = box.current;
     if (!element || !data) return;
     const { buckets, series } = data.compareRuns;
+    const values = (list: Array<number | string | null>) => list.map((v) => plottable(v ?? undefined));
     const names = new Map(runs.map((r) => [r.id, r.name]));
     const text = getComputedStyle(document.documentElement).getPropertyValue('--text').trim() || '#111';
     const plot = new uPlot(
@@ -153,6 +311,22 @@ function OverlayChart({ runs, metricKey }: { runs: ComparedRun[]; metricKey: str
         height: 260,
         scales: { x: { time: false } },
         axes: [{ stroke: text, label: 'step' }, { stroke: text }],
+        hooks: {
+          ready: [
+            () =>
+              chartDrawn(`compare:${metricKey}`, arrived, {
+                range: undefined,
+                series: series.map((s) => ({
+                  runId: s.runId,
+                  startStep: buckets.map((b) => b.startStep),
+                  endStep: buckets.map((b) => b.endStep),
+                  min: values(s.min),
+                  max: values(s.max),
+                  last: values(s.last),
+                })),
+              }),
+          ],
+        },
         series: [
           { label: 'step' },
           ...series.map((s, i) => ({
@@ -162,14 +336,11 @@ function OverlayChart({ runs, metricKey }: { runs: ComparedRun[]; metricKey: str
           })),
         ],
       },
-      [
-        buckets.map((b) => b.endStep),
-        ...series.map((s) => s.last.map((v) => (v === null || typeof v === 'string' ? null : v))),
-      ],
+      [buckets.map((b) => b.endStep), ...series.map((s) => values(s.last))],
       element,
     );
     return () => plot.destroy();
-  }, [data, runs]);
+  }, [data, runs, metricKey, arrived]);
   return (
     <figure className="chart">
       <figcaption>
@@ -189,33 +360,75 @@ function OverlayChart({ runs, metricKey }: { runs: ComparedRun[]; metricKey: str
 }
 
 /**
- * P7: runs side by side (`?runs=<ids>`): parameters and latest metrics with the rows that differ
- * marked (`?diff=1` shows only those), and one overlay chart per metric in `?metrics=`.
+ * P7: runs side by side, chosen by id (`?runs=<ids>`, as MLflow's compare page; past ~50 ids the URL
+ * state becomes a `?view=<id>` link) or, as MLflow's runs search does, by experiment and filter
+ * (`?experiments=<ids>&filter=<MLflow filter>`, one page of the runs connection); 1,000 runs at most
+ * either way. Parameters and latest metrics with the rows that differ marked (`?diff=1` shows only those),
+ * one overlay chart per metric in `?metrics=` (both for the first 100 runs), and parallel coordinates
+ * and a scatter plot of every run.
  */
 export default function ComparePage() {
   const url = useUrlState();
-  const runIds = url.list('runs').slice(0, 100);
+  const runIds = url.list('runs').slice(0, MAX_PLOTTED_RUNS);
+  const experimentIds = url.list('experiments');
+  const filter = url.get('filter');
+  const searched = runIds.length === 0 && experimentIds.length > 0;
   const diffOnly = url.get('diff') === '1';
   const variables = Object.fromEntries(runIds.map((id, i) => [`r${i}`, id]));
-  const { data, error, loading } = useQuery<Record<string, ComparedRun | null>>(
+  const byIds = useQuery<Record<string, ComparedRun | null>>(
     runsQuery(runIds.length),
     variables,
     runIds.length === 0,
   );
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the runs change only with the answer
-  const runs = useMemo(() => (data ? runIds.flatMap((_, i) => data[`r${i}`] ?? []) : []), [data]);
-  const paramRows = useMemo(() => comparisonRows(runs, (run) => run.params), [runs]);
-  const metricRows = useMemo(() => comparisonRows(runs, (run) => run.latestMetrics), [runs]);
-  if (runIds.length === 0) return <p>Choose runs to compare in an experiment's runs table.</p>;
+  const search = useQuery<{ runs: { nodes: ComparedRun[]; pageInfo: { hasNextPage: boolean } } }>(
+    SEARCH_QUERY,
+    { experimentIds, filter: filter || null, first: MAX_PLOTTED_RUNS },
+    !searched,
+  );
+  const { data, error, loading } = searched ? search : byIds;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the runs change only with the answers
+  const runs = useMemo(
+    () =>
+      search.data && searched
+        ? search.data.runs.nodes
+        : byIds.data
+          ? runIds.flatMap((_, i) => byIds.data![`r${i}`] ?? [])
+          : [],
+    [byIds.data, search.data, searched],
+  );
+  const listed = useMemo(() => runs.slice(0, MAX_LISTED_RUNS), [runs]);
+  const paramRows = useMemo(() => comparisonRows(listed, (run) => run.params), [listed]);
+  const metricRows = useMemo(() => comparisonRows(listed, (run) => run.latestMetrics), [listed]);
+  // The plots' keys come from every run, not only the listed ones.
+  const plotParamRows = useMemo(
+    () => (runs.length > listed.length ? comparisonRows(runs, (run) => run.params) : paramRows),
+    [runs, listed, paramRows],
+  );
+  const plotMetricRows = useMemo(
+    () => (runs.length > listed.length ? comparisonRows(runs, (run) => run.latestMetrics) : metricRows),
+    [runs, listed, metricRows],
+  );
+  if (runIds.length === 0 && !searched) return <p>Choose runs to compare in an experiment's runs table.</p>;
   if (error) return <ErrorMessage error={error} />;
   if (loading || !data) return <Loading what="runs" />;
   const charted = url.list('metrics');
-  const metricKeys = [...new Set(runs.flatMap((run) => run.latestMetrics.map((m) => m.key)))].sort();
+  const metricKeys = metricRows.map((row) => row.key);
+  const more = searched && search.data?.runs.pageInfo.hasNextPage;
   return (
     <>
-      <PageHeader title={`Compare ${runs.length} runs`}>
+      <PageHeader title={`Compare ${runs.length}${more ? '+' : ''} runs`}>
         <ViewsMenu />
       </PageHeader>
+      {more ? (
+        <p className="muted">
+          The newest {MAX_PLOTTED_RUNS} runs matching the filter are compared; narrow the filter to see
+          others.
+        </p>
+      ) : null}
+      <RunPlots runs={runs} paramRows={plotParamRows} metricRows={plotMetricRows} />
+      {runs.length > listed.length ? (
+        <p className="muted">The tables and metric charts show the first {MAX_LISTED_RUNS} runs.</p>
+      ) : null}
       <div className="toolbar">
         <label>
           <input
@@ -243,10 +456,10 @@ export default function ComparePage() {
         </label>
       </div>
       {charted.map((key) => (
-        <OverlayChart key={key} runs={runs} metricKey={key} />
+        <OverlayChart key={key} runs={listed} metricKey={key} />
       ))}
-      <ComparisonTable caption="Parameters" runs={runs} rows={paramRows} diffOnly={diffOnly} />
-      <ComparisonTable caption="Latest metrics" runs={runs} rows={metricRows} diffOnly={diffOnly} />
+      <ComparisonTable caption="Parameters" runs={listed} rows={paramRows} diffOnly={diffOnly} />
+      <ComparisonTable caption="Latest metrics" runs={listed} rows={metricRows} diffOnly={diffOnly} />
     </>
   );
 }

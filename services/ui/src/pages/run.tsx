@@ -153,7 +153,11 @@ export default function RunPage() {
         ))}
       </nav>
       {tab === 'artifacts' ? (
-        <ArtifactBrowser experimentId={experimentId!} runId={run.id} path={artifactPath ?? ''} />
+        <ArtifactBrowser
+          owner={{ kind: 'run', id: run.id }}
+          root={routes.run(experimentId!, run.id, 'artifacts')}
+          path={artifactPath ?? ''}
+        />
       ) : tab === 'metrics' || tab === 'system' ? (
         <MetricCharts
           runId={run.id}

@@ -4,6 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { type GraphQLRequestError, gql, useQuery } from '../api';
+import { ColumnPicker, type MetricStat, parseColumnId } from '../column-picker';
 import { ErrorMessage, Loading, PageHeader, StatusBadge } from '../components';
 import { ExperimentTabs } from '../experiment-tabs';
 import { FilterInput } from '../filter-input';
@@ -20,13 +21,15 @@ const HEADER_QUERY = `
 
 const RUNS_QUERY = `
   query Runs($experimentIds: [ID!]!, $filter: String, $orderBy: [String!], $first: Int!, $after: String,
-             $metricKeys: [String!], $paramKeys: [String!], $tagKeys: [String!]) {
+             $metricKeys: [String!], $paramKeys: [String!], $tagKeys: [String!],
+             $statKeys: [String!]!, $withStats: Boolean!) {
     runs(experimentIds: $experimentIds, filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
       nodes {
         id name status startTime endTime userId
         latestMetrics(keys: $metricKeys) { key value }
         params(keys: $paramKeys) { key value }
         tags(keys: $tagKeys) { key value }
+        metricStats(keys: $statKeys) @include(if: $withStats) { key min max mean count }
       }
       pageInfo { hasNextPage endCursor }
     }
@@ -47,6 +50,8 @@ interface RunRow {
   latestMetrics: Array<{ key: string; value: number | string }>;
   params: Array<{ key: string; value: string }>;
   tags: Array<{ key: string; value: string }>;
+  /** Present when a min/max/mean/count column is shown. */
+  metricStats?: Array<{ key: string } & Record<MetricStat, number | string | null>>;
 }
 
 interface RunsData {
@@ -58,8 +63,8 @@ interface Column {
   id: string;
   label: string;
   group: 'Attributes' | 'Metrics' | 'Parameters' | 'Tags';
-  /** MLflow's order_by key, e.g. metrics.`loss`. */
-  sortKey: string;
+  /** MLflow's order_by key, e.g. metrics.`loss`; null when order_by cannot sort by it. */
+  sortKey: string | null;
   width: number;
   cell(run: RunRow): string;
 }
@@ -108,9 +113,20 @@ const ATTRIBUTE_COLUMNS: Column[] = [
   },
 ];
 
+/** Why a min/max/mean/count column has no sort (its header's tooltip). */
+const UNSORTABLE = "not sortable: MLflow's order_by sorts metrics by their latest value only";
+
 function keyColumn(id: string): Column | undefined {
-  const kind = id.slice(0, 2);
-  const key = id.slice(2);
+  const { kind, key, stat } = parseColumnId(id);
+  if (kind === 'm:' && stat)
+    return {
+      id,
+      label: `${key} (${stat})`,
+      group: 'Metrics',
+      sortKey: null,
+      width: 130,
+      cell: (r) => formatValue(r.metricStats?.find((m) => m.key === key)?.[stat] ?? undefined),
+    };
   if (kind === 'm:')
     return {
       id,
@@ -161,8 +177,9 @@ function exportAllUrl(
   if (sort) query.set('order_by', sort);
   const kinds = { 'm:': 'metrics', 'p:': 'params', 't:': 'tags' } as const;
   for (const id of columnIds) {
-    const kind = kinds[id.slice(0, 2) as keyof typeof kinds];
-    if (kind) query.append(kind, id.slice(2));
+    const { kind, key, stat } = parseColumnId(id);
+    // The export holds latest metric values only.
+    if (kind && !stat) query.append(kinds[kind], key);
   }
   return new URL(`ajax-api/2.0/mast/runs/export-csv?${query}`, document.baseURI).toString();
 }
@@ -199,7 +216,9 @@ function nextSort(current: string, sortKey: string): string {
 /**
  * P3: an experiment's runs in a table virtualised in rows and columns. The URL holds the filter
  * (MLflow's grammar, passed to the server as is), the sort (`sort=metrics.\`loss\` DESC`), the columns
- * (`cols=m:loss,p:lr`) and the selection (`sel=<run ids>`); pages of 100 load as the table scrolls.
+ * (`cols=m:loss,m:loss@min,p:lr`: a metric's latest value or a summary of its history), the picker's
+ * switches (`vary=1`, `nonempty=1`) and the selection (`sel=<run ids>`); pages of 100 load as the
+ * table scrolls.
  */
 export function RunsPage() {
   const { experimentId } = useParams();
@@ -220,13 +239,23 @@ export function RunsPage() {
       ...keys.params.slice(0, DEFAULT_KEY_COLUMNS).map((k) => `p:${k}`),
     ];
   }, [colsParam, keys]);
-  const columns = useMemo(
+  const chosenColumns = useMemo(
     () => [...ATTRIBUTE_COLUMNS, ...columnIds.flatMap((c) => keyColumn(c) ?? [])],
     [columnIds],
   );
   const keyLists = useMemo(() => {
-    const of = (prefix: string) => columnIds.filter((c) => c.startsWith(prefix)).map((c) => c.slice(2));
-    return { metricKeys: of('m:'), paramKeys: of('p:'), tagKeys: of('t:') };
+    const parsed = columnIds.map(parseColumnId);
+    const of = (kind: string, stats: boolean) => [
+      ...new Set(parsed.filter((c) => c.kind === kind && Boolean(c.stat) === stats).map((c) => c.key)),
+    ];
+    const statKeys = of('m:', true);
+    return {
+      metricKeys: of('m:', false),
+      paramKeys: of('p:', false),
+      tagKeys: of('t:', false),
+      statKeys,
+      withStats: statKeys.length > 0,
+    };
   }, [columnIds]);
 
   const [rows, setRows] = useState<RunRow[]>([]);
@@ -271,6 +300,20 @@ export function RunsPage() {
     setPage(undefined);
     void load(null);
   }, [load, keys]);
+
+  // "Only columns that vary" and "hide empty columns" judge the chosen key columns by the loaded runs.
+  const onlyVarying = url.get('vary') === '1';
+  const hideEmpty = url.get('nonempty') === '1';
+  const columns = useMemo(() => {
+    if (!onlyVarying && !hideEmpty) return chosenColumns;
+    return chosenColumns.filter((column) => {
+      if (column.group === 'Attributes') return true;
+      const values = new Set(rows.map((run) => column.cell(run)));
+      if (hideEmpty && values.size === 1 && values.has('')) return false;
+      return !onlyVarying || values.size > 1;
+    });
+  }, [chosenColumns, rows, onlyVarying, hideEmpty]);
+  const hiddenColumns = chosenColumns.length - columns.length;
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const rowVirtualizer = useVirtualizer({
@@ -325,7 +368,19 @@ export function RunsPage() {
         <label htmlFor="runs-filter">Filter</label>
         <FilterInput id="runs-filter" value={draft} onChange={setDraft} keys={keys!} />
         <button type="submit">Apply</button>
-        <ColumnPicker keys={keys!} chosen={columnIds} onChange={(cols) => url.set({ cols })} />
+        <ColumnPicker
+          keys={keys!}
+          chosen={columnIds}
+          onChange={(cols) => url.set({ cols })}
+          onlyVarying={onlyVarying}
+          hideEmpty={hideEmpty}
+          onOptions={(options) =>
+            url.set({
+              vary: options.onlyVarying ? '1' : undefined,
+              nonempty: options.hideEmpty ? '1' : undefined,
+            })
+          }
+        />
         {selected.length > 0 ? (
           <Link className="button" to={routes.compare(selected)}>
             Compare {selected.length} selected
@@ -346,6 +401,7 @@ export function RunsPage() {
       <p className="muted" role="status">
         {rows.length} runs loaded{page?.hasNextPage ? ', more on scroll' : ''}
         {sort ? ` · sorted by ${sort}` : ''}
+        {hiddenColumns > 0 ? ` · ${hiddenColumns} columns hidden by the picker's switches` : ''}
       </p>
       <div
         ref={scrollRef}
@@ -371,30 +427,31 @@ export function RunsPage() {
             </div>
             {virtualColumns.map((virtual) => {
               const column = columns[virtual.index]!;
+              const { sortKey } = column;
               const direction =
-                sort === `${column.sortKey} DESC`
-                  ? 'descending'
-                  : sort === `${column.sortKey} ASC`
-                    ? 'ascending'
-                    : 'none';
+                sort === `${sortKey} DESC` ? 'descending' : sort === `${sortKey} ASC` ? 'ascending' : 'none';
               return (
                 <div
                   key={column.id}
                   role="columnheader"
-                  aria-sort={direction}
+                  aria-sort={sortKey ? direction : undefined}
                   aria-colindex={virtual.index + 2}
                   className={`grid-cell group-${column.group.toLowerCase()}`}
                   style={{ left: STICKY_WIDTH + virtual.start, width: virtual.size }}
-                  title={`${column.group}: ${column.label}`}
+                  title={`${column.group}: ${column.label}${sortKey ? '' : ` (${UNSORTABLE})`}`}
                 >
-                  <button
-                    type="button"
-                    className="link"
-                    onClick={() => url.set({ sort: nextSort(sort, column.sortKey) })}
-                  >
-                    {column.label}
-                    {direction === 'descending' ? ' ↓' : direction === 'ascending' ? ' ↑' : ''}
-                  </button>
+                  {sortKey ? (
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => url.set({ sort: nextSort(sort, sortKey) })}
+                    >
+                      {column.label}
+                      {direction === 'descending' ? ' ↓' : direction === 'ascending' ? ' ↑' : ''}
+                    </button>
+                  ) : (
+                    column.label
+                  )}
                 </div>
               );
             })}
@@ -444,58 +501,5 @@ export function RunsPage() {
       ) : null}
       {loading ? <Loading what="runs" /> : null}
     </>
-  );
-}
-
-/** The column picker: metric, parameter and tag keys with a substring filter. */
-function ColumnPicker({
-  keys,
-  chosen,
-  onChange,
-}: {
-  keys: { metrics: string[]; params: string[]; tags: string[] };
-  chosen: string[];
-  onChange(columns: string[]): void;
-}) {
-  const [search, setSearch] = useState('');
-  const groups = [
-    { title: 'Metrics', prefix: 'm:', keys: keys.metrics },
-    { title: 'Parameters', prefix: 'p:', keys: keys.params },
-    { title: 'Tags', prefix: 't:', keys: keys.tags },
-  ];
-  const needle = search.toLowerCase();
-  function toggle(id: string) {
-    onChange(chosen.includes(id) ? chosen.filter((c) => c !== id) : [...chosen, id]);
-  }
-  return (
-    <details className="picker">
-      <summary>Columns ({chosen.length})</summary>
-      <div className="picker-panel">
-        <label>
-          Find a key{' '}
-          <input type="search" value={search} onChange={(event) => setSearch(event.target.value)} />
-        </label>
-        {groups.map((group) => (
-          <fieldset key={group.title}>
-            <legend>{group.title}</legend>
-            {group.keys
-              .filter((key) => key.toLowerCase().includes(needle))
-              .map((key) => {
-                const columnId = `${group.prefix}${key}`;
-                return (
-                  <label key={columnId} className="picker-item">
-                    <input
-                      type="checkbox"
-                      checked={chosen.includes(columnId)}
-                      onChange={() => toggle(columnId)}
-                    />{' '}
-                    {key}
-                  </label>
-                );
-              })}
-          </fieldset>
-        ))}
-      </div>
-    </details>
   );
 }

@@ -15,10 +15,10 @@ accepted as input.
 scalar Long
 
 """
-A file or directory among a run's artifacts.
+A file or directory among a run's or a logged model's artifacts.
 """
 type ArtifactFile {
-  "The path relative to the run's artifact root (\`model/MLmodel\`), as MLflow's \`list_artifacts\` gives it."
+  "The path relative to the artifact root (\`model/MLmodel\`), as MLflow's \`list_artifacts\` gives it."
   path: String!
   "Whether it is a directory (list its content with \`artifacts(path:)\`)."
   isDir: Boolean!
@@ -28,7 +28,8 @@ type ArtifactFile {
   Where to download the file (null for directories): a presigned S3 URL valid for 15 minutes when the
   artifact store is S3 and presigned downloads are on (\`MAST_S3_PRESIGNED_DOWNLOADS\`), otherwise a
   path on this server (\`/api/2.0/mlflow-artifacts/artifacts/...\` for proxied artifact roots,
-  \`/get-artifact?run_id=...&path=...\` for direct ones).
+  \`/get-artifact?run_id=...&path=...\` or
+  \`/ajax-api/2.0/mlflow/logged-models/<id>/artifacts/files?artifact_file_path=...\` for direct ones).
   """
   downloadUrl: String
 }
@@ -52,5 +53,24 @@ type Run @key(fields: "id") {
     "A directory relative to the run's artifact root (the root itself when omitted)."
     path: String
   ): [ArtifactFile!]! @requires(fields: "artifactUri") @listSize(assumedSize: 20)
+}
+
+"""
+An MLflow 3 logged model (\`mlflow.<flavor>.log_model\`, \`mlflow.initialize_logged_model\`): a model of
+an experiment with its own parameters, tags, metrics and files.
+"""
+type LoggedModel @key(fields: "id") {
+  "The model's id (\`m-\` and 32 hexadecimal characters)."
+  id: ID!
+  "Where its files are stored."
+  artifactLocation: String! @external
+  """
+  The files and directories directly under \`path\` in the model's artifact root, sorted by name (as
+  MLflow's ListLoggedModelArtifacts). Errors as \`Run.artifacts\`.
+  """
+  artifacts(
+    "A directory relative to the model's artifact root (the root itself when omitted)."
+    path: String
+  ): [ArtifactFile!]! @requires(fields: "artifactLocation") @listSize(assumedSize: 20)
 }
 `;

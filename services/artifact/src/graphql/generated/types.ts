@@ -2,7 +2,7 @@
 /** biome-ignore-all lint/suspicious/noExplicitAny: generated resolver types use any */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { GraphContext } from '../context.js';
-import type { RunModel } from '../models.js';
+import type { LoggedModelModel, RunModel } from '../models.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 /** All built-in and custom scalars, mapped to their actual values */
@@ -21,22 +21,48 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown };
 };
 
-/** A file or directory among a run's artifacts. */
+/** A file or directory among a run's or a logged model's artifacts. */
 export type ArtifactFile = {
   __typename?: 'ArtifactFile';
   /**
    * Where to download the file (null for directories): a presigned S3 URL valid for 15 minutes when the
    * artifact store is S3 and presigned downloads are on (`MAST_S3_PRESIGNED_DOWNLOADS`), otherwise a
    * path on this server (`/api/2.0/mlflow-artifacts/artifacts/...` for proxied artifact roots,
-   * `/get-artifact?run_id=...&path=...` for direct ones).
+   * `/get-artifact?run_id=...&path=...` or
+   * `/ajax-api/2.0/mlflow/logged-models/<id>/artifacts/files?artifact_file_path=...` for direct ones).
    */
   downloadUrl: Maybe<Scalars['String']['output']>;
   /** The file's size in bytes (null for directories). */
   fileSize: Maybe<Scalars['Long']['output']>;
   /** Whether it is a directory (list its content with `artifacts(path:)`). */
   isDir: Scalars['Boolean']['output'];
-  /** The path relative to the run's artifact root (`model/MLmodel`), as MLflow's `list_artifacts` gives it. */
+  /** The path relative to the artifact root (`model/MLmodel`), as MLflow's `list_artifacts` gives it. */
   path: Scalars['String']['output'];
+};
+
+/**
+ * An MLflow 3 logged model (`mlflow.<flavor>.log_model`, `mlflow.initialize_logged_model`): a model of
+ * an experiment with its own parameters, tags, metrics and files.
+ */
+export type LoggedModel = {
+  __typename?: 'LoggedModel';
+  /** Where its files are stored. */
+  artifactLocation: Scalars['String']['output'];
+  /**
+   * The files and directories directly under `path` in the model's artifact root, sorted by name (as
+   * MLflow's ListLoggedModelArtifacts). Errors as `Run.artifacts`.
+   */
+  artifacts: Array<ArtifactFile>;
+  /** The model's id (`m-` and 32 hexadecimal characters). */
+  id: Scalars['ID']['output'];
+};
+
+/**
+ * An MLflow 3 logged model (`mlflow.<flavor>.log_model`, `mlflow.initialize_logged_model`): a model of
+ * an experiment with its own parameters, tags, metrics and files.
+ */
+export type LoggedModelArtifactsArgs = {
+  path?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** An MLflow run: one execution of training or evaluation code, with what it logged. */
@@ -156,11 +182,20 @@ export type DirectiveResolverFn<
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  LoggedModel: LoggedModel;
   Run: Run;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  LoggedModel: { __typename: 'LoggedModel' } & GraphQLRecursivePick<
+    FederationTypes['LoggedModel'],
+    { id: true }
+  > &
+    (
+      | Record<PropertyKey, never>
+      | GraphQLRecursivePick<FederationTypes['LoggedModel'], { artifactLocation: true }>
+    );
   Run: { __typename: 'Run' } & GraphQLRecursivePick<FederationTypes['Run'], { id: true }> &
     (Record<PropertyKey, never> | GraphQLRecursivePick<FederationTypes['Run'], { artifactUri: true }>);
 };
@@ -170,9 +205,10 @@ export type ResolversTypes = {
   ArtifactFile: ResolverTypeWrapper<ArtifactFile>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  LoggedModel: ResolverTypeWrapper<LoggedModelModel>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Long: ResolverTypeWrapper<Scalars['Long']['output']>;
   Run: ResolverTypeWrapper<RunModel>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -180,9 +216,10 @@ export type ResolversParentTypes = {
   ArtifactFile: ArtifactFile;
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
+  LoggedModel: LoggedModelModel;
+  ID: Scalars['ID']['output'];
   Long: Scalars['Long']['output'];
   Run: RunModel;
-  ID: Scalars['ID']['output'];
 };
 
 export type ArtifactFileResolvers<
@@ -193,6 +230,26 @@ export type ArtifactFileResolvers<
   fileSize?: Resolver<Maybe<ResolversTypes['Long']>, ParentType, ContextType>;
   isDir?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type LoggedModelResolvers<
+  ContextType = GraphContext,
+  ParentType extends ResolversParentTypes['LoggedModel'] = ResolversParentTypes['LoggedModel'],
+  FederationReferenceType extends
+    FederationReferenceTypes['LoggedModel'] = FederationReferenceTypes['LoggedModel'],
+> = {
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['LoggedModel']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  artifacts?: Resolver<
+    Array<ResolversTypes['ArtifactFile']>,
+    ParentType,
+    ContextType,
+    Partial<LoggedModelArtifactsArgs>
+  >;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export interface LongScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Long'], any> {
@@ -220,6 +277,7 @@ export type RunResolvers<
 
 export type Resolvers<ContextType = GraphContext> = {
   ArtifactFile?: ArtifactFileResolvers<ContextType>;
+  LoggedModel?: LoggedModelResolvers<ContextType>;
   Long?: GraphQLScalarType;
   Run?: RunResolvers<ContextType>;
 };

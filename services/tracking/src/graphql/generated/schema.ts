@@ -324,6 +324,51 @@ type Run @key(fields: "id") {
   ): MetricSeries!
     @listSize(slicingArguments: ["maxPoints"], sizedFields: ["buckets", "points"])
     @cost(weight: 5)
+  """
+  Count, min, max, mean and last value of each given metric over its whole history (runs tables'
+  min/max/mean columns), sorted by key; keys the run never logged are left out. Read from the summaries kept per
+  256 steps on write, not from the points.
+  """
+  metricStats("Metric names (1 to 1000)." keys: [String!]!): [MetricStats!]! @listSize(assumedSize: 20)
+}
+
+"""
+One metric of a run summarised over its whole history.
+"""
+type MetricStats {
+  "The metric's name."
+  key: String!
+  "How many points were logged."
+  count: Int!
+  "The smallest value (NaN skipped; null when every value is NaN)."
+  min: Double
+  "The largest value (NaN skipped; null when every value is NaN)."
+  max: Double
+  """
+  The mean value (NaN skipped; null when every value is NaN, and for series with points logged
+  before Mast kept sums, until those points are rewritten).
+  """
+  mean: Double
+  "The last value by step, then timestamp: the same as \`latestMetrics\`."
+  last: Double!
+}
+
+"""
+A folder of experiments: experiment names are \`/\`-separated paths (\`team/nlp/bert\`, Databricks'
+\`/Users/me/bert\`, leading slashes ignored), each prefix a folder. Dots do not separate folders: they
+appear in plain names (\`bert-v1.2\`).
+"""
+type ExperimentFolder {
+  "The folder's last path segment."
+  name: String!
+  "The folder's path, e.g. \`team/nlp\`: pass it as \`parent\` for its subfolders, as \`folder\` for its experiments."
+  path: String!
+  "How many experiments the folder holds, subfolders included."
+  experimentCount: Int!
+  "How many active runs those experiments have."
+  runCount: Int!
+  "Whether the folder has subfolders."
+  hasSubfolders: Boolean!
 }
 
 """
@@ -417,11 +462,20 @@ type Query {
     nameContains: String
     "Only experiments whose name matches this SQL LIKE pattern (\`%\` any text, \`_\` one character)."
     nameLike: String
+    "Only experiments directly in this folder (an \`ExperimentFolder.path\`; \`\\"\\"\` for those in no folder)."
+    folder: String
     "Which lifecycle stages to return."
     viewType: ViewType! = ACTIVE_ONLY
     "The order (newest first by default)."
     orderBy: ExperimentOrder
   ): ExperimentConnection! @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])
+  "The subfolders of a folder of experiments, sorted by name, with experiment and run counts."
+  experimentFolders(
+    "The folder's path (\`team/nlp\`); the top level when omitted or empty."
+    parent: String
+    "Which lifecycle stages of experiments to count."
+    viewType: ViewType! = ACTIVE_ONLY
+  ): [ExperimentFolder!]! @listSize(assumedSize: 50)
   "One experiment, by id or by name (exactly one of them)."
   experiment("The experiment's id." id: ID, "The experiment's name." name: String): Experiment
   """

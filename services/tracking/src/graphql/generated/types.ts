@@ -190,6 +190,25 @@ export type ExperimentEdge = {
 };
 
 /**
+ * A folder of experiments: experiment names are `/`-separated paths (`team/nlp/bert`, Databricks'
+ * `/Users/me/bert`, leading slashes ignored), each prefix a folder. Dots do not separate folders: they
+ * appear in plain names (`bert-v1.2`).
+ */
+export type ExperimentFolder = {
+  __typename?: 'ExperimentFolder';
+  /** How many experiments the folder holds, subfolders included. */
+  experimentCount: Scalars['Int']['output'];
+  /** Whether the folder has subfolders. */
+  hasSubfolders: Scalars['Boolean']['output'];
+  /** The folder's last path segment. */
+  name: Scalars['String']['output'];
+  /** The folder's path, e.g. `team/nlp`: pass it as `parent` for its subfolders, as `folder` for its experiments. */
+  path: Scalars['String']['output'];
+  /** How many active runs those experiments have. */
+  runCount: Scalars['Int']['output'];
+};
+
+/**
  * The distinct keys an experiment's runs logged (in every lifecycle stage), each list sorted: what a
  * runs table offers as columns and a filter box completes.
  */
@@ -430,6 +449,26 @@ export type MetricSeries = {
   totalPoints: Scalars['Int']['output'];
 };
 
+/** One metric of a run summarised over its whole history. */
+export type MetricStats = {
+  __typename?: 'MetricStats';
+  /** How many points were logged. */
+  count: Scalars['Int']['output'];
+  /** The metric's name. */
+  key: Scalars['String']['output'];
+  /** The last value by step, then timestamp: the same as `latestMetrics`. */
+  last: Scalars['Double']['output'];
+  /** The largest value (NaN skipped; null when every value is NaN). */
+  max: Maybe<Scalars['Double']['output']>;
+  /**
+   * The mean value (NaN skipped; null when every value is NaN, and for series with points logged
+   * before Mast kept sums, until those points are rewritten).
+   */
+  mean: Maybe<Scalars['Double']['output']>;
+  /** The smallest value (NaN skipped; null when every value is NaN). */
+  min: Maybe<Scalars['Double']['output']>;
+};
+
 /**
  * What dashboards change. Each mutation returns the changed object; failures are errors whose
  * `extensions.code` is the MLflow error code (`INVALID_PARAMETER_VALUE`, `RESOURCE_DOES_NOT_EXIST`,
@@ -650,6 +689,8 @@ export type Query = {
   compareRuns: RunComparison;
   /** One experiment, by id or by name (exactly one of them). */
   experiment: Maybe<Experiment>;
+  /** The subfolders of a folder of experiments, sorted by name, with experiment and run counts. */
+  experimentFolders: Array<ExperimentFolder>;
   /** The metric, parameter and tag keys an experiment's runs logged; an unknown experiment is an error. */
   experimentKeys: ExperimentKeys;
   /** A page of experiments, filtered by name and lifecycle stage, in the requested order. */
@@ -702,6 +743,15 @@ export type QueryExperimentArgs = {
  * Reads. Lists are cursor connections; ids that do not exist are errors with code
  * `RESOURCE_DOES_NOT_EXIST`; bad arguments are errors with code `INVALID_PARAMETER_VALUE`.
  */
+export type QueryExperimentFoldersArgs = {
+  parent?: InputMaybe<Scalars['String']['input']>;
+  viewType?: ViewType;
+};
+
+/**
+ * Reads. Lists are cursor connections; ids that do not exist are errors with code
+ * `RESOURCE_DOES_NOT_EXIST`; bad arguments are errors with code `INVALID_PARAMETER_VALUE`.
+ */
 export type QueryExperimentKeysArgs = {
   experimentId: Scalars['ID']['input'];
 };
@@ -713,6 +763,7 @@ export type QueryExperimentKeysArgs = {
 export type QueryExperimentsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: Scalars['Int']['input'];
+  folder?: InputMaybe<Scalars['String']['input']>;
   nameContains?: InputMaybe<Scalars['String']['input']>;
   nameLike?: InputMaybe<Scalars['String']['input']>;
   orderBy?: InputMaybe<ExperimentOrder>;
@@ -802,6 +853,12 @@ export type Run = {
    * `maxPoints` points comes back whole.
    */
   metricHistory: MetricSeries;
+  /**
+   * Count, min, max, mean and last value of each given metric over its whole history (runs tables'
+   * min/max/mean columns), sorted by key; keys the run never logged are left out. Read from the summaries kept per
+   * 256 steps on write, not from the points.
+   */
+  metricStats: Array<MetricStats>;
   /** The run's name (its `mlflow.runName` tag). */
   name: Scalars['String']['output'];
   /** The run's parameters, sorted by key; only the given keys when `keys` is set. */
@@ -827,6 +884,11 @@ export type RunMetricHistoryArgs = {
   key: Scalars['String']['input'];
   maxPoints?: Scalars['Int']['input'];
   startStep?: InputMaybe<Scalars['Long']['input']>;
+};
+
+/** An MLflow run: one execution of training or evaluation code, with what it logged. */
+export type RunMetricStatsArgs = {
+  keys: Array<Scalars['String']['input']>;
 };
 
 /** An MLflow run: one execution of training or evaluation code, with what it logged. */
@@ -1116,6 +1178,8 @@ export type ResolversTypes = {
   Experiment: ResolverTypeWrapper<ExperimentModel>;
   ExperimentConnection: ResolverTypeWrapper<ExperimentConnectionModel>;
   ExperimentEdge: ResolverTypeWrapper<ExperimentEdgeModel>;
+  ExperimentFolder: ResolverTypeWrapper<ExperimentFolder>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ExperimentKeys: ResolverTypeWrapper<ExperimentKeys>;
   ExperimentOrder: ExperimentOrder;
   ExperimentOrderField: ExperimentOrderField;
@@ -1134,7 +1198,6 @@ export type ResolversTypes = {
   >;
   LoggedModelMetric: ResolverTypeWrapper<MetricRecord>;
   LoggedModelOrder: LoggedModelOrder;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   LoggedModelStatus: LoggedModelStatus;
   Long: ResolverTypeWrapper<Scalars['Long']['output']>;
   Metric: ResolverTypeWrapper<MetricModel>;
@@ -1142,6 +1205,7 @@ export type ResolversTypes = {
   MetricInput: MetricInput;
   MetricPoint: ResolverTypeWrapper<MetricPointModel>;
   MetricSeries: ResolverTypeWrapper<MetricSeriesModel>;
+  MetricStats: ResolverTypeWrapper<MetricStats>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfoModel>;
   Param: ResolverTypeWrapper<KeyValueModel>;
@@ -1176,6 +1240,8 @@ export type ResolversParentTypes = {
   Experiment: ExperimentModel;
   ExperimentConnection: ExperimentConnectionModel;
   ExperimentEdge: ExperimentEdgeModel;
+  ExperimentFolder: ExperimentFolder;
+  Boolean: Scalars['Boolean']['output'];
   ExperimentKeys: ExperimentKeys;
   ExperimentOrder: ExperimentOrder;
   LogBatchInput: LogBatchInput;
@@ -1188,13 +1254,13 @@ export type ResolversParentTypes = {
   LoggedModelEdge: Omit<LoggedModelEdge, 'node'> & { node: ResolversParentTypes['LoggedModel'] };
   LoggedModelMetric: MetricRecord;
   LoggedModelOrder: LoggedModelOrder;
-  Boolean: Scalars['Boolean']['output'];
   Long: Scalars['Long']['output'];
   Metric: MetricModel;
   MetricBucket: MetricBucketModel;
   MetricInput: MetricInput;
   MetricPoint: MetricPointModel;
   MetricSeries: MetricSeriesModel;
+  MetricStats: MetricStats;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfoModel;
   Param: KeyValueModel;
@@ -1300,6 +1366,17 @@ export type ExperimentEdgeResolvers<
 > = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Experiment'], ParentType, ContextType>;
+};
+
+export type ExperimentFolderResolvers<
+  ContextType = GraphContext,
+  ParentType extends ResolversParentTypes['ExperimentFolder'] = ResolversParentTypes['ExperimentFolder'],
+> = {
+  experimentCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  hasSubfolders?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  runCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ExperimentKeysResolvers<
@@ -1415,6 +1492,18 @@ export type MetricSeriesResolvers<
   points?: Resolver<Array<ResolversTypes['MetricPoint']>, ParentType, ContextType>;
   runId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   totalPoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type MetricStatsResolvers<
+  ContextType = GraphContext,
+  ParentType extends ResolversParentTypes['MetricStats'] = ResolversParentTypes['MetricStats'],
+> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  last?: Resolver<ResolversTypes['Double'], ParentType, ContextType>;
+  max?: Resolver<Maybe<ResolversTypes['Double']>, ParentType, ContextType>;
+  mean?: Resolver<Maybe<ResolversTypes['Double']>, ParentType, ContextType>;
+  min?: Resolver<Maybe<ResolversTypes['Double']>, ParentType, ContextType>;
 };
 
 export type MutationResolvers<
@@ -1545,6 +1634,12 @@ export type QueryResolvers<
     ContextType,
     Partial<QueryExperimentArgs>
   >;
+  experimentFolders?: Resolver<
+    Array<ResolversTypes['ExperimentFolder']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryExperimentFoldersArgs, 'viewType'>
+  >;
   experimentKeys?: Resolver<
     ResolversTypes['ExperimentKeys'],
     ParentType,
@@ -1613,6 +1708,12 @@ export type RunResolvers<
     ParentType,
     ContextType,
     RequireFields<RunMetricHistoryArgs, 'key' | 'maxPoints'>
+  >;
+  metricStats?: Resolver<
+    Array<ResolversTypes['MetricStats']>,
+    ParentType,
+    ContextType,
+    RequireFields<RunMetricStatsArgs, 'keys'>
   >;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   params?: Resolver<Array<ResolversTypes['Param']>, ParentType, ContextType, Partial<RunParamsArgs>>;
@@ -1688,6 +1789,7 @@ export type Resolvers<ContextType = GraphContext> = {
   Experiment?: ExperimentResolvers<ContextType>;
   ExperimentConnection?: ExperimentConnectionResolvers<ContextType>;
   ExperimentEdge?: ExperimentEdgeResolvers<ContextType>;
+  ExperimentFolder?: ExperimentFolderResolvers<ContextType>;
   ExperimentKeys?: ExperimentKeysResolvers<ContextType>;
   LoggedModel?: LoggedModelResolvers<ContextType>;
   LoggedModelConnection?: LoggedModelConnectionResolvers<ContextType>;
@@ -1698,6 +1800,7 @@ export type Resolvers<ContextType = GraphContext> = {
   MetricBucket?: MetricBucketResolvers<ContextType>;
   MetricPoint?: MetricPointResolvers<ContextType>;
   MetricSeries?: MetricSeriesResolvers<ContextType>;
+  MetricStats?: MetricStatsResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Param?: ParamResolvers<ContextType>;

@@ -5,6 +5,7 @@ import * as searchAndWritePaths from './0003-search-and-write-paths.js';
 import * as paramRaces from './0004-param-races.js';
 import * as latestMetricsFromChunks from './0005-latest-metrics-from-chunks.js';
 import * as savedViews from './0006-saved-views.js';
+import * as metricChunkSums from './0007-metric-chunk-sums.js';
 
 export const trackingMigrations: ServiceMigrations = {
   schema: 'tracking',
@@ -15,5 +16,6 @@ export const trackingMigrations: ServiceMigrations = {
     '0004-param-races': paramRaces,
     '0005-latest-metrics-from-chunks': latestMetricsFromChunks,
     '0006-saved-views': savedViews,
+    '0007-metric-chunk-sums': metricChunkSums,
   },
 };
