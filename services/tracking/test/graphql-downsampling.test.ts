@@ -20,8 +20,14 @@ function random(seed: number): () => number {
 }
 
 /** The buckets the store must return, computed from the points in memory. */
-function reference(points: Point[], lo: number, hi: number, maxPoints: number): Bucket[] {
-  const g = bucketGeometry(lo, hi, maxPoints);
+function reference(
+  points: Point[],
+  lo: number,
+  hi: number,
+  maxPoints: number,
+  options: { chunksOnly?: boolean } = {},
+): Bucket[] {
+  const g = bucketGeometry(lo, hi, maxPoints, options);
   const buckets = new Map<number, Bucket>();
   const before = (a: Point, b: Point) =>
     a.value !== b.value ? a.value < b.value : a.step !== b.step ? a.step < b.step : a.timestamp < b.timestamp;
@@ -118,6 +124,20 @@ describe.each(BACKENDS)('metric downsampling in SQL (%s)', (backend) => {
       expect(result!.buckets.at(-1)!.last).toEqual(series.at(-1));
     },
   );
+
+  test('past 200,000 points to read one by one, auto buckets become whole chunks: fewer, still exact', async () => {
+    // 11 × 20,000 points in buckets of 20 steps would be read point by point: 220,000 > the budget.
+    const refs = Array.from({ length: 11 }, () => ({ runId, key: 'loss' }));
+    const coarse = await graph.downsample(refs, { maxPoints: 1000 });
+    const expected = reference(series, 0, 19_999, 1000, { chunksOnly: true });
+    expect(expected).toHaveLength(Math.ceil(20_000 / CHUNK_STEPS));
+    for (const result of coarse) expect(result.buckets).toEqual(expected);
+    expect(Math.max(...coarse[0]!.buckets.map((b) => b.max!.value))).toBe(1e6);
+    // Within the budget (or with a strategy forced) the same request gets every bucket it asked for.
+    const [fine] = await graph.downsample(refs.slice(0, 10), { maxPoints: 1000 });
+    expect(fine!.buckets).toEqual(reference(series, 0, 19_999, 1000));
+    expect(fine!.buckets).toHaveLength(1000);
+  });
 
   test('a series no longer than maxPoints comes back whole, NaN included', async () => {
     const id = await newRun();

@@ -76,6 +76,24 @@ export interface Point {
   value: number;
 }
 
+/**
+ * The most points one downsampling request reads one by one. Buckets narrower than a chunk can only be
+ * computed from the points; past this many (100 runs × 10,000 steps is 10^6), buckets become whole
+ * chunks, answered from the chunk summaries: fewer than asked (`maxPoints` is a maximum), min and max
+ * still exact, and a zoom into a narrower range gets fine buckets again (ui.md goals G4, G5).
+ */
+const SCAN_BUDGET_POINTS = 200_000;
+
+/** Points the planned series would be read one by one for: those whose buckets would be narrower than a chunk. */
+function scanCost(series: readonly PlannedSeries[], maxPoints: number): number {
+  let points = 0;
+  for (const { stats } of series) {
+    if (stats.points > maxPoints && (stats.hi! - stats.lo! + 1) / maxPoints < CHUNK_STEPS)
+      points += stats.points;
+  }
+  return points;
+}
+
 /** A downsampling bucket: the steps it covers and its min, max (NaN excluded) and last point. */
 export interface Bucket {
   startStep: Int64;
@@ -334,13 +352,11 @@ export class GraphStore {
     const asPoints: PlannedSeries[] = [];
     const byScan: BucketRange[] = [];
     const byChunks: BucketRange[] = [];
+    const chunksOnly = strategy === 'auto' && scanCost(present, options.maxPoints) > SCAN_BUDGET_POINTS;
+    const geometry = (lo: number, hi: number) => bucketGeometry(lo, hi, options.maxPoints, { chunksOnly });
     const sharedGeometry =
       options.shared && present.length > 0
-        ? bucketGeometry(
-            Math.min(...present.map((p) => p.stats.lo!)),
-            Math.max(...present.map((p) => p.stats.hi!)),
-            options.maxPoints,
-          )
+        ? geometry(Math.min(...present.map((p) => p.stats.lo!)), Math.max(...present.map((p) => p.stats.hi!)))
         : undefined;
     for (const p of present) {
       const { stats } = p;
@@ -352,7 +368,7 @@ export class GraphStore {
         asPoints.push(p);
         continue;
       }
-      const g = sharedGeometry ?? bucketGeometry(stats.lo!, stats.hi!, options.maxPoints);
+      const g = sharedGeometry ?? geometry(stats.lo!, stats.hi!);
       p.geometry = g;
       const first = Math.floor((stats.lo! - g.base) / g.width);
       const last = Math.floor((stats.hi! - g.base) / g.width);
