@@ -1,3 +1,4 @@
+import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { SCREENSHOTS, screenshot } from './browser.js';
 import { createExperiment, createRun, startUi, type UiFixture } from './pages-fixture.js';
@@ -29,6 +30,7 @@ describe('P4 chart workspace (all-in-one, PostgreSQL, Chromium)', () => {
       runIds.push(
         await createRun(ui.http, experimentId, `trial-${r}`, {
           startTime: start + r * 1000,
+          params: { lr: String(0.1 / 10 ** r), optimizer: 'adam' },
           metrics: [
             ...Array.from({ length: LOSS_STEPS }, (_, step) => ({
               key: 'loss',
@@ -116,6 +118,63 @@ describe('P4 chart workspace (all-in-one, PostgreSQL, Chromium)', () => {
     expect(
       await page.locator('[data-card="loss"] [data-state="ready"]').getAttribute('data-series-count'),
     ).toBe('3');
+  });
+
+  test('added cards (bar, scatter, parallel coordinates, difference table) live in the URL and are removable', async () => {
+    const { page, base } = ui;
+    const main = page.getByRole('main');
+    await page.goto(`${base}/experiments/${experimentId}/charts?runs=${runIds.join(',')}&q=loss`);
+    const addChart = main.getByRole('form', { name: 'Add chart' });
+    await addChart.waitFor();
+    async function add(type: string, keys: Record<string, string> = {}) {
+      await addChart.getByLabel('Chart type').selectOption(type);
+      for (const [label, key] of Object.entries(keys))
+        await addChart.getByLabel(label, { exact: true }).selectOption(key);
+      await addChart.getByRole('button', { name: 'Add chart' }).click();
+    }
+    await add('bar', { Metric: 'm:loss' });
+    await add('scatter', { X: 'p:lr', Y: 'm:loss' });
+    await add('parallel');
+    await add('diff');
+    const cardsParam = () => new URL(page.url()).searchParams.get('cards');
+    expect(cardsParam()).toBe('bar:m:loss,scatter:p:lr:m:loss,parallel,diff');
+
+    async function checkCards() {
+      // One bar per charted run, at the run's latest loss (1 / (200 + r) for run r).
+      const bars = main.getByRole('list', { name: 'loss: latest value per run' });
+      expect(await bars.getAttribute('data-bars')).toBe('3');
+      expect(await bars.locator('.bar-value').allTextContents()).toEqual(['0.005', '0.004975', '0.00495']);
+      expect(await main.getByTestId('scatter-plot').getAttribute('data-points')).toBe('3');
+      // Parallel coordinates over the keys that differ, every run highlighted (no brush).
+      expect(
+        await main
+          .locator('[data-added-card="parallel"] [data-highlighted]')
+          .getAttribute('data-highlighted'),
+      ).toBe('3');
+      // Only the rows that differ: lr, the latest loss and CPU; not optimizer or train/acc.
+      const rows = main.locator('[data-added-card="diff"] tbody th');
+      expect(await rows.allTextContents()).toEqual(['m:loss', 'm:system/cpu_utilization_percentage', 'p:lr']);
+    }
+    await checkCards();
+    await page.reload();
+    await main.locator('[data-added-card]').nth(3).waitFor();
+    await checkCards();
+    await screenshot(page, 'p4-charts-added-cards');
+    // G15 with the added cards on screen (accessibility.test.ts checks P4 without them).
+    const axe = await new AxeBuilder({ page })
+      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+      .analyze();
+    expect(
+      axe.violations
+        .filter((violation) => ['serious', 'critical'].includes(violation.impact ?? ''))
+        .map((v) => v.id),
+    ).toEqual([]);
+
+    await main.getByRole('button', { name: 'Remove loss (latest)' }).click();
+    await main.locator('[data-added-card="bar"]').waitFor({ state: 'detached' });
+    expect(cardsParam()).toBe('scatter:p:lr:m:loss,parallel,diff');
+    expect(await main.locator('[data-added-card]').count()).toBe(3);
+    expect(ui.pageErrors).toEqual([]);
   });
 
   test(`G7: ${WIDE_KEYS + 3} cards, at most 30 mounted while scrolling the whole grid (figures printed)`, async () => {

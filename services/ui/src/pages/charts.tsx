@@ -2,6 +2,7 @@ import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import { type FormEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { useQuery } from '../api';
+import { AddedCards, type CardRun, formatCard, parseCard } from '../chart-cards';
 import { ErrorMessage, Loading, PageHeader } from '../components';
 import { ExperimentTabs } from '../experiment-tabs';
 import { routes } from '../routes';
@@ -9,9 +10,12 @@ import { type ChartRun, PALETTE, RunsMetricChart, type XAxis } from '../runs-cha
 import { useUrlState } from '../url-state';
 import './charts.css';
 
+/** What the legend, relative time and the added cards (params, latest metrics) need of a run. */
+const RUN_FIELDS = 'id name startTime params { key value } latestMetrics { key value }';
+
 const HEADER_QUERY = `
   query ChartsHeader($id: ID!, $first: Int!) {
-    experiment(id: $id) { id name runs(first: $first) { nodes { id name startTime } } }
+    experiment(id: $id) { id name runs(first: $first) { nodes { ${RUN_FIELDS} } } }
     experimentKeys(experimentId: $id) { metrics }
   }`;
 
@@ -24,12 +28,14 @@ interface RunSummary {
   id: string;
   name: string;
   startTime: number;
+  params: Array<{ key: string; value: string }>;
+  latestMetrics: Array<{ key: string; value: number }>;
 }
 
 /** One aliased `run(id:)` per chosen run: names and start times for the legend and relative time. */
 function chosenRunsQuery(count: number): string {
   const variables = Array.from({ length: count }, (_, i) => `$r${i}: ID!`).join(', ');
-  const fields = Array.from({ length: count }, (_, i) => `r${i}: run(id: $r${i}) { id name startTime }`).join(
+  const fields = Array.from({ length: count }, (_, i) => `r${i}: run(id: $r${i}) { ${RUN_FIELDS} }`).join(
     '\n',
   );
   return `query ChartRuns(${variables}) {\n${fields}\n}`;
@@ -198,7 +204,8 @@ function CardGrid({
  * (all keys from `experimentKeys`), grouped into sections by key prefix, for the runs in `?runs=` or
  * else the experiment's newest 10. The URL holds the key filter (`?q=`, substring or `/regex/`), the
  * x-axis (`?x=step|wall|relative`), the smoothing (`?smooth=0..0.95`), the runs and the collapsed
- * sections (`?collapsed=`). The card grid is virtualised, and a card asks for its series only once
+ * sections (`?collapsed=`), and the cards added besides the line charts (`?cards=`: bar, scatter,
+ * parallel coordinates, difference table; see `chart-cards.tsx`). The card grid is virtualised, and a card asks for its series only once
  * it stays on screen.
  */
 export default function ChartsPage() {
@@ -231,6 +238,21 @@ export default function ChartsPage() {
     () => runSummaries.map((run, i) => ({ ...run, color: PALETTE[i % PALETTE.length]! })),
     [runsKey],
   );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the ids stand for the runs
+  const cardRuns: CardRun[] = useMemo(
+    () =>
+      runSummaries.map((run, i) => ({
+        id: run.id,
+        name: run.name,
+        color: PALETTE[i % PALETTE.length]!,
+        values: new Map<string, number | string>([
+          ...run.params.map((param) => [`p:${param.key}`, param.value] as const),
+          ...run.latestMetrics.map((metric) => [`m:${metric.key}`, metric.value] as const),
+        ]),
+      })),
+    [runsKey],
+  );
+  const cards = url.list('cards').flatMap((text) => parseCard(text) ?? []);
   const allKeys = header.data?.experimentKeys.metrics;
   const keys = useMemo(() => (allKeys ?? []).filter(keyMatcher(filter)), [allKeys, filter]);
 
@@ -313,6 +335,11 @@ export default function ChartsPage() {
           </li>
         ))}
       </ul>
+      <AddedCards
+        cards={cards}
+        runs={cardRuns}
+        onChange={(next) => url.set({ cards: next.map(formatCard) })}
+      />
       {keys.length === 0 ? (
         <p className="muted">{allKeys?.length ? 'No metric matches the filter.' : 'No metric logged yet.'}</p>
       ) : (
