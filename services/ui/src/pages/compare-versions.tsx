@@ -5,6 +5,7 @@ import { useQuery } from '../api';
 import { type CompareRow, CompareTable, compareRows } from '../compare-table';
 import { ErrorMessage, Loading, PageHeader } from '../components';
 import { formatDuration, formatTime, formatValue } from '../format';
+import { useMlflowTags } from '../mlflow-tags';
 import { routes } from '../routes';
 import { useUrlState } from '../url-state';
 
@@ -119,8 +120,6 @@ function useSignatures(name: string, versions: string[]): Array<Signature | null
   return signatures?.key === key ? signatures.value : undefined;
 }
 
-const INTERNAL_TAG = 'mlflow.';
-
 /**
  * P11: versions of a registered model side by side (`?versions=1,2,3`, MLflow's compare model versions
  * page): their attributes, the version tags, their source runs' parameters, latest metrics and tags,
@@ -133,7 +132,7 @@ export default function CompareVersionsPage() {
   const url = useUrlState();
   const versionNumbers = url.list('versions').slice(0, 50);
   const differencesOnly = url.get('diff') === '1';
-  const internal = url.get('internal') === '1';
+  const mlflowTags = useMlflowTags();
   const variables = { name, ...Object.fromEntries(versionNumbers.map((v, i) => [`v${i}`, v])) };
   const { data, error, loading } = useQuery<Record<string, ComparedVersion | null>>(
     versionsQuery(versionNumbers.length),
@@ -211,14 +210,7 @@ export default function CompareVersionsPage() {
           />{' '}
           Only rows that differ
         </label>
-        <label>
-          <input
-            type="checkbox"
-            checked={internal}
-            onChange={(event) => url.set({ internal: event.target.checked ? '1' : undefined })}
-          />{' '}
-          Show MLflow's own run tags (mlflow.*)
-        </label>
+        {mlflowTags.toggle("Show MLflow's own run tags (mlflow.*)")}
       </div>
       {table('Attributes', attributes, 'No attribute.')}
       {table(
@@ -242,9 +234,7 @@ export default function CompareVersionsPage() {
       )}
       {table(
         'Run tags',
-        compareRows(versions, (v) =>
-          (v.run?.tags ?? []).filter((t) => internal || !t.key.startsWith(INTERNAL_TAG)),
-        ),
+        compareRows(versions, (v) => mlflowTags.visible(v.run?.tags ?? [])),
         'No source run has tags to show.',
       )}
       {signatures === undefined ? (

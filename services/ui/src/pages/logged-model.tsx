@@ -8,8 +8,8 @@ import {
   LoggedModelStatusBadge,
   type LoggedModelSummary,
 } from '../logged-model-parts';
+import { useMlflowTags } from '../mlflow-tags';
 import { routes } from '../routes';
-import { useUrlState } from '../url-state';
 
 const MODEL_QUERY = `
   query LoggedModel($id: ID!) {
@@ -50,14 +50,13 @@ export default function LoggedModelPage() {
   // `…/artifacts/<path>` is the artifact browser at that path.
   const artifactPath = params['*'];
   const tab = artifactPath !== undefined ? 'artifacts' : (params.tab ?? 'overview');
-  const url = useUrlState();
-  const internal = url.get('internal') === '1';
+  const mlflowTags = useMlflowTags();
   const { data, error, loading } = useQuery<LoggedModelData>(MODEL_QUERY, { id: modelId });
   if (error) return <ErrorMessage error={error} />;
   if (loading && !data) return <Loading what="logged model" />;
   const model = data?.loggedModel;
   if (!model) return <p role="alert">Logged model {modelId} not found.</p>;
-  const tags = model.tags.filter((tag) => internal || !tag.key.startsWith('mlflow.'));
+  const tags = mlflowTags.visible(model.tags);
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumb">
@@ -167,14 +166,7 @@ export default function LoggedModelPage() {
           </section>
           <section className="card" aria-labelledby="model-tags">
             <h2 id="model-tags">Tags</h2>
-            <label>
-              <input
-                type="checkbox"
-                checked={internal}
-                onChange={(event) => url.set({ internal: event.target.checked ? '1' : undefined })}
-              />{' '}
-              Show MLflow's own tags (mlflow.*)
-            </label>
+            {mlflowTags.toggle("Show MLflow's own tags (mlflow.*)")}
             <KeyValueTable caption="Tags" rows={tags} empty="No tag to show." />
           </section>
         </div>

@@ -4,6 +4,7 @@ import { ArtifactBrowser } from '../artifact-browser';
 import { ErrorMessage, KeyValueTable, Loading, PageHeader, StatusBadge } from '../components';
 import { formatDuration, formatTime, formatValue } from '../format';
 import { MetricChart } from '../metric-chart';
+import { useMlflowTags } from '../mlflow-tags';
 import { routes } from '../routes';
 import { useUrlState } from '../url-state';
 
@@ -123,12 +124,13 @@ export default function RunPage() {
   const artifactPath = params['*'];
   const tab = artifactPath !== undefined ? 'artifacts' : (params.tab ?? 'overview');
   const url = useUrlState();
+  const mlflowTags = useMlflowTags();
   const { data, error, loading } = useQuery<RunData>(RUN_QUERY, { id: runId });
   if (error) return <ErrorMessage error={error} />;
   if (loading && !data) return <Loading what="run" />;
   const run = data?.run;
   if (!run) return <p role="alert">Run {runId} not found.</p>;
-  const visibleTags = run.tags.filter((t) => url.get('internal') === '1' || !t.key.startsWith('mlflow.'));
+  const visibleTags = mlflowTags.visible(run.tags);
 
   return (
     <>
@@ -250,14 +252,7 @@ export default function RunPage() {
           </section>
           <section className="card" aria-labelledby="run-tags">
             <h2 id="run-tags">Tags</h2>
-            <label>
-              <input
-                type="checkbox"
-                checked={url.get('internal') === '1'}
-                onChange={(event) => url.set({ internal: event.target.checked ? '1' : undefined })}
-              />{' '}
-              Show MLflow's own tags (mlflow.*)
-            </label>
+            {mlflowTags.toggle("Show MLflow's own tags (mlflow.*)")}
             <KeyValueTable caption="Tags" rows={visibleTags} empty="No tag to show." />
           </section>
         </div>
