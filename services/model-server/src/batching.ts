@@ -1,7 +1,8 @@
 import { concatRows, type NdArray, sameRowShape, sliceRows } from './domain/tensor.js';
 
 export type Feeds = Record<string, NdArray>;
-export type RunFeeds = (feeds: Feeds) => Promise<Feeds>;
+/** Runs feeds through the model: synchronously (the native flavors) or not. */
+export type RunFeeds = (feeds: Feeds) => Feeds | Promise<Feeds>;
 
 export interface BatchingOptions {
   /** The most rows one inference call takes (a larger request runs alone). */

@@ -90,36 +90,55 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
   let loadFailed = false;
   /** The names of the params the model's signature declares (the rest of a JSON body is input). */
   let paramNames: string[] = [];
+  /** Runs one request's feeds through the model (set once it has loaded). */
   let infer: (feeds: Feeds) => Promise<Feeds> = () => Promise.reject(new Error('the model is not loaded'));
   let batcher: AdaptiveBatcher | undefined;
+
+  /**
+   * Resolves when the event loop's current I/O phase ends: one setImmediate shared by every request
+   * read in that phase. Without batching, those requests run the model there one after another, each
+   * alone, and their answers go out together: the model's and the HTTP stack's code each stay hot in
+   * the CPU caches instead of alternating per request (about a third less CPU per one-row request on
+   * the benchmark), at the cost of microseconds of latency.
+   */
+  let ioPhaseEnd: Promise<void> | undefined;
+  const endOfIoPhase = () =>
+    (ioPhaseEnd ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        ioPhaseEnd = undefined;
+        resolve();
+      }),
+    ));
 
   app.addHook('onReady', async () => {
     loading = options.load().then(
       (loaded) => {
         model = loaded;
         paramNames = (loaded.mlmodel.signature?.params ?? []).map((param) => param.name);
-        // Promise callbacks rather than an async wrapper: this runs once per inference call.
-        const run = (feeds: Feeds) => {
+        const run = (feeds: Feeds): Feeds | Promise<Feeds> => {
           const stop = metrics.inferenceDuration.startTimer();
-          return loaded.run(feeds).then(
-            (outputs) => {
-              stop();
-              return outputs;
-            },
-            (error: unknown) => {
-              stop();
-              throw error;
-            },
-          );
+          try {
+            const outputs = loaded.run(feeds);
+            if (outputs instanceof Promise) return outputs.finally(stop);
+            stop();
+            return outputs;
+          } catch (error) {
+            stop();
+            throw error;
+          }
         };
         if (options.batching) {
           batcher = new AdaptiveBatcher(run, options.batching, (rows) => metrics.batchRows.observe(rows));
-          infer = (feeds) => batcher!.submit(feeds);
+          // Waiting for a place in a batch is bounded by the time limit.
+          infer = (feeds) => withinTimeLimit(() => batcher!.submit(feeds));
         } else
-          infer = (feeds) => {
-            metrics.batchRows.observe(Object.values(feeds)[0]?.shape[0] ?? 0);
-            return run(feeds);
-          };
+          infer = (feeds) =>
+            endOfIoPhase().then(() => {
+              metrics.batchRows.observe(Object.values(feeds)[0]?.shape[0] ?? 0);
+              const outputs = run(feeds);
+              // A model on this thread (onnx) cannot be interrupted: only an asynchronous one is timed.
+              return outputs instanceof Promise ? withinTimeLimit(() => outputs) : outputs;
+            });
         app.log.info(
           `model loaded from ${loaded.modelDir} (flavor ${loaded.flavor}; inputs ${loaded.inputs.map((i) => i.name).join(', ')})`,
         );
@@ -204,10 +223,7 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
     );
   };
 
-  /**
-   * Runs the request's work within the time limit; 504 (MLflow's text) after it. One promise and one
-   * timer per request (no Promise.race and finally): this wraps every scoring request.
-   */
+  /** Runs the work within the time limit; 504 (MLflow's text) after it. One promise and one timer. */
   const withinTimeLimit = <T>(work: () => Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
@@ -227,12 +243,15 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
     });
 
   /** Runs feeds through the model; a failure of the model itself is MLflow's 400 "unexpected error". */
-  const predict = (feeds: Feeds, request: FastifyRequest): Promise<Feeds> =>
-    infer(feeds).catch((error: unknown) => {
+  const predict = async (feeds: Feeds, request: FastifyRequest): Promise<Feeds> => {
+    try {
+      return await infer(feeds);
+    } catch (error) {
       if (error instanceof MlflowError) throw error;
       request.log.warn({ err: error }, 'the model failed on a request');
       throw new MlflowError('BAD_REQUEST', `${UNEXPECTED_MODEL_ERROR} Error: ${(error as Error).message}`);
-    });
+    }
+  };
 
   // MLflow's scoring protocol (spec 5.1): health answers "\n" once the model is loaded.
   const ping = async (_request: FastifyRequest, reply: FastifyReply) =>
@@ -251,19 +270,18 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
     const format = contentFormat(request.headers['content-type']);
     const body = typeof request.body === 'string' ? request.body : '';
     const signature = loaded.mlmodel.signature;
-    const result = await withinTimeLimit(async () => {
-      const parsed =
-        format === 'json'
-          ? parseJsonRequest(body, paramNames)
-          : parseCsvRequest(body, textColumns(signature?.inputs));
-      const input = enforceInputSchema(parsed.input, signature?.inputs);
-      // The ONNX flavor takes no params; they are still checked against the signature, as MLflow does.
-      enforceParams(parsed.params, signature?.params);
-      const outputs = await predict(loaded.toFeeds(input), request);
-      const predictions = predictionsOf(input, outputs);
-      return parsed.unwrapped ? predictions : { predictions };
-    });
-    return reply.type('application/json').send(JSON.stringify(result));
+    const parsed =
+      format === 'json'
+        ? parseJsonRequest(body, paramNames)
+        : parseCsvRequest(body, textColumns(signature?.inputs));
+    const input = enforceInputSchema(parsed.input, signature?.inputs);
+    // The ONNX flavor takes no params; they are still checked against the signature, as MLflow does.
+    enforceParams(parsed.params, signature?.params);
+    const outputs = await predict(loaded.toFeeds(input), request);
+    const predictions = predictionsOf(input, outputs);
+    return reply
+      .type('application/json')
+      .send(JSON.stringify(parsed.unwrapped ? predictions : { predictions }));
   });
 
   // The Open Inference Protocol v2 (KServe, Triton, MLServer).
@@ -313,11 +331,9 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
       } catch (error) {
         throw new InferenceRequestError(`The request body is not valid JSON: ${(error as Error).message}`);
       }
-      return withinTimeLimit(async () => {
-        const parsed = parseInferRequest(body);
-        const outputs = await predict(loaded.toFeeds({ kind: 'tensors', tensors: parsed.inputs }), request);
-        return inferResponse(modelName, parsed, outputs);
-      });
+      const parsed = parseInferRequest(body);
+      const outputs = await predict(loaded.toFeeds({ kind: 'tensors', tensors: parsed.inputs }), request);
+      return inferResponse(modelName, parsed, outputs);
     });
   }
 

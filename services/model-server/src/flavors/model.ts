@@ -22,8 +22,12 @@ export interface LoadedModel {
    * the input cannot be fed (a missing input, an unconvertible dtype, several inputs for an unnamed one).
    */
   toFeeds(input: ModelInput): Record<string, NdArray>;
-  /** Runs the model on feeds; resolves to every output by name. */
-  run(feeds: Record<string, NdArray>): Promise<Record<string, NdArray>>;
+  /**
+   * Runs the model on feeds (one request's or one batch's rows); every output by name. A runtime on
+   * this thread (onnx) answers synchronously, sparing each request a promise hop; the server awaits a
+   * promise within its time limit. Throws (or rejects with) the runtime's error when the model fails.
+   */
+  run(feeds: Record<string, NdArray>): Record<string, NdArray> | Promise<Record<string, NdArray>>;
   close(): Promise<void>;
 }
 

@@ -6,13 +6,13 @@ import {
   allocate,
   ConversionError,
   castArray,
-  DTYPES,
   type DType,
   type NdArray,
   type TensorData,
   type TensorInfo,
 } from '../domain/tensor.js';
 import type { Flavor, LoadedModel } from './model.js';
+import { loadOnnxruntimeSession, type OnnxruntimeSession } from './onnxruntime-session.js';
 
 /**
  * The `onnx` flavor (spec 4.5) on onnxruntime-node's CPU provider. Inputs are fed as MLflow's ONNX
@@ -30,8 +30,7 @@ export const onnxFlavor: Flavor = {
     const path = resolve(modelDir, file);
     if (path !== resolve(modelDir) && !path.startsWith(resolve(modelDir) + sep))
       throw new Error(`the onnx flavor's data '${file}' is outside the model directory`);
-    const session = await ort.InferenceSession.create(path, sessionOptions(config));
-    return new OnnxModel(modelDir, mlmodel, session);
+    return new OnnxModel(modelDir, mlmodel, loadOnnxruntimeSession(path, sessionOptions(config)));
   },
 };
 
@@ -63,22 +62,6 @@ function sessionOptions(config: FlavorConfig): ort.InferenceSession.SessionOptio
   return options;
 }
 
-function dtypeOf(type: string): DType {
-  if ((DTYPES as readonly string[]).includes(type)) return type as DType;
-  throw new Error(`onnxruntime type '${type}' is not supported by the model server`);
-}
-
-function tensorInfo(metadata: ort.InferenceSession.ValueMetadata): TensorInfo {
-  if (!metadata.isTensor) throw new Error(`the ONNX value '${metadata.name}' is not a tensor`);
-  return {
-    name: metadata.name,
-    dtype: dtypeOf(metadata.type),
-    shape: metadata.shape.map((dimension) =>
-      typeof dimension === 'number' && dimension >= 0 ? dimension : -1,
-    ),
-  };
-}
-
 function badRequest(message: string): MlflowError {
   return new MlflowError('BAD_REQUEST', message);
 }
@@ -91,10 +74,10 @@ class OnnxModel implements LoadedModel {
   constructor(
     readonly modelDir: string,
     readonly mlmodel: MlModel,
-    private readonly session: ort.InferenceSession,
+    private readonly session: OnnxruntimeSession,
   ) {
-    this.inputs = session.inputMetadata.map(tensorInfo);
-    this.outputs = session.outputMetadata.map(tensorInfo);
+    this.inputs = session.inputs;
+    this.outputs = session.outputs;
   }
 
   toFeeds(input: ModelInput): Record<string, NdArray> {
@@ -157,25 +140,21 @@ class OnnxModel implements LoadedModel {
     return fitted;
   }
 
-  async run(feeds: Record<string, NdArray>): Promise<Record<string, NdArray>> {
+  run(feeds: Record<string, NdArray>): Record<string, NdArray> {
     const tensors: Record<string, ort.Tensor> = {};
     for (const [name, array] of Object.entries(feeds))
       tensors[name] = new ort.Tensor(array.dtype, array.data as ort.Tensor.DataType, array.shape);
-    const results = await this.session.run(tensors);
+    const results = this.session.run(tensors);
     const outputs: Record<string, NdArray> = {};
     for (const info of this.outputs) {
-      const value = results[info.name] as ort.Tensor;
-      outputs[info.name] = {
-        dtype: dtypeOf(value.type),
-        shape: [...value.dims],
-        data: value.data as TensorData,
-      };
+      const value = results[info.name]!;
+      outputs[info.name] = { dtype: info.dtype, shape: [...value.dims], data: value.data as TensorData };
     }
     return outputs;
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    this.session.release();
   }
 }
 
