@@ -205,6 +205,39 @@ describe('chart values', () => {
     ]);
   });
 
+  it("takes the deploy workers' Python base image from global.imageRegistry too, by tag or digest", () => {
+    const pythonImage = (valueFile: string, sets: string[] = []) =>
+      find(
+        render([valueSet(valueFile)], sets),
+        'Deployment',
+        `${RELEASE}-deploy-worker`,
+      ).spec.template.spec.containers[0].env.find(
+        (entry: { name: string }) => entry.name === 'MAST_DEPLOY_PYTHON_IMAGE',
+      ).value;
+    expect(pythonImage('bundled-values.yaml')).toBe('ghcr.io/mlflow/mlflow:v3.11.0');
+    // external-values.yaml sets global.imageRegistry: it wins over pythonImage.registry, as for Mast's images.
+    expect(pythonImage('external-values.yaml', ['deployWorker.pythonImage.registry=docker.io'])).toBe(
+      'registry.example.com/mlflow/mlflow:v3.11.0',
+    );
+    expect(
+      pythonImage('bundled-values.yaml', [
+        `deployWorker.pythonImage.registry=python.example:8443,deployWorker.pythonImage.digest=sha256:${'e'.repeat(64)}`,
+      ]),
+    ).toBe(`python.example:8443/mlflow/mlflow@sha256:${'e'.repeat(64)}`);
+  });
+
+  it("refuses a Python base image without a tag or digest (the chart's appVersion is not MLflow's), or as a string", () => {
+    const bundled = (set: string) =>
+      helmError(['template', RELEASE, CHART, '-f', valueSet('bundled-values.yaml'), '--set', set]);
+    expect(bundled('deployWorker.pythonImage.tag=')).toMatch(/deployWorker\.pythonImage\.tag: String length/);
+    expect(bundled('deployWorker.pythonImage.tag=,deployWorker.pythonImage.digest=sha256:abc')).toMatch(
+      /deployWorker\.pythonImage\.digest: Does not match pattern/,
+    );
+    expect(bundled('deployWorker.pythonImage=ghcr.io/mlflow/mlflow:v3')).toMatch(
+      /deployWorker\.pythonImage: Invalid type\. Expected: object, given: string/,
+    );
+  });
+
   it('exposes the gateway through an Ingress, an HTTPRoute, or neither', () => {
     const ingresses = (name: string) => ofKind(rendered.get(name)!, 'Ingress');
     const routes = (name: string) => ofKind(rendered.get(name)!, 'HTTPRoute');
@@ -344,19 +377,31 @@ describe('chart values', () => {
   });
 
   it("lets the deploy workers reach insecure registries and the base images' registries on their ports", () => {
-    const registries = [
-      'global.imageRegistry=mirror.example:5443',
-      'deployWorker.pythonImage=python.example:8443/mlflow/mlflow:v3',
-      'deployWorker.insecureRegistries={registry.internal:5000,plain.example,registry.internal:5000}',
-    ];
-    const worker = find(
-      ofKind(render([valueSet('external-values.yaml')], registries), 'NetworkPolicy'),
-      'NetworkPolicy',
-      `${RELEASE}-deploy-worker`,
-    );
-    // 80: an insecure registry without a port.
-    expect(worker.spec.egress).toContainEqual({
-      ports: [{ port: 443 }, { port: 5000 }, { port: 80 }, { port: 5443 }, { port: 8443 }],
+    const egress = (sets: string[]) =>
+      find(
+        ofKind(render([valueSet('external-values.yaml')], sets), 'NetworkPolicy'),
+        'NetworkPolicy',
+        `${RELEASE}-deploy-worker`,
+      ).spec.egress;
+    const insecure =
+      'deployWorker.insecureRegistries={registry.internal:5000,plain.example,registry.internal:5000}';
+    // 80: an insecure registry without a port; the mirror holds both base images.
+    expect(
+      egress([
+        'global.imageRegistry=mirror.example:5443',
+        'deployWorker.pythonImage.registry=python.example:8443',
+        insecure,
+      ]),
+    ).toContainEqual({ ports: [{ port: 443 }, { port: 5000 }, { port: 80 }, { port: 5443 }] });
+    expect(
+      egress([
+        'global.imageRegistry=',
+        'modelServer.image.registry=models.example:7443',
+        'deployWorker.pythonImage.registry=python.example:8443',
+        insecure,
+      ]),
+    ).toContainEqual({
+      ports: [{ port: 443 }, { port: 5000 }, { port: 80 }, { port: 7443 }, { port: 8443 }],
     });
   });
 });

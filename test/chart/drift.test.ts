@@ -12,7 +12,12 @@ import {
   httpConfig,
   serviceConfigFragments,
 } from '@mast/common';
-import { DEFAULT_MODEL_SERVER_IMAGE, DEPLOY_WORKER_RULES, KSERVE_RULES } from '@mast/deploy';
+import {
+  DEFAULT_MODEL_SERVER_IMAGE,
+  DEFAULT_PYTHON_IMAGE,
+  DEPLOY_WORKER_RULES,
+  KSERVE_RULES,
+} from '@mast/deploy';
 import { GATEWAY_CONFIG, SERVICES } from '@mast/gateway';
 import {
   chartMetadata,
@@ -192,7 +197,7 @@ describe.each(VALUE_SETS)('chart and code agree with %s', (valueFile) => {
     for (const role of roles) expect(role.rules).toEqual(expected);
   });
 
-  it('gives the deploy workers writable paths for their data and the model server image deploy builds on', () => {
+  it('gives the deploy workers writable paths for their data and the base images deploy builds on', () => {
     const pod = find(manifests, 'Deployment', 'mast-deploy-worker').spec.template.spec;
     const env = environment(manifests, pod.containers[0].env);
     const mounts: Array<{ name: string; mountPath: string }> = pod.containers[0].volumeMounts;
@@ -204,6 +209,8 @@ describe.each(VALUE_SETS)('chart and code agree with %s', (valueFile) => {
     expect(env.MAST_DEPLOY_MODEL_SERVER_IMAGE).toBe(
       DEFAULT_MODEL_SERVER_IMAGE.replace(/^ghcr\.io/, registry),
     );
+    // The chart names MLflow's image itself (to put global.imageRegistry in front): the one deploy defaults to.
+    expect(env.MAST_DEPLOY_PYTHON_IMAGE).toBe(DEFAULT_PYTHON_IMAGE.replace(/^ghcr\.io/, registry));
   });
 });
 

@@ -1,4 +1,9 @@
-export { DEFAULT_MODEL_SERVER_IMAGE, type DeployConfig, deployConfig } from './config.js';
+export {
+  DEFAULT_MODEL_SERVER_IMAGE,
+  DEFAULT_PYTHON_IMAGE,
+  type DeployConfig,
+  deployConfig,
+} from './config.js';
 export { deployService } from './descriptor.js';
 export * from './domain/canary.js';
 export * from './domain/deployment-state.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { HttpClient } from '@mast/test-support';
 import { KubeApiError, KubeClient } from '../src/kube/client.js';
-import { renderDeployment } from '../src/kube/manifests.js';
+import { renderDeployment, renderHorizontalPodAutoscaler, renderService } from '../src/kube/manifests.js';
 import { type FakeKubeApiServer, startFakeKube, typeOfKind } from '../src/testing/fake-kube/index.js';
 
 const DEPLOYMENTS = typeOfKind('apps/v1', 'Deployment');
@@ -145,6 +145,79 @@ describe('the fake Kubernetes API server over HTTP', () => {
     });
     expect(replaced.status).toBe(200);
     expect(replaced.body.metadata.generation).toBe(2);
+  });
+
+  it('deletes an HPA as the API server does: Status Success, a DELETED watch event, then 404 NotFound', async () => {
+    const scaled = {
+      ...request,
+      autoscaling: { minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 80 },
+    };
+    const live = await client.apply(renderHorizontalPodAutoscaler(scaled)!);
+    const path = '/apis/autoscaling/v2/namespaces/ml/horizontalpodautoscalers/iris';
+    const events: Array<{ type: string; rv: string }> = [];
+    const watch = await fetch(
+      `${fake.url}/apis/autoscaling/v2/namespaces/ml/horizontalpodautoscalers?watch=true&resourceVersion=${live.metadata!.resourceVersion}`,
+    );
+    const reader = watch.body!.getReader();
+
+    // Neither a dry run nor a stale precondition removes it; an unknown propagation policy is invalid.
+    expect((await http.request('DELETE', `${path}?dryRun=All`)).status).toBe(200);
+    const stale = await http.request('DELETE', path, { preconditions: { uid: 'not-its-uid' } });
+    expect(stale.body).toMatchObject({
+      code: 409,
+      reason: 'Conflict',
+      message: `Operation cannot be fulfilled on horizontalpodautoscalers.autoscaling "iris": Precondition failed: UID in precondition: not-its-uid, UID in object meta: ${live.metadata!.uid}`,
+    });
+    expect((await http.request('DELETE', `${path}?propagationPolicy=Sideways`)).body).toMatchObject({
+      code: 422,
+      reason: 'Invalid',
+      details: { kind: 'DeleteOptions' },
+    });
+    expect(await client.read('autoscaling/v2', 'HorizontalPodAutoscaler', 'ml', 'iris')).toBeDefined();
+
+    const deleted = await http.request('DELETE', `${path}?propagationPolicy=Background`, {
+      preconditions: { uid: live.metadata!.uid },
+    });
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: {
+        name: 'iris',
+        group: 'autoscaling',
+        kind: 'horizontalpodautoscalers',
+        uid: live.metadata!.uid,
+      },
+    });
+    const { value } = await reader.read();
+    for (const line of new TextDecoder().decode(value).trim().split('\n')) {
+      const event = JSON.parse(line);
+      events.push({ type: event.type, rv: event.object.metadata.resourceVersion });
+    }
+    await reader.cancel();
+    expect(events).toEqual([{ type: 'DELETED', rv: fake.store.currentRv() }]);
+
+    const again = await http.request('DELETE', path);
+    expect(again.status).toBe(404);
+    expect(again.body).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'horizontalpodautoscalers.autoscaling "iris" not found',
+      reason: 'NotFound',
+      details: { name: 'iris', group: 'autoscaling', kind: 'horizontalpodautoscalers' },
+      code: 404,
+    });
+    expect(await client.delete('autoscaling/v2', 'HorizontalPodAutoscaler', 'ml', 'iris')).toBe(false);
+    // The core group has no suffix in messages.
+    await client.apply(renderService(request));
+    await client.delete('v1', 'Service', 'ml', 'iris');
+    expect((await http.request('DELETE', '/api/v1/namespaces/ml/services/iris')).body.message).toBe(
+      'services "iris" not found',
+    );
   });
 
   it('lists with label selectors and reads, deletes, 404s', async () => {

@@ -413,6 +413,132 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
     expect(await deploymentImage()).toBe(GOOD);
   });
 
+  const SCALED: Partial<RolloutRequest> = {
+    autoscaling: { minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 70 },
+    pdb: { minAvailable: 1 },
+  };
+  const hpa = () => client.read<any>('autoscaling/v2', 'HorizontalPodAutoscaler', 'ml', 'iris');
+  const pdb = () => client.read<any>('policy/v1', 'PodDisruptionBudget', 'ml', 'iris');
+  /** The DELETEs the fake answered, as `status plural/name`. */
+  const deletes = () =>
+    fake.requests
+      .filter((r) => r.method === 'DELETE')
+      .map((r) => `${r.status} ${r.path.split('/').slice(-2).join('/')}`);
+
+  it('rolls back a failed rollout whose spec added an HPA and PDB: ROLLED_BACK with neither left', async () => {
+    await fake.drive(
+      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
+    );
+    fake.setImageBehaviour(BAD, { kind: 'crashloop' });
+    const result = await fake.drive(
+      rolloutDeployment({
+        client,
+        request: request(BAD, SCALED),
+        lastGood: request(GOOD),
+        history: built(),
+        jobTimeoutMs: 30_000,
+      }),
+    );
+    expect(result.failure?.reason).toBe('CrashLoopBackOff');
+    expect(result.history.state).toBe('ROLLED_BACK');
+    expect(result.history.transitions.at(-1)!.reason).toBe(
+      `re-applied last-good image ${GOOD} and deleted HorizontalPodAutoscaler ml/iris, PodDisruptionBudget ml/iris: deployment "iris" successfully rolled out`,
+    );
+    // The failed spec did create both (201 applies), and the rollback deleted them.
+    const created = fake.requests.filter((r) => r.method === 'PATCH' && r.status === 201);
+    expect(created.map((r) => r.path.split('/').at(-2))).toEqual(
+      expect.arrayContaining(['horizontalpodautoscalers', 'poddisruptionbudgets']),
+    );
+    expect(deletes()).toEqual(['200 horizontalpodautoscalers/iris', '200 poddisruptionbudgets/iris']);
+    expect(await hpa()).toBeUndefined();
+    expect(await pdb()).toBeUndefined();
+    expect(await deploymentImage()).toBe(GOOD);
+    // Without the HPA the last-good replica count is Mast's again.
+    const d = await client.read<any>('apps/v1', 'Deployment', 'ml', 'iris');
+    expect(d.spec.replicas).toBe(2);
+    expect(d.status).toMatchObject({ replicas: 2, availableReplicas: 2 });
+  });
+
+  it('restores the HPA and PDB the last-good spec had when a rollout that changed or dropped them fails', async () => {
+    await fake.drive(
+      rolloutDeployment({
+        client,
+        request: request(GOOD, SCALED),
+        history: built(),
+        jobTimeoutMs: 30_000,
+      }),
+    );
+    const before = { hpa: (await hpa()).metadata.uid, pdb: (await pdb()).metadata.uid };
+    fake.setImageBehaviour(BAD, { kind: 'never-ready' });
+    // The new spec scales further and has no PDB: the rollout changes the HPA and deletes the PDB.
+    const failing = request(BAD, {
+      autoscaling: { minReplicas: 3, maxReplicas: 8, targetCPUUtilizationPercentage: 50 },
+    });
+    const rollout = rolloutDeployment({
+      client,
+      request: failing,
+      lastGood: request(GOOD, SCALED),
+      history: built(),
+      jobTimeoutMs: 30_000,
+    });
+    const during: Array<{ maxReplicas?: number; pdb: boolean }> = [];
+    fake.clock.onAdvance(() => {
+      const live = fake.store.get(typeOfKind('autoscaling/v2', 'HorizontalPodAutoscaler'), 'ml', 'iris');
+      const budget = fake.store.get(typeOfKind('policy/v1', 'PodDisruptionBudget'), 'ml', 'iris');
+      during.push({ maxReplicas: live?.spec.maxReplicas, pdb: budget !== undefined });
+    });
+    const result = await fake.drive(rollout, 2000);
+    expect(result.failure?.reason).toBe('ProgressDeadlineExceeded');
+    expect(result.history.state).toBe('ROLLED_BACK');
+    expect(result.history.transitions.find((t) => t.to === 'ROLLING_OUT')!.reason).toBe(
+      `applying Deployment ml/iris, Service ml/iris, HorizontalPodAutoscaler ml/iris with image ${BAD}, then deleting PodDisruptionBudget ml/iris`,
+    );
+    expect(during).toContainEqual({ maxReplicas: 8, pdb: false });
+    expect(deletes()).toEqual(['200 poddisruptionbudgets/iris']);
+    // The rollback re-applied both: the HPA's fields are the last-good ones, the PDB exists again.
+    expect((await hpa()).spec).toMatchObject({ minReplicas: 2, maxReplicas: 5 });
+    expect((await hpa()).spec.metrics[0].resource.target.averageUtilization).toBe(70);
+    expect((await hpa()).metadata.uid).toBe(before.hpa);
+    const restored = await pdb();
+    expect(restored.spec).toEqual({
+      minAvailable: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'iris' } },
+    });
+    expect(restored.metadata.uid).not.toBe(before.pdb);
+    expect(result.history.transitions.at(-1)!.reason).toBe(
+      `re-applied last-good image ${GOOD}: deployment "iris" successfully rolled out`,
+    );
+    expect(await deploymentImage()).toBe(GOOD);
+  });
+
+  it('deletes the HPA and PDB of the last-good spec when the new spec has none, and goes LIVE', async () => {
+    await fake.drive(
+      rolloutDeployment({
+        client,
+        request: request(GOOD, SCALED),
+        history: built(),
+        jobTimeoutMs: 30_000,
+      }),
+    );
+    const NEXT = `registry.example.com/models/iris@sha256:${'e'.repeat(64)}`;
+    const result = await fake.drive(
+      rolloutDeployment({
+        client,
+        request: request(NEXT, { replicas: 3 }),
+        lastGood: request(GOOD, SCALED),
+        history: built(),
+        jobTimeoutMs: 30_000,
+      }),
+    );
+    expect(result.history.state).toBe('LIVE');
+    expect(deletes()).toEqual(['200 horizontalpodautoscalers/iris', '200 poddisruptionbudgets/iris']);
+    expect(await hpa()).toBeUndefined();
+    expect(await pdb()).toBeUndefined();
+    const d = await client.read<any>('apps/v1', 'Deployment', 'ml', 'iris');
+    expect(d.spec.replicas).toBe(3);
+    expect(d.status.availableReplicas).toBe(3);
+  });
+
   it('leaves the replica count an HPA chose alone when re-applying', async () => {
     const scaled = request(GOOD, {
       autoscaling: { minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 70 },

@@ -13,7 +13,9 @@ import {
 import {
   applyAll,
   applyAndWatch,
+  deletedPart,
   jobTimeoutMs,
+  objectsDropped,
   type RolloutContext,
   type RolloutOptions,
   type RolloutResult,
@@ -69,22 +71,33 @@ export async function startCanary(
 }
 
 /**
- * Promotes the canary: `request` becomes the stable spec with every replica (and its HPA/PDB), watched
- * like any rollout; once it is rolled out the canary Deployment is deleted. KServe: re-applied without
- * `canaryTrafficPercent`, so the latest ready revision takes 100 %.
+ * Promotes the canary: `request` becomes the stable spec with every replica (and its HPA/PDB; those
+ * `stable` had and `request` has not are deleted), watched like any rollout; once it is rolled out the
+ * canary Deployment is deleted. KServe: re-applied without `canaryTrafficPercent`, so the latest ready
+ * revision takes 100 %. A success says what was deleted besides the canary.
  */
-export async function promoteCanary(context: RolloutContext, request: RolloutRequest): Promise<WatchOutcome> {
+export async function promoteCanary(
+  context: RolloutContext,
+  request: RolloutRequest,
+  stable: RolloutRequest,
+): Promise<WatchOutcome & { deleted?: string[] }> {
   const promoted = { ...request, canary: undefined };
-  const outcome = await applyAndWatch(context, promoted);
+  const outcome = await applyAndWatch(context, promoted, stable);
   if (outcome.ok && !request.kserve) await deleteCanary(context, request);
   return outcome;
 }
 
 /**
  * Rolls the canary back: the canary Deployment is deleted and `stable` re-applied with all its
- * replicas (KServe: the stable predictor re-applied without a canary percent), then watched.
+ * replicas (KServe: the stable predictor re-applied without a canary percent), the HPA and PDB a
+ * promotion of `failed` may have added deleted, then watched. A success says what was deleted
+ * besides the canary.
  */
-export async function rollbackCanary(context: RolloutContext, stable: RolloutRequest): Promise<WatchOutcome> {
+export async function rollbackCanary(
+  context: RolloutContext,
+  stable: RolloutRequest,
+  failed: RolloutRequest,
+): Promise<WatchOutcome & { deleted?: string[] }> {
   if (!stable.kserve) {
     try {
       await deleteCanary(context, stable);
@@ -93,9 +106,14 @@ export async function rollbackCanary(context: RolloutContext, stable: RolloutReq
       return { ok: false, failure: { reason: error.reason, message: error.message } };
     }
   }
-  const applied = await applyAll(context.client, renderManifests({ ...stable, canary: undefined }));
+  const applied = await applyAll(
+    context.client,
+    renderManifests({ ...stable, canary: undefined }),
+    objectsDropped(failed, stable),
+  );
   if (!applied.ok) return applied;
-  return watchRequest(context, stable, applied.generation);
+  const outcome = await watchRequest(context, stable, applied.generation);
+  return outcome.ok ? { ...outcome, deleted: applied.deleted } : outcome;
 }
 
 async function deleteCanary(context: RolloutContext, request: RolloutRequest): Promise<void> {
@@ -122,20 +140,28 @@ export async function rolloutCanary(options: CanaryRolloutOptions): Promise<Roll
     'ROLLING_OUT',
     `starting a ${percent} % canary of image ${request.image} next to ${lastGood.image}`,
   );
-  let outcome = await startCanary(options, request, lastGood, options.healthWindowMs);
-  if (outcome.ok) outcome = await promoteCanary(options, request);
+  let outcome: WatchOutcome & { deleted?: string[] } = await startCanary(
+    options,
+    request,
+    lastGood,
+    options.healthWindowMs,
+  );
+  if (outcome.ok) outcome = await promoteCanary(options, request, lastGood);
   if (outcome.ok) {
     await record.step(
       'LIVE',
-      `canary promoted after a ${options.healthWindowMs / 1000} s health window: ${outcome.message}`,
+      `canary promoted after a ${options.healthWindowMs / 1000} s health window${deletedPart(outcome.deleted)}: ${outcome.message}`,
     );
     return { history: record.history };
   }
   const failure = outcome.failure;
   await record.step('FAILED', failure.message);
   if (failure.reason === 'Superseded') return { history: record.history, failure };
-  const rollback = await rollbackCanary(options, lastGood);
+  const rollback = await rollbackCanary(options, lastGood, request);
   if (!rollback.ok) return { history: record.history, failure, rollbackFailure: rollback.failure };
-  await record.step('ROLLED_BACK', `canary removed, ${lastGood.image} serves alone: ${rollback.message}`);
+  await record.step(
+    'ROLLED_BACK',
+    `canary removed, ${lastGood.image} serves alone${deletedPart(rollback.deleted)}: ${rollback.message}`,
+  );
   return { history: record.history, failure };
 }

@@ -9,7 +9,8 @@ import { ObjectWatch } from './watch.js';
  * Why a rollout failed. `reason` is Kubernetes' word when there is one (ProgressDeadlineExceeded,
  * CrashLoopBackOff, ErrImagePull, ImagePullBackOff, Unschedulable, ModelLoadFailed, Forbidden, Invalid,
  * ...) or Mast's: JobTimeout, Superseded (someone else rolled over it: never rolled back), Deleted,
- * Unhealthy (a regression during a health window), WatchFailed, ApplyFailed (no answer from the API server), InvalidRequest.
+ * Unhealthy (a regression during a health window), WatchFailed, ApplyFailed and DeleteFailed (no
+ * answer from the API server), InvalidRequest.
  */
 export interface RolloutFailure {
   reason: string;

@@ -16,7 +16,7 @@ import {
   typeOfKind,
 } from './resources.js';
 import { fieldMatcher, type KubeObject, labelMatcher, type Matcher } from './selectors.js';
-import { KubeStatusError, ObjectStore, type StoredEvent } from './store.js';
+import { KubeStatusError, ObjectStore, type StoredEvent, statusDetails } from './store.js';
 
 /** One request the fake answered, for tests that check what the client asked. */
 export interface RecordedRequest {
@@ -279,13 +279,15 @@ export class FakeKubeApiServer {
             'MethodNotAllowed',
             'the server does not allow this method on the requested resource',
           );
-        const gone = this.store.delete(type, namespace, name);
+        const options = deleteOptions(body, q);
+        const gone = this.store.delete(type, namespace, name, options.preconditions, options.dryRun);
+        // What the API server answers for HPAs, PDBs and Deployments (Pods answer with the object).
         return this.send(res, 200, {
           kind: 'Status',
           apiVersion: 'v1',
           metadata: {},
           status: 'Success',
-          details: { name, group: type.group, kind: type.plural, uid: gone.metadata.uid },
+          details: { ...statusDetails(type, name), uid: gone.metadata.uid },
         });
       }
       default:
@@ -451,6 +453,33 @@ function inNamespace(body: string, namespace: string | undefined): KubeObject {
   if (!body) throw new KubeStatusError(400, 'BadRequest', 'the request body is empty');
   const object = JSON.parse(body) as KubeObject;
   return { ...object, metadata: { ...object.metadata, namespace } };
+}
+
+/**
+ * A DELETE's options, from its `DeleteOptions` body (optional) and query: `preconditions`, `dryRun`
+ * (`All`), and `propagationPolicy`, which must be Orphan, Background or Foreground (else 422 Invalid,
+ * as the API server validates it; the fake has no dependents to cascade to).
+ */
+function deleteOptions(
+  body: string,
+  q: URLSearchParams,
+): { preconditions?: { uid?: string; resourceVersion?: string }; dryRun: boolean } {
+  const options = body ? (JSON.parse(body) as Record<string, any>) : {};
+  const policy = q.get('propagationPolicy') ?? options.propagationPolicy;
+  if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
+    throw new KubeStatusError(
+      422,
+      'Invalid',
+      `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`,
+      {
+        group: 'meta.k8s.io',
+        kind: 'DeleteOptions',
+        causes: [{ reason: 'FieldValueNotSupported', field: 'propagationPolicy' }],
+      },
+    );
+  }
+  const dryRun = q.get('dryRun') === 'All' || (options.dryRun ?? []).includes('All');
+  return { preconditions: options.preconditions, dryRun };
 }
 
 function objectKey(o: KubeObject): string {

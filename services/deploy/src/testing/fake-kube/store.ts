@@ -209,8 +209,8 @@ export class ObjectStore {
       throw new KubeStatusError(
         409,
         'AlreadyExists',
-        `${type.plural}.${type.group || 'core'} "${object.metadata.name}" already exists`,
-        { name: object.metadata.name, group: type.group, kind: type.plural },
+        `${qualifiedResource(type)} "${object.metadata.name}" already exists`,
+        statusDetails(type, object.metadata.name),
       );
     }
     const created: KubeObject = {
@@ -287,7 +287,7 @@ export class ObjectStore {
         `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${conflicts
           .map((c) => `${c.message}: ${c.field}`)
           .join('; ')}`,
-        { name, group: type.group, kind: type.plural, causes: conflicts },
+        { ...statusDetails(type, name), causes: conflicts },
       );
     }
     let next: KubeObject = clone(live);
@@ -328,8 +328,8 @@ export class ObjectStore {
       throw new KubeStatusError(
         409,
         'Conflict',
-        `Operation cannot be fulfilled on ${type.plural}.${type.group || 'core'} "${object.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
-        { name: object.metadata.name, group: type.group, kind: type.plural },
+        `Operation cannot be fulfilled on ${qualifiedResource(type)} "${object.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+        statusDetails(type, object.metadata.name),
       );
     }
     const next = { ...clone(object), status: live.status };
@@ -356,11 +356,36 @@ export class ObjectStore {
     this.write(type, next, 'MODIFIED');
   }
 
-  delete(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
+  /**
+   * DELETE: removes the object (a DELETED event with `deletionTimestamp` set), or 404 NotFound. A
+   * precondition (`uid`, `resourceVersion`) the object no longer meets is a 409 Conflict; `dryRun`
+   * checks all that and keeps the object.
+   */
+  delete(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    preconditions: { uid?: string; resourceVersion?: string } = {},
+    dryRun = false,
+  ): KubeObject {
     const live = this.require(type, namespace, name);
+    for (const [field, label] of [
+      ['uid', 'UID'],
+      ['resourceVersion', 'ResourceVersion'],
+    ] as const) {
+      const expected = preconditions[field];
+      if (expected === undefined || expected === live.metadata[field]) continue;
+      throw new KubeStatusError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${qualifiedResource(type)} "${name}": Precondition failed: ${label} in precondition: ${expected}, ${label} in object meta: ${live.metadata[field]}`,
+        statusDetails(type, name),
+      );
+    }
+    const gone = { ...live, metadata: { ...live.metadata, deletionTimestamp: this.clock.iso() } };
+    if (dryRun) return gone;
     this.bucket(type).delete(this.objectKey(type, live));
     this.owners.delete(this.objectKey(type, live));
-    const gone = { ...live, metadata: { ...live.metadata, deletionTimestamp: this.clock.iso() } };
     this.rv += 1;
     gone.metadata.resourceVersion = String(this.rv);
     this.log(type, { rv: this.rv, type: 'DELETED', object: gone });
@@ -373,12 +398,8 @@ export class ObjectStore {
       throw new KubeStatusError(
         404,
         'NotFound',
-        `${type.plural}.${type.group || 'core'} "${name}" not found`,
-        {
-          name,
-          group: type.group,
-          kind: type.plural,
-        },
+        `${qualifiedResource(type)} "${name}" not found`,
+        statusDetails(type, name),
       );
     }
     return clone(live);
@@ -480,6 +501,16 @@ export class ObjectStore {
     }
     return bucket;
   }
+}
+
+/** A `Status`'s `details` naming an object: `group` is left out for the core group, as the API server does. */
+export function statusDetails(type: ResourceType, name: string): Record<string, string> {
+  return { name, ...(type.group ? { group: type.group } : {}), kind: type.plural };
+}
+
+/** How the API server names a resource in messages: `deployments.apps`, `services` (the core group has no suffix). */
+function qualifiedResource(type: ResourceType): string {
+  return type.group === '' ? type.plural : `${type.plural}.${type.group}`;
 }
 
 /** The validation the API server does that a rollout can trip over (422 Invalid). */
