@@ -111,9 +111,10 @@ describe.each(STORAGE_BACKENDS)('artifact proxy (%s)', (backend) => {
     const full = await rawRequest(server.baseUrl, 'GET', path);
     expect(full.status).toBe(200);
     expect(full.body.equals(body)).toBe(true);
-    expect(full.headers['content-type']).toBe('application/json');
+    // MLflow's types and Werkzeug's disposition: JSON is a text extension; ü folds to u in the fallback.
+    expect(full.headers['content-type']).toBe('text/plain');
     expect(full.headers['content-disposition']).toBe(
-      `attachment; filename="report data _.json"; filename*=UTF-8''report%20data%20%C3%BC.json`,
+      `attachment; filename="report data u.json"; filename*=UTF-8''report%20data%20%C3%BC.json`,
     );
     expect(full.headers['x-content-type-options']).toBe('nosniff');
     expect(full.headers['accept-ranges']).toBe('bytes');
@@ -157,6 +158,23 @@ describe.each(STORAGE_BACKENDS)('artifact proxy (%s)', (backend) => {
     const changed = await rawRequest(server.baseUrl, 'GET', path, undefined, { 'if-none-match': etag });
     expect(changed.status).toBe(200);
     expect(changed.body.toString()).toBe('changed');
+  });
+
+  test.each([
+    ['a.txt', 'text/plain'],
+    ['b.pkl', 'application/octet-stream'],
+    ['c.png', 'image/png'],
+    ['d.pdf', 'application/pdf'],
+    ['MLmodel', 'text/plain'],
+    ['mlproject', 'text/plain'],
+    ['conda.yaml', 'text/plain'],
+  ])("download type of %s is MLflow's %s, whatever the upload said", async (name, type) => {
+    await upload(server.baseUrl, `mime/${name}`, Buffer.from('x'), 'text/html');
+    const got = await rawRequest(server.baseUrl, 'GET', `${PROXY}/mime/${name}`);
+    expect(got.status).toBe(200);
+    expect(got.headers['content-type']).toBe(type);
+    expect(got.headers['content-disposition']).toBe(`attachment; filename=${name}`);
+    expect(got.headers['x-content-type-options']).toBe('nosniff');
   });
 
   test('missing files are 404 RESOURCE_DOES_NOT_EXIST; missing directories list as {}', async () => {

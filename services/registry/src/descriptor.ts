@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { registryConfig } from './config.js';
 import { createRegistry, REGISTRY_SUBGRAPH, registryTypeDefs, startRegistryRelay } from './plugin.js';
 import { loggedModelsVia } from './service/logged-models.js';
+import { runsVia } from './service/runs.js';
 import { registryMigrations } from './store/migrations/index.js';
 import type { RegistryDatabase } from './store/schema.js';
 import { startWebhooks, WebhookService, webhooksConfig } from './webhooks/index.js';
@@ -49,6 +50,7 @@ export const registryService = defineService({
       db: database,
       webhooks: webhookService,
       loggedModels: tracking === undefined ? undefined : loggedModelsVia(tracking),
+      runs: tracking === undefined ? undefined : runsVia(tracking),
       sourceRegex:
         config.registry.sourceValidationRegex === undefined
           ? undefined

@@ -13,6 +13,7 @@ import { artifactRoutes } from './rest/artifacts.js';
 import { registryRoutes } from './rest/routes.js';
 import type { LoggedModels } from './service/logged-models.js';
 import { RegistryService } from './service/registry.js';
+import type { Runs } from './service/runs.js';
 import { REGISTRY_SCHEMA } from './store/migrations/index.js';
 import type { RegistryDatabase } from './store/schema.js';
 import { DEFAULT_WEBHOOKS_SETTINGS } from './webhooks/config.js';
@@ -22,6 +23,7 @@ export interface RegistryDependencies {
   db: Kysely<RegistryDatabase>;
   clock?: () => number;
   loggedModels?: LoggedModels;
+  runs?: Runs;
   sourceRegex?: RegExp;
   /** The subgraph's largest page. */
   maxPageSize?: number;
@@ -64,6 +66,7 @@ export function createRegistry(deps: RegistryDependencies): Registry {
     db: deps.db,
     clock: deps.clock,
     loggedModels: deps.loggedModels,
+    runs: deps.runs,
     sourceRegex: deps.sourceRegex,
     onWarning: deps.onWarning,
     onEventsCommitted: () => registry.onEventsCommitted?.(),

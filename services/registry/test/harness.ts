@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { createRegistry, type Registry, startRegistryRelay } from '../src/plugin.js';
 import type { LoggedModels } from '../src/service/logged-models.js';
+import type { Runs } from '../src/service/runs.js';
 import { registryMigrations } from '../src/store/migrations/index.js';
 import type { RegistryDatabase } from '../src/store/schema.js';
 
@@ -30,13 +31,19 @@ export interface RegistryServer {
  */
 export async function startRegistryServer(
   backend: Backend,
-  options: { loggedModels?: LoggedModels; sourceRegex?: RegExp; queues?: QueueConnection } = {},
+  options: {
+    loggedModels?: LoggedModels;
+    runs?: Runs;
+    sourceRegex?: RegExp;
+    queues?: QueueConnection;
+  } = {},
 ): Promise<RegistryServer> {
   const database = await openTestDatabase<RegistryDatabase>(backend);
   await migrateToLatest(database.db as Kysely<unknown>, registryMigrations);
   const registry = createRegistry({
     db: database.db,
     loggedModels: options.loggedModels,
+    runs: options.runs,
     sourceRegex: options.sourceRegex,
   });
   const queues = options.queues ?? createQueueConnection();

@@ -519,6 +519,38 @@ describe.each(BACKENDS)('registered models and versions over HTTP (%s)', (backen
     );
   });
 
+  test('model-versions/get-artifact redirects to the artifact service for proxied sources', async () => {
+    const name = uniqueName();
+    await createModel(http(), name);
+    const proxyRoot = 'http://mlflow.internal:5000/api/2.0/mlflow-artifacts/artifacts/7/run1/artifacts';
+    for (const source of [
+      'mlflow-artifacts:/7/run1/artifacts/model',
+      `${proxyRoot}/model`,
+      'runs:/run1/model',
+      's3://bucket/7/run1/artifacts/model',
+    ]) {
+      await createVersion(http(), name, { source });
+    }
+    const locate = async (version: string) => {
+      const query = new URLSearchParams({ name, version, path: 'data/MLmodel' });
+      const response = await fetch(`${http().baseUrl}/model-versions/get-artifact?${query}`, {
+        redirect: 'manual',
+      });
+      return { status: response.status, location: response.headers.get('location') };
+    };
+    const proxied = {
+      status: 302,
+      location: '/api/2.0/mlflow-artifacts/artifacts/7/run1/artifacts/model/data/MLmodel',
+    };
+    expect(await locate('1')).toEqual(proxied);
+    expect(await locate('2')).toEqual(proxied);
+    expect(await locate('3')).toEqual({
+      status: 302,
+      location: '/get-artifact?run_id=run1&path=model%2Fdata%2FMLmodel',
+    });
+    expect((await locate('4')).status).toBe(501);
+  });
+
   test('models:/ resolution: version, stage, latest, alias, model id, bad URIs', async () => {
     const name = uniqueName();
     await createModel(http(), name);
@@ -559,5 +591,119 @@ describe.each(BACKENDS)('registered models and versions over HTTP (%s)', (backen
       'INVALID_PARAMETER_VALUE',
       'Invalid Model Version stage bogus.',
     );
+  });
+});
+
+describe.each(BACKENDS)('local version sources anchored by their run or logged model (%s)', (backend) => {
+  let server: RegistryServer;
+  const runRoots: Record<string, string> = {
+    'run-local': 'file:///srv/mlruns/1/run-local/artifacts',
+    'run-s3': 's3://bucket/1/run-s3/artifacts',
+  };
+  beforeAll(async () => {
+    server = await startRegistryServer(backend, {
+      runs: { artifactUri: async (runId) => runRoots[runId] },
+      loggedModels: {
+        get: async (modelId) =>
+          modelId === 'm-local'
+            ? { modelId, artifactUri: '/srv/mlruns/1/models/m-local/artifacts' }
+            : undefined,
+        setTags: async () => {},
+      },
+    });
+  });
+  afterAll(async () => server.close());
+
+  test('inside the run or logged model root: stored as given; outside or unanchored: refused', async () => {
+    const http = server.client;
+    const name = uniqueName();
+    await createModel(http, name);
+    for (const source of [
+      '/srv/mlruns/1/run-local/artifacts/model',
+      'file:///srv/mlruns/1/run-local/artifacts',
+      'file:///srv/mlruns/1/run-local/artifacts/model%20v2',
+    ]) {
+      const created = await http.post(`${API}/model-versions/create`, { name, source, run_id: 'run-local' });
+      expect({ status: created.status, source: created.body.model_version?.source }).toEqual({
+        status: 200,
+        source,
+      });
+    }
+    const fromModel = await http.post(`${API}/model-versions/create`, {
+      name,
+      source: '/srv/mlruns/1/models/m-local/artifacts/model',
+      model_id: 'm-local',
+    });
+    expect(fromModel.status).toBe(200);
+
+    for (const [source, runId] of [
+      ['/srv/mlruns/1/run-local/artifacts/../../other/model', 'run-local'],
+      ['/srv/mlruns/1/run-local/artifacts-evil/model', 'run-local'],
+      ['/srv/mlruns/1/run-s3/artifacts/model', 'run-s3'],
+      ['/srv/mlruns/1/run-local/artifacts/model', undefined],
+    ] as const) {
+      expectError(
+        await http.post(`${API}/model-versions/create`, {
+          name,
+          source,
+          ...(runId ? { run_id: runId } : {}),
+        }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /To use a local path as a model version source, the run_id request parameter has to be specified/,
+      );
+    }
+    expectError(
+      await http.post(`${API}/model-versions/create`, {
+        name,
+        source: '/srv/mlruns/1/run-local/artifacts/model',
+        model_id: 'm-local',
+      }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      /the model_id request parameter has to be specified/,
+    );
+    expectError(
+      await http.post(`${API}/model-versions/create`, { name, source: '/srv/x', run_id: 'missing' }),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+      'Run with id=missing not found',
+    );
+    expectError(
+      await http.post(`${API}/model-versions/create`, { name, source: '/srv/x', model_id: 'm-missing' }),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+      "Logged model with ID 'm-missing' not found.",
+    );
+    // MLflow's test_create_model_version_with_file_uri: `.` and `..` that stay inside are fine.
+    for (const source of [
+      'file:///srv/mlruns/1/run-local/artifacts/.',
+      'file:///srv/mlruns/1/run-local/artifacts/model/..',
+    ]) {
+      const created = await http.post(`${API}/model-versions/create`, { name, source, run_id: 'run-local' });
+      expect(created.status).toBe(200);
+    }
+    expectError(
+      await http.post(`${API}/model-versions/create`, {
+        name,
+        source: 'file://123.456.789.123/path/to/source',
+        run_id: 'missing',
+      }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      /is not a valid remote uri/,
+    );
+    const listed = await http.get(`${API}/model-versions/search`, { filter: `name = '${name}'` });
+    expect(listed.body.model_versions).toHaveLength(6);
+
+    // The UI's download of a version file goes through the run's /get-artifact.
+    const query = new URLSearchParams({ name, version: '1', path: 'data/MLmodel' });
+    const download = await fetch(`${http.baseUrl}/model-versions/get-artifact?${query}`, {
+      redirect: 'manual',
+    });
+    expect({ status: download.status, location: download.headers.get('location') }).toEqual({
+      status: 302,
+      location: '/get-artifact?run_id=run-local&path=model%2Fdata%2FMLmodel',
+    });
   });
 });

@@ -49,6 +49,8 @@ describe.each(BACKENDS)('registry search (%s)', (backend) => {
     server.client.get(`${API}/registered-models/search`, query);
   const searchVersions = (query: Record<string, any>) =>
     server.client.get(`${API}/model-versions/search`, query);
+  /** The order the filter cases are written in (the default is by last update, which ties within a ms). */
+  const BY_NAME = ['name ASC', 'version_number DESC'];
 
   test.each<[string, string[]]>([
     ['', ['Fraud-C', 'churn', 'fraud-a', 'fraud-b']],
@@ -141,7 +143,7 @@ describe.each(BACKENDS)('registry search (%s)', (backend) => {
     ["tags.validated = 'yes'", ['fraud-a/2']],
     ["tags.`mlflow.prompt.is_prompt` = 'true'", ['prompt-1/1']],
   ])('model versions: %s', async (filter, expected) => {
-    const response = await searchVersions(filter ? { filter } : {});
+    const response = await searchVersions({ order_by: BY_NAME, ...(filter ? { filter } : {}) });
     expect(response.status).toBe(200);
     expect(versions(response.body)).toEqual(expected);
   });
@@ -149,9 +151,13 @@ describe.each(BACKENDS)('registry search (%s)', (backend) => {
   test('model versions: order_by, paging, bad input', async () => {
     const ordered = await searchVersions({ order_by: ['version_number ASC', 'name DESC'] });
     expect(versions(ordered.body)).toEqual(['fraud-a/1', 'churn/1', 'fraud-a/2', 'churn/2', 'fraud-a/3']);
-    const page = await searchVersions({ max_results: 2 });
+    const page = await searchVersions({ max_results: 2, order_by: BY_NAME });
     expect(versions(page.body)).toEqual(['churn/2', 'churn/1']);
-    const next = await searchVersions({ max_results: 2, page_token: page.body.next_page_token });
+    const next = await searchVersions({
+      max_results: 2,
+      order_by: BY_NAME,
+      page_token: page.body.next_page_token,
+    });
     expect(versions(next.body)).toEqual(['fraud-a/3', 'fraud-a/2']);
     expectError(
       await searchVersions({ max_results: 200_001 }),
@@ -178,5 +184,46 @@ describe.each(BACKENDS)('registry search (%s)', (backend) => {
       'INVALID_PARAMETER_VALUE',
       /^Invalid order by key 'run_id'/,
     );
+  });
+
+  test('model versions: most recently updated first by default, name and version break ties', async () => {
+    const http = server.client;
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 3));
+    for (const name of ['recent-a', 'recent-b']) await http.post(`${API}/registered-models/create`, { name });
+    for (const name of ['recent-b', 'recent-a', 'recent-b', 'recent-a']) {
+      await pause();
+      await http.post(`${API}/model-versions/create`, { name, source: `s3://bucket/${name}` });
+    }
+    const filter = "name LIKE 'recent-%'";
+    expect(versions((await searchVersions({ filter })).body)).toEqual([
+      'recent-a/2',
+      'recent-b/2',
+      'recent-a/1',
+      'recent-b/1',
+    ]);
+    await pause();
+    await http.request('PATCH', `${API}/model-versions/update`, {
+      name: 'recent-b',
+      version: '1',
+      description: 'touched',
+    });
+    expect(versions((await searchVersions({ filter })).body)).toEqual([
+      'recent-b/1',
+      'recent-a/2',
+      'recent-b/2',
+      'recent-a/1',
+    ]);
+    expect(versions((await searchVersions({ filter, order_by: 'version_number DESC' })).body)).toEqual([
+      'recent-a/2',
+      'recent-b/2',
+      'recent-a/1',
+      'recent-b/1',
+    ]);
+    expect(versions((await searchVersions({ filter, order_by: 'name DESC' })).body)).toEqual([
+      'recent-b/2',
+      'recent-b/1',
+      'recent-a/2',
+      'recent-a/1',
+    ]);
   });
 });

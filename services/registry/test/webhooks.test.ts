@@ -306,7 +306,11 @@ describe.each(BACKENDS)('webhooks on %s', (backend) => {
       'model_version_alias.deleted': { name, alias: 'champion' },
     });
 
-    const log = await deliveriesOf(hook.webhook_id);
+    // The receiver answers before the worker records the outcome: wait for the log to catch up.
+    const log = await waitFor(async () => {
+      const deliveries = await deliveriesOf(hook.webhook_id);
+      return deliveries.every((d: { state: string }) => d.state === 'SUCCEEDED') && deliveries;
+    }, 'six recorded deliveries');
     expect(log).toHaveLength(6);
     for (const delivery of log) {
       expect(delivery).toMatchObject({ webhook_id: hook.webhook_id, state: 'SUCCEEDED' });

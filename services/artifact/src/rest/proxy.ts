@@ -3,10 +3,11 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { MlflowError, RequestReader } from '@mast/common';
 import type { FastifyInstance } from 'fastify';
 import { clientFileName, joinArtifactPath, safeArtifactPath } from '../domain/artifact-path.js';
+import { guessContentType } from '../domain/download-headers.js';
 import { MAX_PARTS } from '../storage/s3-store.js';
 import type { DirectoryEntry } from '../storage/store.js';
 import { API_PREFIXES, type ArtifactContext, requireServing, wildcard } from './context.js';
-import { guessContentType, sendFile } from './send-file.js';
+import { sendFile } from './send-file.js';
 
 const ARTIFACTS = '/mlflow-artifacts/artifacts';
 const MPU = '/mlflow-artifacts/mpu';

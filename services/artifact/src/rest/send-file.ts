@@ -1,26 +1,9 @@
 import { MlflowError } from '@mast/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import mime from 'mime-types';
-import { artifactBasename } from '../domain/artifact-path.js';
 import { parseRange } from '../domain/byte-range.js';
+import { contentDisposition, guessContentType } from '../domain/download-headers.js';
 import { presignedDownload } from '../storage/run-root.js';
 import type { ArtifactStore, FileStat } from '../storage/store.js';
-
-/** The MIME type MLflow's client and server guess from a file name. */
-export function guessContentType(path: string): string {
-  return mime.lookup(artifactBasename(path)) || 'application/octet-stream';
-}
-
-/** `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987). */
-export function contentDisposition(path: string): string {
-  const name = artifactBasename(path);
-  const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  const encoded = encodeURIComponent(name).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
-}
 
 function etagMatches(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false;

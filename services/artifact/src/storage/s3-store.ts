@@ -1,8 +1,9 @@
 import type { ClientRequest } from 'node:http';
 import type { Readable } from 'node:stream';
 import { MlflowError } from '@mast/common';
-import { artifactBasename, joinArtifactPath } from '../domain/artifact-path.js';
+import { joinArtifactPath } from '../domain/artifact-path.js';
 import type { ByteRange } from '../domain/byte-range.js';
+import { contentDisposition } from '../domain/download-headers.js';
 import { errorCode, isS3NotFound, toStorageError } from './errors.js';
 import { PartReader } from './part-reader.js';
 import type { S3Connection } from './s3-connection.js';
@@ -324,10 +325,9 @@ export class S3Store implements ArtifactStore {
   }
 
   async presignedDownloadUrl(path: string, expirySeconds: number): Promise<string> {
-    const name = artifactBasename(path).replace(/["\\]/g, '_');
     try {
       return await this.client.presignedGetObject(this.bucket, this.key(path), expirySeconds, {
-        'response-content-disposition': `attachment; filename="${name}"`,
+        'response-content-disposition': contentDisposition(path),
       });
     } catch (error) {
       throw this.fail(error);

@@ -1,9 +1,15 @@
 import { describe, expect, test } from '@jest/globals';
 import { canonicalStage, MlflowError, validateAliasName } from '@mast/common';
-import { artifactDownloadPath, safeRelativePath } from './artifact-location.js';
+import { artifactDownloadPath, runFileDownloadPath, safeRelativePath } from './artifact-location.js';
 import { parseModelUri } from './model-uri.js';
-import { parseModelFilter, parseModelOrderBy, parseVersionFilter, searchesPrompts } from './search.js';
-import { checkNoRelativePaths, validateVersionSource } from './source.js';
+import {
+  parseModelFilter,
+  parseModelOrderBy,
+  parseVersionFilter,
+  parseVersionOrderBy,
+  searchesPrompts,
+} from './search.js';
+import { checkNoRelativePaths, isInsideLocalRoot, isLocalSource, validateVersionSource } from './source.js';
 import { checkArchiveExisting } from './stages.js';
 import { parseVersion } from './validation.js';
 
@@ -109,6 +115,36 @@ describe('sources', () => {
     ).toBe("Invalid model version source: 's3://x/y'.");
     expect(messageOf(() => validateVersionSource('relative', { isPrompt: true }))).toBeUndefined();
   });
+  test.each<[string, string, boolean]>([
+    ['/srv/run/artifacts/model', 'file:///srv/run/artifacts', true],
+    ['file:///srv/run/artifacts', '/srv/run/artifacts/', true],
+    ['file:///srv/run/artifacts/a%20b', 'file:///srv/run/artifacts', true],
+    ['/srv/run/artifacts/../other', '/srv/run/artifacts', false],
+    ['/srv/run/artifacts-evil/model', '/srv/run/artifacts', false],
+    ['/srv/run/artifacts/model', 's3://bucket/run/artifacts', false],
+    ['file://localhost/srv/run/artifacts/model', '/srv/run/artifacts', true],
+  ])('local source %p inside root %p: %p', (source, root, inside) => {
+    expect(isInsideLocalRoot(source, root)).toBe(inside);
+    const error = messageOf(() =>
+      validateVersionSource(source, { isPrompt: false, anchorRoot: root, regex: undefined }),
+    );
+    if (inside) expect(error).toBeUndefined();
+    else expect(error).toMatch(/^Invalid model version source/);
+  });
+  test('a file: URI naming a remote host is refused before any anchoring', () => {
+    expect(
+      messageOf(() =>
+        validateVersionSource('file://123.456.789.123/path/to/source', {
+          isPrompt: false,
+          anchorRoot: '/path',
+        }),
+      ),
+    ).toBe(
+      'file://123.456.789.123/path/to/source is not a valid remote uri. For remote access on windows, please consider using a different scheme such as SMB (e.g. smb://<hostname>/<path>).',
+    );
+    expect(isLocalSource('file://127.0.0.1/tmp/x')).toBe(true);
+    expect(isLocalSource('s3://bucket/x')).toBe(false);
+  });
 });
 
 describe('search grammar', () => {
@@ -153,6 +189,12 @@ describe('search grammar', () => {
     expect(messageOf(() => parseModelOrderBy(['timestamp', 'last_updated_timestamp']))).toMatch(
       /duplicate fields/,
     );
+    expect(parseVersionOrderBy([])).toEqual([
+      { type: 'attribute', key: 'last_updated_timestamp', ascending: false },
+    ]);
+    expect(parseVersionOrderBy(['name DESC'])).toEqual([
+      { type: 'attribute', key: 'name', ascending: false },
+    ]);
   });
 });
 
@@ -167,7 +209,28 @@ describe('version artifact downloads', () => {
     ['runs:/abc/model', 'MLmodel', '/get-artifact?run_id=abc&path=model%2FMLmodel'],
     ['runs:/abc', 'MLmodel', '/get-artifact?run_id=abc&path=MLmodel'],
     ['s3://bucket/model', 'MLmodel', undefined],
+    [
+      'http://mlflow:5000/api/2.0/mlflow-artifacts/artifacts/0/abc/artifacts/my%20model',
+      'MLmodel',
+      '/api/2.0/mlflow-artifacts/artifacts/0/abc/artifacts/my%20model/MLmodel',
+    ],
+    [
+      'https://host/prefix/api/2.0/mlflow-artifacts/artifacts/exp/r/artifacts',
+      'm/MLmodel',
+      '/api/2.0/mlflow-artifacts/artifacts/exp/r/artifacts/m/MLmodel',
+    ],
+    ['https://example.com/models/model.tar.gz', 'MLmodel', undefined],
   ])('%s + %s', (uri, path, expected) => expect(artifactDownloadPath(uri, path)).toBe(expected));
+  test('local download URIs inside their run root are served through /get-artifact', () => {
+    const run = { runId: 'r1', artifactUri: 'file:///srv/mlruns/1/r1/artifacts' };
+    expect(runFileDownloadPath('file:///srv/mlruns/1/r1/artifacts/model', run, 'MLmodel')).toBe(
+      '/get-artifact?run_id=r1&path=model%2FMLmodel',
+    );
+    expect(runFileDownloadPath('/srv/mlruns/1/r1/artifacts', run, 'a b.txt')).toBe(
+      '/get-artifact?run_id=r1&path=a+b.txt',
+    );
+    expect(runFileDownloadPath('/srv/mlruns/1/r2/artifacts/model', run, 'MLmodel')).toBeUndefined();
+  });
   test.each(['../x', '/etc/passwd', 'a/../../b', 'C:/x', ''])('rejects path %p', (path) =>
     expect(messageOf(() => safeRelativePath(path))).toBe(`Invalid path: '${path}'`),
   );

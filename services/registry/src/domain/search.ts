@@ -149,7 +149,12 @@ export function parseModelOrderBy(orderBy: string[]): OrderByTerm[] {
   return parseRegistryOrderBy(orderBy, MODEL_ORDER_KEYS, { timestamp: 'last_updated_timestamp' });
 }
 
-/** `model-versions/search` order_by: `name`, `version_number`, `creation_timestamp`, `last_updated_timestamp`. */
+/**
+ * `model-versions/search` order_by: `name`, `version_number`, `creation_timestamp`,
+ * `last_updated_timestamp`. Without one, the most recently updated first (MLflow's stores and
+ * `test_search_model_versions_order_by_simple`); the store appends `name ASC, version DESC` as tie-breaks.
+ */
 export function parseVersionOrderBy(orderBy: string[]): OrderByTerm[] {
-  return parseRegistryOrderBy(orderBy, VERSION_ORDER_KEYS, {});
+  const terms = parseRegistryOrderBy(orderBy, VERSION_ORDER_KEYS, {});
+  return terms.length > 0 ? terms : [{ type: 'attribute', key: 'last_updated_timestamp', ascending: false }];
 }

@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { MlflowError } from '@mast/common';
 
 /** The scheme of a URI as Python's urlparse reads it (lower-cased), or '' for a bare path. */
@@ -6,10 +7,35 @@ export function uriScheme(uri: string): string {
   return match ? match[1].toLowerCase() : '';
 }
 
-/** A source on the server's file system: no scheme, or `file:` (MLflow's `is_local_uri`). */
+/** The host of a `scheme://host/…` URI as Python's urlparse gives `hostname` (lower-cased), or ''. */
+function uriHost(uri: string): string {
+  const match = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(uri);
+  if (!match) return '';
+  const netloc = match[1].slice(match[1].lastIndexOf('@') + 1);
+  const host = netloc.startsWith('[') ? netloc.slice(1, netloc.indexOf(']')) : netloc.split(':', 1)[0];
+  return host.toLowerCase();
+}
+
+/** MLflow's local hosts: none, `.`, or a name starting with `localhost` or `127.0.0.1`. */
+function isLocalHost(host: string): boolean {
+  return host === '' || host === '.' || host.startsWith('localhost') || host.startsWith('127.0.0.1');
+}
+
+/**
+ * A source on the server's file system: no scheme, or `file:` (MLflow's `is_local_uri`). A `file:` URI
+ * naming a remote host is refused, with MLflow's message (MLflow answers it as a 500; a bad source is
+ * INVALID_PARAMETER_VALUE here).
+ */
 export function isLocalSource(source: string): boolean {
   const scheme = uriScheme(source);
-  return scheme === '' || scheme === 'file';
+  if (scheme === '') return true;
+  if (scheme !== 'file') return false;
+  if (!isLocalHost(uriHost(source))) {
+    throw MlflowError.invalidParameter(
+      `${source} is not a valid remote uri. For remote access on windows, please consider using a different scheme such as SMB (e.g. smb://<hostname>/<path>).`,
+    );
+  }
+  return true;
 }
 
 function relativePathError(source: string): MlflowError {
@@ -68,14 +94,44 @@ export function checkNoRelativePaths(source: string): void {
 }
 
 /**
- * The checks MLflow's server makes on `model-versions/create`'s source before storing it: the optional
- * allow-list regex, then (not for prompts) local sources refused — Mast's runs and logged models keep
- * their artifacts in the artifact store, never in a server directory a local path could lie in — and
- * relative path references refused. Prompts only refuse local sources.
+ * The absolute path a local URI names (MLflow's `local_file_uri_to_path` then `Path.resolve`, without
+ * following symlinks): a `file:` URI's path percent-decoded (its host ignored), bare paths resolved
+ * against the working directory. Undefined for any other scheme.
+ */
+export function localFilePath(uri: string): string | undefined {
+  const scheme = uriScheme(uri);
+  if (scheme === '') return resolvePath(uri);
+  if (scheme !== 'file') return undefined;
+  const path = uriPath(uri);
+  try {
+    return resolvePath(decodeURIComponent(path));
+  } catch {
+    return resolvePath(path);
+  }
+}
+
+/**
+ * Whether a local source lies inside (or is) a local artifact root: how MLflow admits a local path as a
+ * version source, anchored by the run (`run_id`) or logged model (`model_id`) whose root this is.
+ */
+export function isInsideLocalRoot(source: string, root: string): boolean {
+  const path = localFilePath(source);
+  const base = localFilePath(root);
+  if (path === undefined || base === undefined) return false;
+  return path === base || path.startsWith(base.endsWith('/') ? base : `${base}/`);
+}
+
+/**
+ * The checks MLflow's server makes on `model-versions/create`'s source before storing it
+ * (`_validate_source_run` / `_validate_source_model`): the optional allow-list regex; then, not for
+ * prompts, a local source (bare path or `file:`) is accepted only inside `anchorRoot` — the artifact
+ * root of the version's `model_id` logged model, else of its `run_id` run, as the caller looked it up —
+ * and refused otherwise; any other source must have no relative path references. Prompts only refuse
+ * local sources.
  */
 export function validateVersionSource(
   source: string,
-  options: { isPrompt: boolean; modelId?: string; regex?: RegExp },
+  options: { isPrompt: boolean; modelId?: string; regex?: RegExp; anchorRoot?: string },
 ): void {
   if (options.regex && !options.regex.test(source)) {
     throw MlflowError.invalidParameter(`Invalid model version source: '${source}'.`);
@@ -90,6 +146,7 @@ export function validateVersionSource(
     return;
   }
   if (isLocalSource(source)) {
+    if (options.anchorRoot !== undefined && isInsideLocalRoot(source, options.anchorRoot)) return;
     const anchor = options.modelId ? 'model_id' : 'run_id';
     const owner = options.modelId ? 'run specified by the model_id' : 'run specified by the run_id';
     throw MlflowError.invalidParameter(

@@ -1,6 +1,6 @@
 import { API_PREFIXES, MlflowError, RequestReader } from '@mast/common';
 import type { FastifyInstance } from 'fastify';
-import { artifactDownloadPath, safeRelativePath } from '../domain/artifact-location.js';
+import { safeRelativePath } from '../domain/artifact-location.js';
 import type { RegistryService } from '../service/registry.js';
 
 /** The UI's download route for a version's files (MLflow: `GET /model-versions/get-artifact`). */
@@ -9,7 +9,8 @@ export const GET_ARTIFACT_PATH = '/model-versions/get-artifact';
 /**
  * `GET /model-versions/get-artifact?name=&version=&path=`: resolves the version's download URI and
  * redirects (302) to where the artifact service serves that file — the artifact proxy for
- * `mlflow-artifacts:` locations, `/get-artifact` for `runs:/` sources — so the bytes stream from the
+ * `mlflow-artifacts:` locations and `http(s)` URLs of the proxy's route, `/get-artifact` for `runs:/`
+ * sources and for local paths inside their run's local artifact root — so the bytes stream from the
  * service that owns them in both wirings. Other storage (s3://, ...) is answered NOT_IMPLEMENTED.
  */
 export function artifactRoutes(app: FastifyInstance, registry: RegistryService): void {
@@ -20,8 +21,7 @@ export function artifactRoutes(app: FastifyInstance, registry: RegistryService):
       const name = reader.string('name', { required: true });
       const version = reader.id('version', { required: true });
       const path = safeRelativePath(reader.string('path', { required: true }));
-      const uri = await registry.getDownloadUri(name, version);
-      const target = artifactDownloadPath(uri, path);
+      const { uri, target } = await registry.versionFileDownloadPath(name, version, path);
       if (target === undefined) {
         throw new MlflowError(
           'NOT_IMPLEMENTED',

@@ -6,6 +6,7 @@ import {
   MlflowError,
   validateAliasName,
 } from '@mast/common';
+import { artifactDownloadPath, runFileDownloadPath } from '../domain/artifact-location.js';
 import { aliasNotFound, modelAlreadyExists, modelNotFound, versionNotFound } from '../domain/errors.js';
 import { parseModelUri } from '../domain/model-uri.js';
 import {
@@ -18,7 +19,7 @@ import {
 } from '../domain/records.js';
 import type { FilterNode, OrderByTerm } from '../domain/search.js';
 import { searchesPrompts } from '../domain/search.js';
-import { validateVersionSource } from '../domain/source.js';
+import { isLocalSource, validateVersionSource } from '../domain/source.js';
 import { checkArchiveExisting } from '../domain/stages.js';
 import { parseVersion, validateModelName, validateRegistryTag } from '../domain/validation.js';
 import { appendHistory, listHistory } from '../store/history-store.js';
@@ -59,6 +60,7 @@ import {
 } from '../store/version-store.js';
 import { EventBatch } from './events.js';
 import { type LoggedModels, MODEL_VERSIONS_TAG, withModelVersion } from './logged-models.js';
+import type { Runs } from './runs.js';
 
 export interface RegistryDependencies {
   db: RegistryExecutor;
@@ -66,6 +68,8 @@ export interface RegistryDependencies {
   clock?: () => number;
   /** Tracking's logged models (MLflow 3 `models:/<model_id>`), when reachable. */
   loggedModels?: LoggedModels;
+  /** Tracking's runs (their artifact roots anchor local version sources), when reachable. */
+  runs?: Runs;
   /** MLflow's `MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX`. */
   sourceRegex?: RegExp;
   /** Called after a transaction that appended events committed (the outbox relay's `wake`). */
@@ -357,7 +361,12 @@ export class RegistryService {
     validateModelName(input.name);
     for (const tag of input.tags) validateRegistryTag(tag.key, tag.value);
     const isPrompt = input.tags.some((tag) => tag.key === IS_PROMPT_TAG);
-    validateVersionSource(input.source, { isPrompt, modelId: input.modelId, regex: this.deps.sourceRegex });
+    validateVersionSource(input.source, {
+      isPrompt,
+      modelId: input.modelId,
+      regex: this.deps.sourceRegex,
+      anchorRoot: isPrompt ? undefined : await this.localSourceAnchor(input),
+    });
     const tags = lastValuePerKey(input.tags);
     // Where the files are when the source is a models:/ URI (MLflow's storage_location).
     let storageLocation: string | null = null;
@@ -437,6 +446,34 @@ export class RegistryService {
       }
     }
     return created;
+  }
+
+  /**
+   * The artifact root a local version source must lie in (MLflow's `_validate_source_model` /
+   * `_validate_source_run`): the `model_id` logged model's, else the `run_id` run's, asked of tracking.
+   * An unknown logged model or run is RESOURCE_DOES_NOT_EXIST, as MLflow's tracking store answers.
+   * Undefined (the source is then refused) when the source is not local, has no anchor, fails the
+   * allow-list regex, or tracking is out of reach.
+   */
+  private async localSourceAnchor(input: {
+    source: string;
+    runId?: string;
+    modelId?: string;
+  }): Promise<string | undefined> {
+    if (!isLocalSource(input.source)) return undefined;
+    if (this.deps.sourceRegex && !this.deps.sourceRegex.test(input.source)) return undefined;
+    if (input.modelId) {
+      if (!this.deps.loggedModels) return undefined;
+      const logged = await this.deps.loggedModels.get(input.modelId);
+      if (!logged) throw MlflowError.notFound(`Logged model with ID '${input.modelId}' not found.`);
+      return logged.artifactUri;
+    }
+    if (input.runId && this.deps.runs) {
+      const root = await this.deps.runs.artifactUri(input.runId);
+      if (root === undefined) throw MlflowError.notFound(`Run with id=${input.runId} not found`);
+      return root;
+    }
+    return undefined;
   }
 
   async getVersion(name: string, version: string): Promise<ModelVersionRecord> {
@@ -596,6 +633,27 @@ export class RegistryService {
     const model = await this.requireModel(this.db, name);
     const row = await this.requireVersion(this.db, model, version);
     return row.storage_location ?? row.source;
+  }
+
+  /**
+   * Where the artifact service serves `path` of a version's files (`/model-versions/get-artifact`): the
+   * proxy or `/get-artifact` for proxied and `runs:/` download URIs; for a local download URI inside its
+   * run's local artifact root, `/get-artifact` of that run (the root asked of tracking). Undefined for
+   * storage this server does not serve.
+   */
+  async versionFileDownloadPath(
+    name: string,
+    version: string,
+    path: string,
+  ): Promise<{ uri: string; target?: string }> {
+    const model = await this.requireModel(this.db, name);
+    const row = await this.requireVersion(this.db, model, version);
+    const uri = row.storage_location ?? row.source;
+    const target = artifactDownloadPath(uri, path);
+    if (target !== undefined || !row.run_id || !this.deps.runs || !isLocalSource(uri)) return { uri, target };
+    const artifactUri = await this.deps.runs.artifactUri(row.run_id);
+    if (artifactUri === undefined) return { uri };
+    return { uri, target: runFileDownloadPath(uri, { runId: row.run_id, artifactUri }, path) };
   }
 
   async searchVersions(search: SearchInput): Promise<{ versions: ModelVersionRecord[]; hasMore: boolean }> {
