@@ -266,6 +266,33 @@ describe('mast models serve', () => {
   );
 
   test(
+    'a model that does not load (invalid MLmodel YAML, a corrupt model.onnx) is one line with exit 1, no stack trace',
+    async () => {
+      const yaml = join(dir, 'invalid-yaml');
+      mkdirSync(yaml);
+      writeFileSync(join(yaml, 'MLmodel'), 'flavors: [\n');
+      const invalid = await run(['-m', yaml, '-p', String(await freePort())], env);
+      expect(invalid.code).toBe(1);
+      expect(invalid.lines).toHaveLength(1);
+      expect(invalid.lines[0]).toMatch(
+        new RegExp(`^mast models serve: The model ${yaml} failed to load: MLmodel: invalid YAML`),
+      );
+      const corrupt = join(dir, 'corrupt-onnx');
+      mkdirSync(corrupt);
+      const linear = (await generateTestModels()).linear;
+      writeFileSync(join(corrupt, 'MLmodel'), readFileSync(join(linear, 'MLmodel')));
+      writeFileSync(join(corrupt, 'model.onnx'), 'not a protobuf');
+      const broken = await run(['-m', corrupt, '-p', String(await freePort())], env);
+      expect(broken.code).toBe(1);
+      expect(broken.lines).toHaveLength(1);
+      expect(broken.lines[0]).toMatch(
+        new RegExp(`^mast models serve: The model ${corrupt} failed to load: .*model\\.onnx failed`),
+      );
+    },
+    CHILD_TEST_TIMEOUT_MS,
+  );
+
+  test(
     'with a Python that has mlflow, its scoring server serves; SIGTERM stops it, its own exit ends the command with its code',
     async () => {
       const model = writeSklearnModel(join(dir, 'sklearn-fallback'));

@@ -10,8 +10,9 @@
 //    Target: requests/s >= 0.7 x the floor's. Measured without batching (the default) and with
 //    adaptive batching that waits for nothing but the requests read in the same I/O phase; also as
 //    server CPU time per request over 20,000 requests, which a busy shared machine disturbs less.
-//    A second floor also runs the model once per request (one onnxruntime session.run on a fixed row):
-//    what serving one row per call costs before any of MLflow's scoring path.
+//    A second floor also runs the model once per request (one run of the model server's own synchronous
+//    onnxruntime session on a fixed row): what serving one row per call costs before any of MLflow's
+//    scoring path.
 // 2. The heavy model (64 -> 2048 x3 -> 1 MLP, 34 MB) at 64 concurrent one-row callers, without and with
 //    adaptive batching (max 64 rows, 2 ms). Target: batching >= 2 x the requests/s.
 //

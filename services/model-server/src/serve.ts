@@ -115,6 +115,12 @@ export function unsupportedWithoutFallback(
   );
 }
 
+/** A load error's message on one line (onnxruntime's messages can end with a newline). */
+function loadFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}
+
 /** Polls `GET /ping` until it answers 200, or fails when the child exits first or `signal` aborts. */
 async function waitUntilServing(url: string, exited: Promise<number>, signal?: AbortSignal): Promise<void> {
   let exitCode: number | undefined;
@@ -174,7 +180,8 @@ export async function serveModel(options: ServeModelOptions): Promise<ServedMode
     } catch (error) {
       if (error instanceof UnsupportedFlavorError)
         return await serveWithMlflow(options, model, envManager, error);
-      throw error;
+      // An invalid MLmodel or flavor data (a corrupt or missing model.onnx) is the model's fault: one line.
+      throw new StartupError(`The model ${model.source} failed to load: ${loadFailure(error)}`);
     }
     if (envManager !== 'local') {
       await loaded.close();

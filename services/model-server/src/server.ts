@@ -48,6 +48,14 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 /** ONNX models are served under Triton's platform name in the Open Inference Protocol's metadata. */
 const OIP_PLATFORMS: Record<string, string> = { onnx: 'onnxruntime_onnx' };
 
+/** The routes and the one method each answers (GET ones answer HEAD too), for 405s. */
+const ONE_METHOD_ROUTES: ReadonlyArray<readonly [RegExp, 'GET' | 'POST']> = [
+  [/^\/(ping|health|version|metrics)$/, 'GET'],
+  [/^\/invocations$/, 'POST'],
+  [/^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/infer$/, 'POST'],
+  [/^\/v2(\/health\/(live|ready)|\/models\/[^/]+(\/versions\/[^/]+)?(\/ready)?)?$/, 'GET'],
+];
+
 const UNEXPECTED_MODEL_ERROR =
   'Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is ' +
   'compatible with the model for inference.';
@@ -151,9 +159,12 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
   });
 
   // Bodies are read as text whatever their type: /invocations answers an unsupported type with
-  // MLflow's 415, and parses JSON and CSV itself.
+  // MLflow's 415, and parses JSON and CSV itself. A UTF-8 byte order mark (Excel's CSV, PowerShell)
+  // is dropped, as Python's json.loads of bytes and pandas' read_csv drop it.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) =>
+    done(null, (body as string).charCodeAt(0) === 0xfeff ? (body as string).slice(1) : body),
+  );
 
   const errorCodes = new WeakMap<FastifyRequest, string>();
   // A callback hook, not an async one: it runs for every request, and a promise per request shows
@@ -202,7 +213,16 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
     return reply.code(status).type('application/json').send(mlflowError.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {
-    const message = `No route for ${request.method} ${request.url.split('?')[0]}`;
+    const path = request.url.split('?')[0]!;
+    const allowed = ONE_METHOD_ROUTES.find(([pattern]) => pattern.test(path))?.[1];
+    if (allowed !== undefined) {
+      // A route asked with another method (`curl /invocations`): 405 naming the method, as MLflow's server.
+      const message = `Method ${request.method} is not allowed for ${path}; use ${allowed}.`;
+      reply.code(405).header('allow', allowed === 'GET' ? 'GET, HEAD' : allowed);
+      if (isOip(request)) return reply.send({ error: message });
+      return reply.send({ error_code: 'BAD_REQUEST', message });
+    }
+    const message = `No route for ${request.method} ${path}`;
     if (isOip(request)) return reply.code(404).send({ error: message });
     return reply.code(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message });
   });
@@ -343,7 +363,7 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
       }
       const parsed = parseInferRequest(body);
       return score(loaded.toFeeds({ kind: 'tensors', tensors: parsed.inputs }), request, (outputs) =>
-        reply.send(inferResponse(modelName, parsed, outputs)),
+        reply.send(inferResponse(modelName, parsed, outputs, options.modelVersion)),
       );
     });
   }

@@ -90,6 +90,15 @@ describe('Open Inference Protocol v2', () => {
     });
     try {
       expect((await versioned.get('/v2/models/iris')).json.versions).toEqual(['3']);
+      const inferred = await versioned.post('/v2/models/iris/versions/3/infer', {
+        id: 'q',
+        inputs: [
+          { name: 'sepal_length', shape: [1], datatype: 'FP32', data: [5.1] },
+          { name: 'petal_count', shape: [1], datatype: 'INT64', data: [3] },
+        ],
+      });
+      expect(inferred.status).toBe(200);
+      expect(inferred.json).toMatchObject({ model_name: 'iris', model_version: '3', id: 'q' });
       expect((await versioned.get('/v2/models/iris/versions/3/ready')).json).toEqual({
         name: 'iris',
         ready: true,

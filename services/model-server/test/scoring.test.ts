@@ -78,6 +78,28 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
     expect(reply.json).toEqual({ predictions: records() });
   });
 
+  test('numeric text in double columns is read as numbers (pandas astype in MLflow), other text is 400', async () => {
+    const text = ROWS.map((row) => row.map(String));
+    const split = await server.post('/invocations', {
+      dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: text },
+    });
+    expect(split.status).toBe(200);
+    expect(split.json).toEqual({ predictions: records() });
+    const instances = await server.post('/invocations', {
+      instances: text.map(([f0, f1, f2, f3]) => ({ f0, f1, f2, f3 })),
+    });
+    expect(instances.status).toBe(200);
+    expect(instances.json).toEqual({ predictions: records() });
+    const word = await server.post('/invocations', {
+      dataframe_records: [{ f0: '1', f1: '2', f2: 'three', f3: '4' }],
+    });
+    expect(word.status).toBe(400);
+    expect(word.json).toEqual({
+      error_code: 'BAD_REQUEST',
+      message: 'Incompatible input types for column f2. Can not safely convert object to float64.',
+    });
+  });
+
   test('instances (records) and inputs (columns)', async () => {
     const instances = ROWS.map(([f0, f1, f2, f3]) => ({ f0, f1, f2, f3 }));
     const byInstances = await server.post('/invocations', { instances });
@@ -102,6 +124,22 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
     expect(reply.json).toEqual({ predictions: records() });
   });
 
+  test('a UTF-8 byte order mark before JSON or CSV is dropped, as Python and pandas drop it', async () => {
+    const json = await server.post(
+      '/invocations',
+      `\uFEFF${JSON.stringify({ dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: ROWS } })}`,
+    );
+    expect(json.status).toBe(200);
+    expect(json.json).toEqual({ predictions: records() });
+    const csv = await server.post(
+      '/invocations',
+      `\uFEFFf0,f1,f2,f3\n${ROWS.map((row) => row.join(',')).join('\n')}\n`,
+      'text/csv',
+    );
+    expect(csv.status).toBe(200);
+    expect(csv.json).toEqual({ predictions: records() });
+  });
+
   test('unsupported content types, charsets and parameters: 415 text/plain', async () => {
     const xml = await server.post('/invocations', '<x/>', 'application/xml');
     expect(xml.status).toBe(415);
@@ -120,7 +158,8 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
   test('malformed JSON, a list, no or two input fields: 400 with MLflow texts', async () => {
     const malformed = await server.post('/invocations', '{"dataframe_split": ');
     expect(malformed.status).toBe(400);
-    expect(malformed.json.error_code).toBe('INVALID_PARAMETER_VALUE');
+    // MLflow's MlflowInvalidInputException is BAD_REQUEST (proto_json_utils.py).
+    expect(malformed.json.error_code).toBe('BAD_REQUEST');
     expect(malformed.json.message).toMatch(
       /^Invalid input\. Ensure that input is a valid JSON formatted string/,
     );
@@ -128,6 +167,9 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
     const list = await server.post('/invocations', [[1, 2, 3, 4]]);
     expect(list.status).toBe(400);
     expect(list.json.message).toMatch(/exactly one of the input fields .*Received a list\.$/);
+    const scalar = await server.post('/invocations', 'null');
+    expect(scalar.status).toBe(400);
+    expect(scalar.json.message).toMatch(/Received unexpected input type '<class 'NoneType'>'\.$/);
 
     const none = await server.post('/invocations', { columns: ['f0'], data: [[1]] });
     expect(none.status).toBe(400);
@@ -161,11 +203,33 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
     });
     expect(empty.status).toBe(400);
     expect(empty.json.error_code).toBe('BAD_REQUEST');
+    const unequal = await server.post('/invocations', {
+      instances: [
+        { f0: 1, f1: 2, f2: 3, f3: 4 },
+        { f0: 1, f1: 2, f2: 3 },
+      ],
+    });
+    expect(unequal.status).toBe(400);
+    expect(unequal.json).toEqual({
+      error_code: 'BAD_REQUEST',
+      message: 'Invalid input. The length of values for each input/column name are not the same',
+    });
     const ragged = await server.post('/invocations', {
       dataframe_split: { columns: ['f0', 'f1'], data: [[1, 2, 3]] },
     });
     expect(ragged.status).toBe(400);
-    expect(ragged.json.message).toMatch(/^Failed to parse input as a Pandas DataFrame/);
+    expect(ragged.json.message).toBe(
+      "Invalid input. Provided dataframe_split field is not a valid dataframe representation in 'split' format. Error: '2 columns passed, passed data had 3 columns'",
+    );
+    const extraKey = await server.post('/invocations', {
+      dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: [ROWS[0]], dtype: 'float' },
+    });
+    expect(extraKey.status).toBe(400);
+    expect(extraKey.json).toEqual({
+      error_code: 'BAD_REQUEST',
+      message:
+        "Invalid input. Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields. Got {'columns', 'data', 'dtype'}.",
+    });
   });
 
   test('malformed CSV: 400; the next good request is served', async () => {
@@ -184,6 +248,27 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
     const reply = await server.get('/nope');
     expect(reply.status).toBe(404);
     expect(reply.json.error_code).toBe('ENDPOINT_NOT_FOUND');
+  });
+
+  test('a route asked with another method: 405 with Allow, in the route family error shape', async () => {
+    const get = await fetch(`${server.url}/invocations`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect(await get.json()).toEqual({
+      error_code: 'BAD_REQUEST',
+      message: 'Method GET is not allowed for /invocations; use POST.',
+    });
+    const ping = await server.post('/ping', '{}');
+    expect(ping.status).toBe(405);
+    expect(ping.json.message).toBe('Method POST is not allowed for /ping; use GET.');
+    const infer = await fetch(`${server.url}/v2/models/model/infer`);
+    expect(infer.status).toBe(405);
+    expect(await infer.json()).toEqual({
+      error: 'Method GET is not allowed for /v2/models/model/infer; use POST.',
+    });
+    const metadata = await server.post('/v2/models/model', '{}');
+    expect(metadata.status).toBe(405);
+    expect(metadata.json).toEqual({ error: 'Method POST is not allowed for /v2/models/model; use GET.' });
   });
 
   test('/metrics: latency by route, batch rows, inference time, errors', async () => {
@@ -239,6 +324,18 @@ describe('classifier (two ONNX inputs, named columns of mixed types)', () => {
     expect(fromCsv.json).toEqual({ predictions: expected });
   });
 
+  test('integer text in the long column is read as an integer, as MLflow reads it', async () => {
+    const expected = await reference();
+    const reply = await server.post('/invocations', {
+      dataframe_split: {
+        columns: ['sepal_length', 'petal_count'],
+        data: sepal.map((s, i) => [String(s), String(petals[i])]),
+      },
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({ predictions: expected });
+  });
+
   test('a float in the long column and a number in the string column: 400 naming them', async () => {
     const float = await server.post('/invocations', {
       dataframe_records: [{ sepal_length: 5.1, petal_count: 2.5 }],
@@ -255,6 +352,13 @@ describe('classifier (two ONNX inputs, named columns of mixed types)', () => {
     });
     expect(withNull.status).toBe(400);
     expect(withNull.json.message).toContain('Hint: the type mismatch is likely caused by missing values.');
+    const fraction = await server.post('/invocations', {
+      dataframe_records: [{ sepal_length: '5.1', petal_count: '2.5' }],
+    });
+    expect(fraction.status).toBe(400);
+    expect(fraction.json.message).toBe(
+      'Incompatible input types for column petal_count. Can not safely convert object to int64.',
+    );
     const comment = await server.post('/invocations', {
       dataframe_records: [{ sepal_length: 5.1, petal_count: 2, comment: 7 }],
     });

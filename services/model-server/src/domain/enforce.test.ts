@@ -30,6 +30,10 @@ describe('enforceColumn: MLflow safe conversions', () => {
     ['boolean', [true, false], 'bool', [1, 0]],
     ['string', ['a', 'b'], 'string', ['a', 'b']],
     ['datetime', ['2024-01-02T03:04:05Z'], 'string', ['2024-01-02T03:04:05Z']],
+    // Numeric text, as pandas' astype in MLflow's cast_df_types_according_to_schema reads it.
+    ['double', ['2.5', 1, null, ' -1e2 '], 'float64', [2.5, 1, Number.NaN, -100]],
+    ['float', ['inf', '.5'], 'float32', [Number.POSITIVE_INFINITY, 0.5]],
+    ['long', ['3', 4, '-7'], 'int64', [3n, 4n, -7n]],
   ] as const)('%s accepts %j', (type, values, dtype, data) => {
     const array = enforceColumn('c', values, type);
     expect(array.dtype).toBe(dtype);
@@ -45,6 +49,17 @@ describe('enforceColumn: MLflow safe conversions', () => {
     ['string', [1], 'Incompatible input types for column c. Can not safely convert int64 to <U0.'],
     ['integer', [2 ** 40], 'Incompatible input types for column c. Can not safely convert int64 to int32.'],
     ['datetime', ['yesterday'], 'Failed to convert column c from type object to datetime.'],
+    ['long', ['2.5'], 'Incompatible input types for column c. Can not safely convert object to int64.'],
+    [
+      'double',
+      ['3', 'x'],
+      'Incompatible input types for column c. Can not safely convert object to float64.',
+    ],
+    [
+      'double',
+      ['3', [1]],
+      'Incompatible input types for column c. Can not safely convert object to float64.',
+    ],
   ] as const)('%s refuses %j', (type, values, message) => {
     expect(failure(() => enforceColumn('c', values, type)).message).toBe(message);
   });

@@ -68,7 +68,9 @@ function pythonTuple(shape: readonly number[]): string {
 
 /**
  * One column converted to its declared type by MLflow's safe conversions
- * (`_enforce_mlflow_datatype`). Throws BAD_REQUEST "Incompatible input types for column ..." otherwise.
+ * (`_enforce_mlflow_datatype`), numeric text in a numeric column first read as the number it spells
+ * (as the scoring server's parsing does). Throws BAD_REQUEST "Incompatible input types for column ..."
+ * otherwise.
  */
 export function enforceColumn(name: string, values: readonly unknown[], type: DataType): NdArray {
   const dtype = COLUMN_DTYPES[type];
@@ -91,19 +93,53 @@ export function enforceColumn(name: string, values: readonly unknown[], type: Da
     if (!values.every((value) => typeof value === 'boolean')) throw incompatible();
     return fromValues(values, dtype, [values.length]);
   }
-  const source = inferDtype(values);
-  if (source !== 'int64' && source !== 'float64') throw incompatible();
+  // Numeric text converts first (see numbersFromText); plain numbers, the common case, skip it.
+  const given = inferDtype(values);
+  const numeric =
+    given === 'int64' || given === 'float64'
+      ? values
+      : numbersFromText(values, dtype === 'int32' || dtype === 'int64');
+  if (numeric === undefined) throw incompatible();
+  const source = numeric === values ? given : inferDtype(numeric);
   if (source === 'float64' && (dtype === 'int32' || dtype === 'int64')) {
-    const hasNulls = values.some((value) => value === null);
-    const allIntegers = values.every((value) => value === null || Number.isInteger(value));
+    const hasNulls = numeric.some((value) => value === null);
+    const allIntegers = numeric.every((value) => value === null || Number.isInteger(value));
     throw incompatible(hasNulls && allIntegers ? INTEGER_NULLS_HINT : '');
   }
   try {
-    return fromValues(values, dtype, [values.length]);
+    return fromValues(numeric, dtype, [values.length]);
   } catch (error) {
     if (error instanceof ConversionError) throw incompatible();
     throw error;
   }
+}
+
+/** Text Python's `float()` reads (`astype(float64)` on text), and text its `int()` reads. */
+const FLOAT_TEXT = /^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf(inity)?|nan)$/i;
+const INTEGER_TEXT = /^[+-]?\d+$/;
+
+/**
+ * A numeric column's values with numeric text converted, as pandas' `astype` converts it when
+ * MLflow's scoring server types a JSON DataFrame by the signature (`cast_df_types_according_to_schema`
+ * in `mlflow/utils/proto_json_utils.py`; numpy does the same for `instances`/`inputs`): "2.5" to
+ * 2.5, "3" to 3. Undefined when a value is neither a number, null nor such text, or is text that is
+ * not an integer for an integer column (`int("2.5")` fails in Python too).
+ */
+function numbersFromText(values: readonly unknown[], integer: boolean): unknown[] | undefined {
+  const converted: unknown[] = [];
+  for (const value of values) {
+    if (typeof value !== 'string') {
+      if (typeof value !== 'number' && value !== null) return undefined;
+      converted.push(value);
+      continue;
+    }
+    const text = value.trim();
+    if (!(integer ? INTEGER_TEXT : FLOAT_TEXT).test(text)) return undefined;
+    const number = Number(text.replace(/^([+-]?)inf(inity)?$/i, '$1Infinity').replace(/^[+-]?nan$/i, 'NaN'));
+    if (integer && !Number.isSafeInteger(number)) return undefined;
+    converted.push(number);
+  }
+  return converted;
 }
 
 const INTEGER_NULLS_HINT =

@@ -115,6 +115,8 @@ export function inferResponse(
   modelName: string,
   request: InferRequest,
   outputs: Record<string, NdArray>,
+  /** The registered version served, when known: the response's optional `model_version`. */
+  modelVersion?: string,
 ): Record<string, unknown> {
   const names = request.outputs ?? Object.keys(outputs);
   const unknown = names.filter((name) => !(name in outputs));
@@ -124,6 +126,7 @@ export function inferResponse(
     );
   return {
     model_name: modelName,
+    ...(modelVersion === undefined ? {} : { model_version: modelVersion }),
     ...(request.id === undefined ? {} : { id: request.id }),
     outputs: names.map((name) => {
       const array = outputs[name]!;

@@ -69,8 +69,9 @@ describe('parseJsonRequest', () => {
       },
     });
     expect(parseJsonRequest('{"instances": [[1, 2]]}').input).toEqual({ kind: 'tensor', value: [[1, 2]] });
+    // MLflow's parse_instances_data (MlflowInvalidInputException).
     expect(() => parseJsonRequest('{"instances": [{"a": 1, "b": 1}, {"a": 2}]}')).toThrow(
-      'The length of values for each input/column name are not the same',
+      /^Invalid input\. The length of values for each input\/column name are not the same$/,
     );
   });
 
@@ -95,9 +96,10 @@ describe('parseJsonRequest', () => {
   });
 
   test.each([
-    ['{', 'INVALID_PARAMETER_VALUE', /^Invalid input\. Ensure that input is a valid JSON formatted string/],
-    ['[1]', 'INVALID_PARAMETER_VALUE', /Received a list\.$/],
-    ['"x"', 'INVALID_PARAMETER_VALUE', /Received unexpected input type 'string'\.$/],
+    ['{', 'BAD_REQUEST', /^Invalid input\. Ensure that input is a valid JSON formatted string/],
+    ['[1]', 'BAD_REQUEST', /Received a list\.$/],
+    ['"x"', 'BAD_REQUEST', /Received unexpected input type '<class 'str'>'\.$/],
+    ['null', 'BAD_REQUEST', /Received unexpected input type '<class 'NoneType'>'\.$/],
     ['{"data": []}', 'BAD_REQUEST', /Received dictionary with input fields: \[\]\. IMPORTANT/],
     [
       '{"inputs": [], "dataframe_records": []}',
@@ -109,8 +111,27 @@ describe('parseJsonRequest', () => {
       'BAD_REQUEST',
       /1 columns passed, passed data had 2 columns/,
     ],
-    ['{"dataframe_split": [1]}', 'BAD_REQUEST', /Failed to parse input as a Pandas DataFrame/],
-    ['{"dataframe_records": [1]}', 'BAD_REQUEST', /must be a list of objects/],
+    [
+      '{"dataframe_split": [1]}',
+      'BAD_REQUEST',
+      /^Invalid input\. Dataframe split format must be a dictionary\. Got list\.$/,
+    ],
+    [
+      '{"dataframe_split": {"columns": ["a"], "rows": [[1]]}}',
+      'BAD_REQUEST',
+      /^Invalid input\. Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields\. Got \{'columns', 'rows'\}\.$/,
+    ],
+    [
+      '{"dataframe_records": {"a": 1}}',
+      'BAD_REQUEST',
+      /^Invalid input\. Dataframe records format must be a list of records\. Got dictionary\.$/,
+    ],
+    ['{"dataframe_records": "a"}', 'BAD_REQUEST', /Got type <class 'str'>\.$/],
+    [
+      '{"dataframe_records": [1]}',
+      'BAD_REQUEST',
+      /^Invalid input\. Provided dataframe_records field is not a valid dataframe representation in 'records' format/,
+    ],
     ['{"inputs": [1], "params": [1]}', 'BAD_REQUEST', /'params' must be a JSON object/],
   ])('%s: %s', (body, code, message) => {
     let caught: unknown;

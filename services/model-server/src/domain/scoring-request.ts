@@ -76,8 +76,9 @@ export interface ScoringRequest {
   unwrapped: boolean;
 }
 
+/** MLflow's `MlflowInvalidInputException`: "Invalid input. ..." with BAD_REQUEST (400). */
 function invalidInput(message: string): MlflowError {
-  return MlflowError.invalidParameter(`Invalid input. ${message}`);
+  return new MlflowError('BAD_REQUEST', `Invalid input. ${message}`);
 }
 
 function badRequest(message: string): MlflowError {
@@ -94,8 +95,8 @@ export function pythonList(items: readonly string[]): string {
 }
 
 /**
- * Parses a JSON scoring body. Errors: malformed JSON or a non-object body (400
- * INVALID_PARAMETER_VALUE, "Invalid input. ..."), zero or several input fields (400 BAD_REQUEST),
+ * Parses a JSON scoring body. Errors: malformed JSON or a non-object body (400 BAD_REQUEST,
+ * "Invalid input. ..."), zero or several input fields (400 BAD_REQUEST),
  * a malformed DataFrame or TF-serving payload (400 BAD_REQUEST).
  */
 export function parseJsonRequest(body: string, paramNames: readonly string[] = []): ScoringRequest {
@@ -109,7 +110,7 @@ export function parseJsonRequest(body: string, paramNames: readonly string[] = [
   }
   if (Array.isArray(decoded)) throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received a list.`);
   if (!isObject(decoded))
-    throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received unexpected input type '${typeof decoded}'.`);
+    throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received unexpected input type '${pythonType(decoded)}'.`);
 
   if (LLM_KEYS.some((key) => key in decoded)) {
     const values: Record<string, unknown> = {};
@@ -141,17 +142,43 @@ export function parseJsonRequest(body: string, paramNames: readonly string[] = [
   return { input, ...(isObject(params) ? { params } : {}), unwrapped: false };
 }
 
-function dataframeError(detail: string): MlflowError {
-  return badRequest(
-    `Failed to parse input as a Pandas DataFrame. Ensure that the input is a valid JSON-formatted Pandas DataFrame. Error: '${detail}'`,
+/** Python's `type(value)` as MLflow's messages print it (`<class 'str'>`). */
+function pythonType(value: unknown): string {
+  const name =
+    value === null
+      ? 'NoneType'
+      : typeof value === 'string'
+        ? 'str'
+        : typeof value === 'boolean'
+          ? 'bool'
+          : typeof value === 'number'
+            ? Number.isInteger(value)
+              ? 'int'
+              : 'float'
+            : Array.isArray(value)
+              ? 'list'
+              : 'dict';
+  return `<class '${name}'>`;
+}
+
+/** pandas could not build the DataFrame (`dataframe_from_parsed_json` in `mlflow/utils/proto_json_utils.py`). */
+function dataframeError(orient: 'split' | 'records', detail: string): MlflowError {
+  return invalidInput(
+    `Provided dataframe_${orient} field is not a valid dataframe representation in '${orient}' format. Error: '${detail}'`,
   );
 }
 
 /** `{"columns": [...], "index"?: [...], "data": [[...], ...]}` (pandas `split` orient). */
 function splitFrame(payload: unknown): RawInput {
-  if (!isObject(payload)) throw dataframeError("'dataframe_split' must be an object with 'data'");
+  if (!isObject(payload))
+    throw invalidInput(
+      `Dataframe split format must be a dictionary. Got ${Array.isArray(payload) ? 'list' : `type ${pythonType(payload)}`}.`,
+    );
+  for (const key in payload)
+    if (key !== 'data' && key !== 'columns' && key !== 'index') throw splitKeysError(payload);
   const data = payload.data;
-  if (!Array.isArray(data)) throw dataframeError("'dataframe_split.data' must be a list of rows");
+  if (data === undefined) throw splitKeysError(payload);
+  if (!Array.isArray(data)) throw dataframeError('split', "'data' must be a list of rows");
   const rows = data.map((row) => (Array.isArray(row) ? row : [row]));
   const width = rows[0]?.length ?? (Array.isArray(payload.columns) ? payload.columns.length : 0);
   const columns =
@@ -160,11 +187,15 @@ function splitFrame(payload: unknown): RawInput {
       : Array.isArray(payload.columns)
         ? payload.columns.map(String)
         : undefined;
-  if (columns === undefined) throw dataframeError("'dataframe_split.columns' must be a list");
-  if (new Set(columns).size !== columns.length) throw dataframeError('the column names are not unique');
+  if (columns === undefined) throw dataframeError('split', "'columns' must be a list");
+  if (new Set(columns).size !== columns.length)
+    throw dataframeError('split', 'the column names are not unique');
   for (const row of rows)
     if (row.length !== columns.length)
-      throw dataframeError(`${columns.length} columns passed, passed data had ${row.length} columns`);
+      throw dataframeError(
+        'split',
+        `${columns.length} columns passed, passed data had ${row.length} columns`,
+      );
   const values: Record<string, unknown[]> = {};
   columns.forEach((column, index) => {
     values[column] = rows.map((row) => row[index]);
@@ -172,10 +203,22 @@ function splitFrame(payload: unknown): RawInput {
   return { kind: 'frame', columns, values, rows: rows.length };
 }
 
+function splitKeysError(payload: Record<string, unknown>): MlflowError {
+  return invalidInput(
+    "Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields. " +
+      `Got {${Object.keys(payload)
+        .map((key) => `'${key}'`)
+        .join(', ')}}.`,
+  );
+}
+
 /** `[{"col": v, ...}, ...]` (pandas `records` orient): columns in order of first appearance; gaps are null. */
 function recordsFrame(payload: unknown): RawInput {
-  if (!Array.isArray(payload) || !payload.every(isObject))
-    throw dataframeError("'dataframe_records' must be a list of objects");
+  if (!Array.isArray(payload))
+    throw invalidInput(
+      `Dataframe records format must be a list of records. Got ${isObject(payload) ? 'dictionary' : `type ${pythonType(payload)}`}.`,
+    );
+  if (!payload.every(isObject)) throw dataframeError('records', 'every record must be a JSON object');
   return recordsToFrame(payload);
 }
 
@@ -202,9 +245,7 @@ function instancesInput(payload: unknown): RawInput {
       }
     const lengths = new Set(Object.values(values).map((list) => list.length));
     if (lengths.size > 1)
-      throw badRequest(
-        'Failed to parse data as TF serving input. The length of values for each input/column name are not the same',
-      );
+      throw invalidInput('The length of values for each input/column name are not the same');
     return { kind: 'tensors', values };
   }
   return { kind: 'tensor', value: payload };

@@ -9,17 +9,27 @@ python_function flavors, a signature, an input example, requirements) under the 
                a batch-1 call streams all weights for one row, a batched call for many (for the
                batching benchmark); signature: an unnamed float32 tensor [-1, 64]
 
-Run with Debian's interpreter: /usr/bin/python3 generate_models.py OUT_DIR. Weights are fixed
-(seeded), so predictions are reproducible.
+Run with Debian's interpreter: /usr/bin/python3 generate_models.py OUT_DIR (another python3 that
+cannot import onnx hands the run to it). Weights are fixed (seeded), so predictions are reproducible.
 """
 
 import json
 import os
 import sys
 
-import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+try:
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+except ImportError as missing:
+    # The python3 on PATH may be another interpreter (pyenv) that cannot see Debian's modules: hand
+    # the run to Debian's once; past that, one line saying what to install.
+    if os.path.exists(DEBIAN_PYTHON) and os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON):
+        os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, *sys.argv])
+    sys.exit(f"generate_models.py: {missing}: install Debian's python3-onnx and python3-numpy "
+             f"(apt-get install python3-onnx python3-numpy) and run it with {DEBIAN_PYTHON}")
 
 OPSET = 13
 IR_VERSION = 8
@@ -205,6 +215,8 @@ def heavy(out):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: generate_models.py OUT_DIR")
     target = sys.argv[1]
     linear(target)
     classifier(target)
