@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useQuery } from './api';
 import { ErrorMessage, Loading } from './components';
+import { IMAGE_FILE } from './domain/logged-images';
 
 /** Whose artifacts a browser shows: a run's or a logged model's (the same listing, another root). */
 export interface ArtifactOwner {
@@ -22,7 +23,7 @@ const ARTIFACTS_QUERIES: Record<ArtifactOwner['kind'], string> = {
   }`,
 };
 
-interface ArtifactFile {
+export interface ArtifactFile {
   path: string;
   isDir: boolean;
   fileSize: number | null;
@@ -32,22 +33,21 @@ interface ArtifactFile {
 /** Text previews read at most this much of a file (ui.md goal G11: nothing over 1 MB without a click). */
 const TEXT_PREVIEW_BYTES = 256 * 1024;
 /** Images larger than this wait for a click. */
-const IMAGE_PREVIEW_BYTES = 1024 * 1024;
+export const IMAGE_PREVIEW_BYTES = 1024 * 1024;
 const TEXT =
   /\.(txt|log|md|json|ya?ml|csv|tsv|py|r|sh|toml|ini|cfg|xml|html?)$|(^|\/)(MLmodel|requirements\.txt|conda\.yaml|python_env\.yaml)$/i;
-const IMAGE = /\.(png|jpe?g|gif|webp|bmp)$/i;
 const TABLE = /\.(csv|tsv)$/i;
 /** A CSV or TSV preview shows at most this many data rows (ui.md goal G11: the first 1,000 rows). */
 const TABLE_PREVIEW_ROWS = 1000;
 
 /** A download URL the server gave (a path on this server, or presigned) resolved under the `<base href>`. */
-function resolveDownload(url: string): string {
+export function resolveDownload(url: string): string {
   return /^[a-z][a-z0-9+.-]*:/i.test(url)
     ? url
     : new URL(url.replace(/^\/+/, ''), document.baseURI).toString();
 }
 
-function formatBytes(bytes: number | null): string {
+export function formatBytes(bytes: number | null): string {
   if (bytes === null) return '';
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
@@ -167,7 +167,7 @@ function Preview({ file }: { file: ArtifactFile }) {
           </pre>
         </>
       ) : null}
-      {IMAGE.test(file.path) && url ? (
+      {IMAGE_FILE.test(file.path) && url ? (
         showImage ? (
           <img className="preview-image" src={url} alt={file.path} />
         ) : (
@@ -176,7 +176,9 @@ function Preview({ file }: { file: ArtifactFile }) {
           </button>
         )
       ) : null}
-      {!isText && !IMAGE.test(file.path) ? <p className="muted">No preview for this kind of file.</p> : null}
+      {!isText && !IMAGE_FILE.test(file.path) ? (
+        <p className="muted">No preview for this kind of file.</p>
+      ) : null}
     </section>
   );
 }

@@ -205,7 +205,8 @@ function CardGrid({
  * else the experiment's newest 10. The URL holds the key filter (`?q=`, substring or `/regex/`), the
  * x-axis (`?x=step|wall|relative`), the smoothing (`?smooth=0..0.95`), the runs and the collapsed
  * sections (`?collapsed=`), and the cards added besides the line charts (`?cards=`: bar, scatter,
- * parallel coordinates, difference table; see `chart-cards.tsx`). The card grid is virtualised, and a card asks for its series only once
+ * parallel coordinates, difference table, box plot, contour, parameter importance, image grid; see
+ * `chart-cards.tsx`). The card grid is virtualised, and a card asks for its series only once
  * it stays on screen.
  */
 export default function ChartsPage() {

@@ -4,7 +4,9 @@ import { Link } from 'react-router-dom';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { useQuery } from '../api';
+import { BoxPlot } from '../box-plot';
 import { ErrorMessage, Loading, PageHeader } from '../components';
+import { ContourPlot } from '../contour-plot';
 import { formatValue } from '../format';
 import { chartDrawn, plottable } from '../metric-chart';
 import { ParallelCoordinates } from '../parallel-coordinates';
@@ -155,8 +157,9 @@ function plottedRun(run: ComparedRun): PlottedRun {
 }
 
 /**
- * The compared runs' parallel coordinates (`?axes=p:lr,m:loss`, brushes in `?brush=`) and scatter plot
- * (`?sx=`, `?sy=`), with pickers for their keys; the scatter plot highlights the brushed runs too.
+ * The compared runs' parallel coordinates (`?axes=p:lr,m:loss`, brushes in `?brush=`), scatter plot
+ * (`?sx=`, `?sy=`), box plot (`?bv=`, `?bg=`) and contour plot (`?cx=`, `?cy=`, `?cz=`), with pickers
+ * for their keys; the scatter plot highlights the brushed runs too.
  */
 function RunPlots({
   runs,
@@ -196,8 +199,18 @@ function RunPlots({
       brush: formatBrushes(new Map([...brushes].filter(([key]) => next.includes(key)))),
     });
   const onBrushesChange = (next: Brushes) => url.set({ brush: formatBrushes(next) });
-  const keyOptions = (exclude: readonly string[]) =>
-    keys
+  const paramKeys = keys.filter((key) => key.startsWith('p:'));
+  const metricKeys = keys.filter((key) => key.startsWith('m:'));
+  // Box plot (`?bv=` value, `?bg=` the param grouping it, `?bg=none` for one box) and contour (`?cx=`,
+  // `?cy=`, `?cz=` the metric): by default the first metric grouped by the first param that differs.
+  const boxValue = url.get('bv', metricKeys[0] ?? keys[0] ?? '');
+  const differing = paramRows.find((row) => row.differs);
+  const boxGroup = url.get('bg', differing ? `p:${differing.key}` : 'none');
+  const contourX = url.get('cx', paramKeys[0] ?? keys[0] ?? '');
+  const contourY = url.get('cy', paramKeys[1] ?? keys[1] ?? '');
+  const contourZ = url.get('cz', metricKeys[0] ?? '');
+  const keyOptions = (exclude: readonly string[], list: readonly string[] = keys) =>
+    list
       .filter((key) => !exclude.includes(key))
       .map((key) => (
         <option key={key} value={key}>
@@ -264,6 +277,64 @@ function RunPlots({
           x={buildAxis(scatterX, plotted)}
           y={buildAxis(scatterY, plotted)}
           highlighted={highlighted}
+        />
+      ) : null}
+      <div className="toolbar">
+        <label>
+          Box plot of{' '}
+          <select
+            aria-label="Box plot value"
+            value={boxValue}
+            onChange={(event) => url.set({ bv: event.target.value })}
+          >
+            {keyOptions([])}
+          </select>
+        </label>
+        <label>
+          grouped by{' '}
+          <select
+            aria-label="Box plot group"
+            value={boxGroup}
+            onChange={(event) => url.set({ bg: event.target.value })}
+          >
+            <option value="none">(no grouping)</option>
+            {keyOptions([], paramKeys)}
+          </select>
+        </label>
+      </div>
+      {keys.includes(boxValue) ? (
+        <BoxPlot
+          runs={plotted}
+          valueKey={boxValue}
+          groupKey={paramKeys.includes(boxGroup) ? boxGroup : undefined}
+        />
+      ) : null}
+      <div className="toolbar">
+        {(
+          [
+            ['cx', 'Contour x', contourX, keys],
+            ['cy', 'Contour y', contourY, keys],
+            ['cz', 'Contour z (metric)', contourZ, metricKeys],
+          ] as const
+        ).map(([name, label, value, list]) => (
+          <label key={name}>
+            {label}{' '}
+            <select
+              aria-label={label}
+              value={value}
+              onChange={(event) => url.set({ [name]: event.target.value })}
+            >
+              {keyOptions([], list)}
+            </select>
+          </label>
+        ))}
+      </div>
+      {keys.includes(contourX) && keys.includes(contourY) && metricKeys.includes(contourZ) ? (
+        <ContourPlot
+          runs={plotted}
+          x={buildAxis(contourX, plotted)}
+          y={buildAxis(contourY, plotted)}
+          zKey={contourZ}
         />
       ) : null}
     </section>
@@ -364,8 +435,8 @@ function OverlayChart({ runs, metricKey }: { runs: ComparedRun[]; metricKey: str
  * state becomes a `?view=<id>` link) or, as MLflow's runs search does, by experiment and filter
  * (`?experiments=<ids>&filter=<MLflow filter>`, one page of the runs connection); 1,000 runs at most
  * either way. Parameters and latest metrics with the rows that differ marked (`?diff=1` shows only those),
- * one overlay chart per metric in `?metrics=` (both for the first 100 runs), and parallel coordinates
- * and a scatter plot of every run.
+ * one overlay chart per metric in `?metrics=` (both for the first 100 runs), and parallel coordinates,
+ * a scatter plot, a box plot and a contour plot of every run.
  */
 export default function ComparePage() {
   const url = useUrlState();
