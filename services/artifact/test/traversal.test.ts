@@ -77,6 +77,22 @@ describe.each(STORAGE_BACKENDS)('path traversal (%s)', (backend) => {
     expect(await readFile(join(sandbox, 'outside.txt'), 'utf8')).toBe('secret');
   }
 
+  test("'../path' is answered with MLflow's exact body (its test_path_validation)", async () => {
+    const invalid = { error_code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' };
+    for (const url of [
+      `/api/2.0/mlflow/artifacts/list?run_id=${RUN_ID}&path=../path`,
+      `/get-artifact?run_uuid=${RUN_ID}&path=../path`,
+      `${PROXY}/../path`,
+    ]) {
+      const response = await rawRequest(server.baseUrl, 'GET', url);
+      expect({ url, status: response.status, json: response.json }).toEqual({
+        url,
+        status: 400,
+        json: invalid,
+      });
+    }
+  });
+
   test.each(ESCAPES)('GET, PUT, DELETE and list refuse %s', async (attempt) => {
     expectRejected(await rawRequest(server.baseUrl, 'GET', `${PROXY}/${attempt}`), 'GET');
     expect((await rawRequest(server.baseUrl, 'HEAD', `${PROXY}/${attempt}`)).status).toBe(400);

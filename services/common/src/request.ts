@@ -23,16 +23,43 @@ export function missingParameter(path: string): MlflowError {
   return MlflowError.invalidParameter(`Missing value for required parameter '${path}'.${API_DOCS_HINT}`);
 }
 
+/**
+ * A value as MLflow's `invalid_value` prints it: Python's `json.dumps(value, sort_keys=True,
+ * separators=(",", ":"))` — strings double-quoted with non-ASCII escaped, keys sorted, no spaces.
+ */
+export function pythonJson(value: unknown): string {
+  if (typeof value === 'string') {
+    return JSON.stringify(value).replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  }
+  if (typeof value === 'bigint') return String(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : wireNonFinite(value);
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${pythonJson(key)}:${pythonJson((value as Source)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return String(value);
+}
+
+function wireNonFinite(value: number): string {
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+}
+
+/**
+ * MLflow's message for a field of the wrong type or form (`handlers._validate_param_against_schema` with
+ * `validation.invalid_value`): `Invalid value "x" for parameter 'p' supplied:  Hint: Value was of type
+ * 'str'. See the API docs …`; a given `hint` replaces the type hint.
+ */
 export function invalidParameter(path: string, value: unknown, hint?: string): MlflowError {
-  const shown =
-    typeof value === 'string'
-      ? `'${value}'`
-      : typeof value === 'bigint'
-        ? String(value)
-        : JSON.stringify(value);
-  const why = hint ?? `Value was of type '${typeName(value)}'.`;
+  const why = hint ?? ` Hint: Value was of type '${typeName(value)}'.`;
   return MlflowError.invalidParameter(
-    `Invalid value ${shown} for parameter '${path}' supplied. Hint: ${why}${API_DOCS_HINT}`,
+    `Invalid value ${pythonJson(value)} for parameter '${path}' supplied: ${why}${API_DOCS_HINT}`,
   );
 }
 
@@ -45,15 +72,17 @@ export class RequestReader {
   constructor(
     private readonly source: Source,
     private readonly prefix = '',
+    /** Whether `source` is a parsed query string, where a repeated field given once is a lone value. */
+    private readonly fromQuery = false,
   ) {}
 
   /** A reader over a JSON object body or a parsed query string (anything else is rejected). */
-  static of(value: unknown): RequestReader {
+  static of(value: unknown, options: { fromQuery?: boolean } = {}): RequestReader {
     if (value === undefined || value === null || value === '') return new RequestReader({});
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw MlflowError.invalidParameter(`Request body must be a JSON object.${API_DOCS_HINT}`);
     }
-    return new RequestReader(value as Source);
+    return new RequestReader(value as Source, '', options.fromQuery);
   }
 
   path(name: string): string {
@@ -183,13 +212,17 @@ export class RequestReader {
     throw invalidParameter(this.path(name), value, `Valid values are ${values.join(', ')}.`);
   }
 
-  /** A repeated string field: a JSON array, or one or more query keys. Numbers become strings. */
+  /**
+   * A repeated string field: a JSON array (anything else is MLflow's `_assert_array` failure), or one or
+   * more query keys. Numbers become strings.
+   */
   stringList(name: string, options: FieldOptions = {}): string[] {
     const value = this.source[name];
     if (value === undefined || value === null) {
       if (options.required) throw missingParameter(this.path(name));
       return [];
     }
+    if (!Array.isArray(value) && !this.fromQuery) throw invalidParameter(this.path(name), value);
     const list = Array.isArray(value) ? value : [value];
     const out = list.map((item, i) => {
       if (typeof item === 'string') return checkText(`${this.path(name)}[${i}]`, item);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { BACKENDS } from '@mast/test-support';
-import { AJAX, API, createExperiment, createRunId, expectError, uniqueName } from './fixtures.js';
+import { AJAX, API, createExperiment, createRunId, DOCS_HINT, expectError, uniqueName } from './fixtures.js';
 import { startTrackingServer, type TrackingServer } from './harness.js';
 
 /** Values no field expects, in JSON: wrong types, empty, huge, NUL, numeric edge cases, injection text. */
@@ -422,6 +422,80 @@ describe.each(BACKENDS)('bad input never causes a 500 (%s)', (backend) => {
       }),
       400,
       'INVALID_PARAMETER_VALUE',
+    );
+  });
+});
+
+/**
+ * MLflow's own wire checks (tests/tracking/test_rest_tracking.py `test_*_validation`): a field of the
+ * wrong type is named with its value as `json.dumps` prints it (`"5"`, not `'5'`), and bad run ids and
+ * negative metric timestamps get `validation.invalid_value`'s wording.
+ */
+describe.each(BACKENDS)("MLflow's invalid-value messages (%s)", (backend) => {
+  let server: TrackingServer;
+  let runId: string;
+
+  beforeAll(async () => {
+    server = await startTrackingServer(backend);
+    runId = await createRunId(server.client, await createExperiment(server.client));
+  });
+  afterAll(() => server.close());
+
+  test('wrong types quote strings as JSON and keep the type hint', async () => {
+    const http = server.client;
+    const cases: Array<[string, Body, string]> = [
+      [
+        '/experiments/create',
+        { name: 123 },
+        "Invalid value 123 for parameter 'name' supplied:  Hint: Value was of type 'int'.",
+      ],
+      [
+        '/experiments/create',
+        { name: uniqueName('v'), artifact_location: 'loc', tags: '5' },
+        `Invalid value "5" for parameter 'tags' supplied:  Hint: Value was of type 'str'.`,
+      ],
+      [
+        '/runs/log-metric',
+        { run_id: runId, key: 'foo', value: 31, timestamp: 59, step: 'foo' },
+        `Invalid value "foo" for parameter 'step' supplied:  Hint: Value was of type 'str'.`,
+      ],
+      [
+        '/runs/log-metric',
+        { run_id: runId, key: 'foo', value: 31, timestamp: 'foo', step: 41 },
+        `Invalid value "foo" for parameter 'timestamp' supplied:  Hint: Value was of type 'str'.`,
+      ],
+      [
+        '/runs/log-parameter',
+        { run_id: runId, key: 'k', value: { b: 1, a: 'é' } },
+        `Invalid value {"a":"\\u00e9","b":1} for parameter 'value' supplied:  Hint: Value was of type 'dict'.`,
+      ],
+    ];
+    for (const [path, body, message] of cases) {
+      expectError(
+        await http.post(`${API}${path}`, body),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `${message}${DOCS_HINT}`,
+      );
+    }
+  });
+
+  test('bad run ids and negative timestamps use validation.invalid_value', async () => {
+    const http = server.client;
+    expectError(
+      await http.post(`${API}/runs/log-batch`, { run_id: 'bad id!' }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      `Invalid value "bad id!" for parameter 'run_id' supplied.`,
+    );
+    expectError(
+      await http.post(`${API}/runs/log-batch`, {
+        run_id: runId,
+        metrics: [{ key: 'm', value: 2, timestamp: -1 }],
+      }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      "Invalid value -1 for parameter 'metrics[0].timestamp' supplied: metric 'm' (value=2.0). Timestamp must be a nonnegative long (64-bit integer) ",
     );
   });
 });

@@ -97,6 +97,23 @@ describe.each(BACKENDS)('experiments (%s)', (backend) => {
       );
     });
 
+    test('a relative local artifact_location is made absolute against the server cwd (resolve_uri_if_local)', async () => {
+      const cwd = process.cwd();
+      for (const [given, stored] of [
+        ['my_location', `${cwd}/my_location`],
+        ['./a/b', `${cwd}/a/b`],
+        ['file:rel/dir', `file://${cwd}/rel/dir`],
+        ['/abs/dir', '/abs/dir'],
+        ['file:///abs/dir', 'file:///abs/dir'],
+      ]) {
+        const id = await createExperiment(server.client, uniqueName('local'), { artifact_location: given });
+        expect({ given, stored: (await getExperiment(server.client, id)).artifact_location }).toEqual({
+          given,
+          stored,
+        });
+      }
+    });
+
     test('duplicate tag keys in one request: the last value wins', async () => {
       const id = await createExperiment(server.client, uniqueName('duptags'), {
         tags: [
@@ -138,14 +155,36 @@ describe.each(BACKENDS)('experiments (%s)', (backend) => {
       }
     });
 
-    test('artifact_location: runs:/ URIs, fragments and URL params are rejected', async () => {
-      for (const location of ['runs:/abc/model', 's3://bucket/path#frag', 's3://bucket/a;b=c']) {
+    test('artifact_location: runs:/ URIs, fragments, URL params and `..` in a query are rejected', async () => {
+      for (const location of [
+        'runs:/abc/model',
+        's3://bucket/path#frag',
+        's3://bucket/a;b=c',
+        's3://bucket/p?a=../b',
+        'http://host/p?x=%252e%252e/secret',
+      ]) {
         expectError(
           await post('/experiments/create', { name: uniqueName('loc'), artifact_location: location }),
           400,
           'INVALID_PARAMETER_VALUE',
         );
       }
+      const ok = await post('/experiments/create', {
+        name: uniqueName('loc'),
+        artifact_location: 's3://bucket/p?version=1.2',
+      });
+      expect(ok.status).toBe(200);
+      // MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH's default, 2048 characters.
+      const longest = `s3://b/${'k'.repeat(2048 - 'S3://b/'.length)}`;
+      expect(
+        (await post('/experiments/create', { name: uniqueName('loc'), artifact_location: longest })).status,
+      ).toBe(200);
+      expectError(
+        await post('/experiments/create', { name: uniqueName('loc'), artifact_location: `${longest}k` }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /^Invalid artifact path length\. The length of the artifact path cannot be greater than 2048 characters\./,
+      );
     });
 
     test('tags: keys validated like run tags, values at most 5000 characters', async () => {

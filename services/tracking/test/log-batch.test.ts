@@ -123,7 +123,7 @@ describe.each(BACKENDS)('log-metric, log-parameter, log-batch (%s)', (backend) =
         await post('/runs/log-metric', { run_id: runId, key: 'm', value: true, timestamp: 1 }),
         400,
         'INVALID_PARAMETER_VALUE',
-        `Invalid value true for parameter 'value' supplied. Hint: Value was of type 'bool'.${DOCS_HINT}`,
+        `Invalid value true for parameter 'value' supplied:  Hint: Value was of type 'bool'.${DOCS_HINT}`,
       );
       expect(await history(server.client, runId, 'm')).toEqual([]);
     });
@@ -232,7 +232,7 @@ describe.each(BACKENDS)('log-metric, log-parameter, log-batch (%s)', (backend) =
         await post('/runs/log-parameter', { run_id: runId, key: 'k', value: 5 }),
         400,
         'INVALID_PARAMETER_VALUE',
-        `Invalid value 5 for parameter 'value' supplied. Hint: Value was of type 'int'.${DOCS_HINT}`,
+        `Invalid value 5 for parameter 'value' supplied:  Hint: Value was of type 'int'.${DOCS_HINT}`,
       );
       expectError(
         await post('/runs/log-parameter', { run_id: runId, value: 'v' }),

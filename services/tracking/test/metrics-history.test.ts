@@ -313,8 +313,12 @@ describe.each(BACKENDS)('metric history (%s)', (backend) => {
 
     test('validation: 1 to 100 run_ids, metric_key, both or neither step, start <= end, max_results 1..2500', async () => {
       const bad: Array<[Record<string, any>, RegExp | string]> = [
-        [{}, /must specify at least one run_id/],
-        [{ run_ids: Array.from({ length: 101 }, (_, i) => `r${i}`) }, /cannot specify more than 100 run_ids/],
+        // MLflow's own wording (tests/tracking/test_rest_tracking.py).
+        [{}, `Missing value for required parameter 'run_ids'.${DOCS_HINT}`],
+        [
+          { run_ids: Array.from({ length: 101 }, (_, i) => `r${i}`) },
+          `GetMetricHistoryBulkInterval request must specify at most 100 run_ids. Received 101 run_ids.${DOCS_HINT}`,
+        ],
         [
           { run_ids: [runA], start_step: 1 },
           'If either start step or end step are specified, both must be specified.',
@@ -323,9 +327,12 @@ describe.each(BACKENDS)('metric history (%s)', (backend) => {
           { run_ids: [runA], end_step: 1 },
           'If either start step or end step are specified, both must be specified.',
         ],
-        [{ run_ids: [runA], start_step: 5, end_step: 4 }, /end_step must be greater than start_step/],
-        [{ run_ids: [runA], max_results: 2501 }, /max_results/],
-        [{ run_ids: [runA], max_results: 0 }, /max_results/],
+        [
+          { run_ids: [runA], start_step: 5, end_step: 4 },
+          'end_step must be greater than start_step. Found start_step=5 and end_step=4.',
+        ],
+        [{ run_ids: [runA], max_results: 2501 }, `max_results must be between 1 and 2500.${DOCS_HINT}`],
+        [{ run_ids: [runA], max_results: 0 }, `max_results must be between 1 and 2500.${DOCS_HINT}`],
         [{ run_ids: [runA], start_step: 'a', end_step: 2 }, /start_step/],
       ];
       for (const [query, message] of bad) {
@@ -427,7 +434,7 @@ describe.each(BACKENDS)('metric history (%s)', (backend) => {
         await http.get(`${AJAX}/metrics/get-history-bulk`, { run_id: 'r' }),
         400,
         'INVALID_PARAMETER_VALUE',
-        /metric_key/,
+        'GetMetricHistoryBulk request must specify a metric_key.',
       );
       expectError(
         await http.get(`${AJAX}/metrics/get-history-bulk`, {

@@ -132,7 +132,7 @@ describe.each(BACKENDS)('request decoding and transport (%s)', (backend) => {
         await http.get(`${API}/experiments/search`, { max_results: 'ten' }),
         400,
         'INVALID_PARAMETER_VALUE',
-        `Invalid value 'ten' for parameter 'max_results' supplied. Hint: Value was of type 'str'.${DOCS_HINT}`,
+        `Invalid value "ten" for parameter 'max_results' supplied:  Hint: Value was of type 'str'.${DOCS_HINT}`,
       );
       // An unknown enum name is ignored (ACTIVE_ONLY); an unknown number is a 400.
       const unknownName = await http.get(`${API}/experiments/search`, { view_type: 'SOME' });
@@ -334,7 +334,7 @@ describe.each(BACKENDS)('request decoding and transport (%s)', (backend) => {
         await http.post(`${API}/experiments/create`, { name: 42 }),
         400,
         'INVALID_PARAMETER_VALUE',
-        `Invalid value 42 for parameter 'name' supplied. Hint: Value was of type 'int'.${DOCS_HINT}`,
+        `Invalid value 42 for parameter 'name' supplied:  Hint: Value was of type 'int'.${DOCS_HINT}`,
       );
       expectError(
         await http.post(`${API}/experiments/create`, { name: 'x', tags: { key: 'a' } }),
@@ -348,6 +348,29 @@ describe.each(BACKENDS)('request decoding and transport (%s)', (backend) => {
         'INVALID_PARAMETER_VALUE',
         /parameter 'tags\[0\]\.value'/,
       );
+    });
+
+    test("a lone value for a repeated field is MLflow's _assert_array failure in JSON (not in a query)", async () => {
+      const http = server.client;
+      for (const [path, body, field, shown] of [
+        ['/runs/search', { experiment_ids: experimentId }, 'experiment_ids', `"${experimentId}"`],
+        [
+          '/runs/search',
+          { experiment_ids: [experimentId], order_by: 'start_time' },
+          'order_by',
+          '"start_time"',
+        ],
+        ['/experiments/search', { order_by: 'name' }, 'order_by', '"name"'],
+      ] as const) {
+        expectError(
+          await http.post(`${API}${path}`, body),
+          400,
+          'INVALID_PARAMETER_VALUE',
+          `Invalid value ${shown} for parameter '${field}' supplied:  Hint: Value was of type 'str'.${DOCS_HINT}`,
+        );
+      }
+      const single = await http.get(`${API}/experiments/search?max_results=5&order_by=name`);
+      expect(single.status).toBe(200);
     });
 
     test('strings holding NUL characters are rejected, not a database error', async () => {

@@ -706,18 +706,23 @@ describe.each(BACKENDS)('runs (%s)', (backend) => {
         experiment_ids: [empty],
       });
       expect(none.body).toEqual({});
-      for (const ids of [[], Array.from({ length: 21 }, (_, i) => String(i))]) {
+      // MLflow's own wording (tests/tracking/test_rest_tracking.py).
+      const tooFew = 'SearchDatasets request must specify at least one experiment_id.';
+      for (const [body, message] of [
+        [{ experiment_ids: [] }, tooFew],
+        [{}, tooFew],
+        [
+          { experiment_ids: Array.from({ length: 21 }, (_, i) => String(i)) },
+          'SearchDatasets request cannot specify more than 20 experiment_ids. Received 21 experiment_ids.',
+        ],
+      ] as const) {
         expectError(
-          await server.client.post(`${AJAX}/experiments/search-datasets`, { experiment_ids: ids }),
+          await server.client.post(`${AJAX}/experiments/search-datasets`, body),
           400,
           'INVALID_PARAMETER_VALUE',
+          message,
         );
       }
-      expectError(
-        await server.client.post(`${AJAX}/experiments/search-datasets`, {}),
-        400,
-        'INVALID_PARAMETER_VALUE',
-      );
     });
   });
 });

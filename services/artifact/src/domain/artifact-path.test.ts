@@ -69,13 +69,13 @@ describe('safeArtifactPath', () => {
     expect(() => safeArtifactPath('')).toThrow(/file or directory name is required/);
     expect(() => safeArtifactPath('./')).toThrow(/file or directory name is required/);
     expect(safeArtifactPath('', { allowRoot: true })).toBe('');
-    expect(() => safeArtifactPath('/', { allowRoot: true })).toThrow(/absolute/);
+    expect(() => safeArtifactPath('/', { allowRoot: true })).toThrow(/^Invalid path$/);
   });
 
   test('endlessly encoded input is refused, overlong paths too', () => {
     let raw = '..';
     for (let i = 0; i < 12; i++) raw = encodeURIComponent(raw).replaceAll('.', '%2E');
-    expect(() => fullyDecode(raw)).toThrow(/too many levels/);
+    expect(() => fullyDecode(raw)).toThrow(/^Invalid path$/);
     expect(() => safeArtifactPath('a/'.repeat(600))).toThrow(/longer than 1024/);
   });
 });

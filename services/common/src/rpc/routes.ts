@@ -84,8 +84,8 @@ export function rpc(
       url: `${prefix}${path}`,
       bodyLimit: options.bodyLimit,
       handler: async (request, reply) => {
-        const source = method === 'GET' || request.body === undefined ? request.query : request.body;
-        const reader = RequestReader.of(source);
+        const fromQuery = method === 'GET' || request.body === undefined;
+        const reader = RequestReader.of(fromQuery ? request.query : request.body, { fromQuery });
         const signal = clientSignal(reply);
         const limiter = options.expensive ? app.expensiveRequests : undefined;
         const result = limiter

@@ -13,7 +13,8 @@ export function safeRelativePath(path: string): string {
     /^[A-Za-z]:/.test(path) ||
     parts.some((part) => part === '..')
   ) {
-    throw MlflowError.invalidParameter(`Invalid path: '${path}'`);
+    // MLflow's `validate_path_is_safe` message, word for word.
+    throw MlflowError.invalidParameter('Invalid path');
   }
   return parts.filter((part) => part !== '' && part !== '.').join('/');
 }

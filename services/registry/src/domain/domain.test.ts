@@ -232,6 +232,6 @@ describe('version artifact downloads', () => {
     expect(runFileDownloadPath('/srv/mlruns/1/r2/artifacts/model', run, 'MLmodel')).toBeUndefined();
   });
   test.each(['../x', '/etc/passwd', 'a/../../b', 'C:/x', ''])('rejects path %p', (path) =>
-    expect(messageOf(() => safeRelativePath(path))).toBe(`Invalid path: '${path}'`),
+    expect(messageOf(() => safeRelativePath(path))).toBe('Invalid path'),
   );
 });

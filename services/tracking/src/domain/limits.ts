@@ -4,6 +4,8 @@ export const LIMITS = {
   runTagValueLength: 8000,
   experimentTagValueLength: 5000,
   experimentNameLength: 500,
+  /** `MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH`'s default. */
+  artifactLocationLength: 2048,
   batchMetrics: 1000,
   batchParams: 100,
   batchTags: 100,

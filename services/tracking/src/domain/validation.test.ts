@@ -3,6 +3,7 @@ import { MlflowError } from '@mast/common';
 import { newLoggedModelId, newRunId } from './ids.js';
 import { generateRunName } from './run-names.js';
 import {
+  resolveLocalArtifactLocation,
   truncateParamValue,
   truncateRunTagValue,
   validateArtifactLocation,
@@ -37,6 +38,29 @@ describe('values and names', () => {
     expect(codeOf(() => validateArtifactLocation('s3://bucket/path#frag'))).toBe('INVALID_PARAMETER_VALUE');
     expect(codeOf(() => validateArtifactLocation('s3://bucket/path;params'))).toBe('INVALID_PARAMETER_VALUE');
     expect(codeOf(() => validateArtifactLocation('s3://bucket/path'))).toBeUndefined();
+  });
+  test('artifact locations: `..` in the query string is rejected however often it is percent-encoded', () => {
+    for (const location of [
+      's3://b/p?x=../y',
+      'http://h/p?x=%2e%2e/y',
+      'http://h/p?x=%252E%252E',
+      'p?%zz..',
+    ]) {
+      expect({ location, code: codeOf(() => validateArtifactLocation(location)) }).toEqual({
+        location,
+        code: 'INVALID_PARAMETER_VALUE',
+      });
+    }
+    expect(codeOf(() => validateArtifactLocation('s3://b/p?version=1.2&x=%2e'))).toBeUndefined();
+  });
+  test('relative local artifact locations resolve against the cwd (resolve_uri_if_local)', () => {
+    expect(resolveLocalArtifactLocation('loc', '/srv/')).toBe('/srv/loc');
+    expect(resolveLocalArtifactLocation('./a//b/', '/srv')).toBe('/srv/a/b');
+    expect(resolveLocalArtifactLocation('../up', '/srv')).toBe('/srv/../up');
+    expect(resolveLocalArtifactLocation('file:rel?q=1', '/srv')).toBe('file:///srv/rel?q=1');
+    for (const kept of ['/abs', 'file:///abs', 'file://host/abs', 's3://b/k', 'mlflow-artifacts:/1']) {
+      expect(resolveLocalArtifactLocation(kept, '/srv')).toBe(kept);
+    }
   });
   test('run ids follow MLflow pattern', () => {
     expect(codeOf(() => validateRunId(newRunId()))).toBeUndefined();

@@ -1,4 +1,4 @@
-import { API_DOCS_HINT, MlflowError } from '@mast/common';
+import { MlflowError, pythonJson } from '@mast/common';
 import { LIMITS } from './limits.js';
 import type { FilterNode } from './search-filter.js';
 
@@ -35,7 +35,32 @@ export function validateExperimentName(name: string): void {
   }
 }
 
+/**
+ * Percent-decoded until stable, at most 10 rounds (MLflow's `uri._decode`), so `%252e%252e` cannot hide
+ * `..`. Bytes are decoded one by one: enough to find ASCII dots, and never throws on malformed escapes.
+ */
+function fullyDecoded(text: string): string {
+  let current = text;
+  for (let i = 0; i < 10; i++) {
+    const next = current.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) =>
+      String.fromCharCode(Number.parseInt(hex, 16)),
+    );
+    if (next === current) return current;
+    current = next;
+  }
+  return current;
+}
+
+/**
+ * MLflow's `_create_experiment` checks on `artifact_location`: no `runs:/` URI, no URL fragment or
+ * params, and no `..` in the (decoded) query string (`uri.validate_query_string`).
+ */
 export function validateArtifactLocation(location: string): void {
+  const beforeFragment = location.split('#')[0]!;
+  const queryStart = beforeFragment.indexOf('?');
+  if (queryStart >= 0 && fullyDecoded(beforeFragment.slice(queryStart + 1)).includes('..')) {
+    throw MlflowError.invalidParameter('Invalid query string');
+  }
   if (location.startsWith('runs:')) {
     throw MlflowError.invalidParameter(`Artifact location cannot be a runs:/ URI. Given: '${location}'.`);
   }
@@ -49,18 +74,66 @@ export function validateArtifactLocation(location: string): void {
   }
 }
 
-export function validateRunId(runId: string, path = 'run_id'): void {
-  if (!RUN_ID.test(runId)) {
+/** MLflow's `_validate_experiment_artifact_location_length`, applied to the location as stored. */
+export function validateArtifactLocationLength(location: string): void {
+  if (location.length > LIMITS.artifactLocationLength) {
     throw MlflowError.invalidParameter(
-      `Invalid value '${runId}' for parameter '${path}' supplied.${API_DOCS_HINT}`,
+      `Invalid artifact path length. The length of the artifact path cannot be greater than ${LIMITS.artifactLocationLength} characters. To configure this limit, please set the MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH environment variable.`,
     );
   }
 }
 
-export function validateMetricTimestamp(timestamp: number | bigint, path = 'timestamp'): void {
+/**
+ * MLflow's `uri.resolve_uri_if_local`, which its SQL store applies to a given `artifact_location`: a
+ * relative local path (no scheme, or `file:` without a host) becomes absolute against `cwd` (a POSIX
+ * path; `file:` URIs stay URIs). Anything else is returned unchanged.
+ */
+export function resolveLocalArtifactLocation(location: string, cwd: string): string {
+  const scheme = /^([a-zA-Z][\w+.-]*):/.exec(location)?.[1]?.toLowerCase();
+  if (scheme === undefined) return location.startsWith('/') ? location : posixJoin(cwd, location);
+  if (scheme !== 'file') return location;
+  const rest = location.slice('file:'.length);
+  if (rest.startsWith('/')) return location;
+  const [path, suffix] = splitQueryAndFragment(rest);
+  return `file://${posixJoin(cwd, path)}${suffix}`;
+}
+
+/** `pathlib.Path(base).joinpath(relative).as_posix()`: empty and `.` segments dropped, `..` kept. */
+function posixJoin(base: string, relative: string): string {
+  const parts = relative.split('/').filter((part) => part !== '' && part !== '.');
+  return [base.replace(/\/+$/, ''), ...parts].join('/');
+}
+
+function splitQueryAndFragment(text: string): [string, string] {
+  const at = text.search(/[?#]/);
+  return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at)];
+}
+
+/** MLflow's `_validate_run_id`: `Invalid value "x" for parameter 'run_id' supplied.` */
+export function validateRunId(runId: string, path = 'run_id'): void {
+  if (!RUN_ID.test(runId)) {
+    throw MlflowError.invalidParameter(
+      `Invalid value ${pythonJson(runId)} for parameter '${path}' supplied.`,
+    );
+  }
+}
+
+/** A metric value as Python's `str(float)` writes it in MLflow's messages (`1.0`, `nan`, `inf`). */
+function pythonFloat(value: number): string {
+  if (Number.isNaN(value)) return 'nan';
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
+  return Number.isInteger(value) ? `${value}.0` : String(value);
+}
+
+/** MLflow's `_validate_metric` rule and message for a negative timestamp. */
+export function validateMetricTimestamp(
+  timestamp: number | bigint,
+  path: string,
+  metric: { key: string; value: number },
+): void {
   if (timestamp < 0) {
     throw MlflowError.invalidParameter(
-      `Invalid value ${timestamp} for parameter '${path}' supplied. Hint: timestamps must be non-negative.${API_DOCS_HINT}`,
+      `Invalid value ${timestamp} for parameter '${path}' supplied: metric '${metric.key}' (value=${pythonFloat(metric.value)}). Timestamp must be a nonnegative long (64-bit integer) `,
     );
   }
 }

@@ -243,17 +243,20 @@ export function runRoutes(app: FastifyInstance, { runs }: TrackingServices): voi
     'GET',
     '/mlflow/metrics/get-history-bulk-interval',
     async (reader, _request, signal): Promise<GetMetricHistoryBulkInterval_Response> => {
-      const runIds = reader.stringList('run_ids');
-      if (runIds.length === 0)
-        throw MlflowError.invalidParameter(
-          `GetMetricHistoryBulkInterval request must specify at least one run_id.`,
-        );
+      // Messages as MLflow's `get_metric_history_bulk_interval_handler` words them.
+      const runIds = reader.stringList('run_ids', { required: true });
       if (runIds.length > LIMITS.bulkIntervalRuns) {
         throw MlflowError.invalidParameter(
-          `GetMetricHistoryBulkInterval request cannot specify more than ${LIMITS.bulkIntervalRuns} run_ids. Received ${runIds.length} run_ids.`,
+          `GetMetricHistoryBulkInterval request must specify at most ${LIMITS.bulkIntervalRuns} run_ids. Received ${runIds.length} run_ids.${API_DOCS_HINT}`,
         );
       }
       const key = reader.string('metric_key', { required: true });
+      const maxResults = reader.integer('max_results') ?? LIMITS.bulkIntervalMaxResults;
+      if (maxResults < 1 || maxResults > LIMITS.bulkIntervalMaxResults) {
+        throw MlflowError.invalidParameter(
+          `max_results must be between 1 and ${LIMITS.bulkIntervalMaxResults}.${API_DOCS_HINT}`,
+        );
+      }
       const startStep = reader.integer('start_step');
       const endStep = reader.integer('end_step');
       if ((startStep === undefined) !== (endStep === undefined)) {
@@ -262,14 +265,10 @@ export function runRoutes(app: FastifyInstance, { runs }: TrackingServices): voi
         );
       }
       if (startStep !== undefined && endStep !== undefined && startStep > endStep) {
-        throw MlflowError.invalidParameter('end_step must be greater than start_step. ');
+        throw MlflowError.invalidParameter(
+          `end_step must be greater than start_step. Found start_step=${startStep} and end_step=${endStep}.`,
+        );
       }
-      const maxResults = readMaxResults(
-        reader,
-        'max_results',
-        LIMITS.bulkIntervalMaxResults,
-        LIMITS.bulkIntervalMaxResults,
-      );
       const metrics = await runs.historyBulkInterval({ runIds, key, startStep, endStep, maxResults }, signal);
       return { metrics: nonEmpty(metrics.map(toWireMetricWithRunId)) };
     },
@@ -278,7 +277,7 @@ export function runRoutes(app: FastifyInstance, { runs }: TrackingServices): voi
 
   /** The UI's legacy bulk history (ajax only; repeated key `run_id`). */
   app.get('/ajax-api/2.0/mlflow/metrics/get-history-bulk', async (request) => {
-    const reader = RequestReader.of(request.query);
+    const reader = RequestReader.of(request.query, { fromQuery: true });
     const runIds = reader.stringList('run_id');
     if (runIds.length === 0)
       throw MlflowError.invalidParameter(`GetMetricHistoryBulk request must specify at least one run_id.`);
@@ -287,7 +286,9 @@ export function runRoutes(app: FastifyInstance, { runs }: TrackingServices): voi
         `GetMetricHistoryBulk request cannot specify more than ${LIMITS.bulkHistoryRuns} run_ids. Received ${runIds.length} run_ids.`,
       );
     }
-    const key = reader.string('metric_key', { required: true });
+    const key = reader.string('metric_key');
+    if (key === undefined)
+      throw MlflowError.invalidParameter('GetMetricHistoryBulk request must specify a metric_key.');
     const maxResults = Math.min(
       reader.integer('max_results') ?? LIMITS.bulkHistoryMaxResults,
       LIMITS.bulkHistoryMaxResults,
@@ -301,10 +302,13 @@ export function runRoutes(app: FastifyInstance, { runs }: TrackingServices): voi
     'POST',
     '/mlflow/experiments/search-datasets',
     async (reader): Promise<SearchDatasets_Response> => {
+      // Messages as MLflow's `search_datasets_handler` words them.
       const experimentIds = reader.stringList('experiment_ids');
-      if (experimentIds.length < 1 || experimentIds.length > LIMITS.searchDatasetsExperiments) {
+      if (experimentIds.length === 0)
+        throw MlflowError.invalidParameter('SearchDatasets request must specify at least one experiment_id.');
+      if (experimentIds.length > LIMITS.searchDatasetsExperiments) {
         throw MlflowError.invalidParameter(
-          `SearchDatasets request must specify at least one experiment_id and at most ${LIMITS.searchDatasetsExperiments} experiment_ids. Received ${experimentIds.length} experiment_ids.`,
+          `SearchDatasets request cannot specify more than ${LIMITS.searchDatasetsExperiments} experiment_ids. Received ${experimentIds.length} experiment_ids.`,
         );
       }
       return {

@@ -3,7 +3,9 @@ import { experimentNotFound, inactiveExperiment } from '../domain/errors.js';
 import { childUri, parseExperimentId } from '../domain/ids.js';
 import { type ExperimentRecord, type KeyValue, lastValuePerKey } from '../domain/records.js';
 import {
+  resolveLocalArtifactLocation,
   validateArtifactLocation,
+  validateArtifactLocationLength,
   validateExperimentName,
   validateExperimentTagValue,
 } from '../domain/validation.js';
@@ -61,6 +63,11 @@ export class ExperimentService {
   async create(input: { name: string; artifactLocation?: string; tags: TagInput[] }): Promise<string> {
     validateExperimentName(input.name);
     if (input.artifactLocation !== undefined) validateArtifactLocation(input.artifactLocation);
+    const artifactLocation =
+      input.artifactLocation === undefined
+        ? undefined
+        : resolveLocalArtifactLocation(input.artifactLocation, process.cwd());
+    if (artifactLocation !== undefined) validateArtifactLocationLength(artifactLocation);
     input.tags.forEach((tag, i) => {
       const path = tag.path ?? `tags[${i}]`;
       validateKey('tag', tag.key, `${path}.key`);
@@ -73,7 +80,7 @@ export class ExperimentService {
         await insertExperiment(tx, {
           id,
           name: input.name,
-          artifactLocation: input.artifactLocation ?? childUri(this.defaultArtifactRoot, String(id)),
+          artifactLocation: artifactLocation ?? childUri(this.defaultArtifactRoot, String(id)),
           tags,
           now: this.clock(),
         });

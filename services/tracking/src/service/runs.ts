@@ -248,7 +248,7 @@ export class RunService {
       const path = metric.path ?? `metrics[${i}]`;
       validateKey('metric', metric.key, field(path, 'key'));
       const timestamp = metric.timestamp ?? now;
-      validateMetricTimestamp(timestamp, field(path, 'timestamp'));
+      validateMetricTimestamp(timestamp, field(path, 'timestamp'), metric);
       return {
         key: metric.key,
         value: metric.value,

@@ -1014,16 +1014,21 @@ function latestMetricSql(run: RawBuilder<unknown>, key: string): RawBuilder<unkn
 
 /**
  * A metric comparison on the run's latest value: a run without the key never matches, not even `!=`
- * (as `compareKeyValue` for params and tags; the grammar allows no `IS NULL` on metrics).
+ * (as `compareKeyValue` for params and tags; the grammar allows no `IS NULL` on metrics). The value is
+ * compared as MLflow's SQL store holds it (`_get_metric_value_details`): NaN as 0 and ±Infinity as the
+ * largest finite doubles, so `metrics.loss < 1` matches a NaN loss and `metrics.loss != 0` does not.
  */
 function compareLatestMetric(run: RawBuilder<unknown>, comparison: Comparison): RawBuilder<boolean> {
+  const stored = sql`(case when kv.value = 'NaN'::float8 then 0::float8
+    when kv.value = 'Infinity'::float8 then 1.7976931348623157e308::float8
+    when kv.value = '-Infinity'::float8 then -1.7976931348623157e308::float8 else kv.value end)`;
   return sql<boolean>`exists (select 1 from ${latestMetricSql(run, comparison.key)} kv
-    where ${compareDouble(sql`kv.value`, comparison)})`;
+    where ${compareDouble(stored, comparison)})`;
 }
 
 /**
  * An order_by term as sort keys (and the join they read); runs lacking the key (or with a NaN metric)
- * sort last in both directions: the first key is whether the value is missing.
+ * sort last in both directions, NaN before missing: the first key ranks the value's absence.
  */
 function orderTermToSql(term: OrderByTerm, alias: string): { join?: RawBuilder<unknown>; keys: SortKey[] } {
   const { ascending } = term;
@@ -1043,14 +1048,19 @@ function orderTermToSql(term: OrderByTerm, alias: string): { join?: RawBuilder<u
       ? sql`left join lateral ${latestMetricSql(sql.ref('r.run_uuid'), term.key)} ${ref} on true`
       : sql`left join ${sql.table(term.type === 'param' ? 'tracking.params' : 'tracking.tags')} ${ref}
           on ${ref}.run_uuid = r.run_uuid and ${ref}.key = ${term.key}`;
-  const missing =
+  // MLflow's SQL store ranks a NaN metric (1) before a missing one (2) in both directions.
+  const missing: SortKey =
     term.type === 'metric'
-      ? sql`(${ref}.value is null or ${ref}.value = 'NaN'::float8)`
-      : sql`(${ref}.value is null)`;
+      ? {
+          value: sql`(case when ${ref}.value is null then 2 when ${ref}.value = 'NaN'::float8 then 1 else 0 end)::int8`,
+          type: 'int8',
+          ascending: true,
+        }
+      : { value: sql`(${ref}.value is null)`, type: 'boolean', ascending: true };
   return {
     join,
     keys: [
-      { value: missing, type: 'boolean', ascending: true },
+      missing,
       { value: sql`${ref}.value`, type: term.type === 'metric' ? 'float8' : 'text', ascending },
     ],
   };
