@@ -1,4 +1,4 @@
-import { assertPortBindable, listen, loadConfig, runProcess } from '@mast/common';
+import { assertPortBindable, listen, loadConfig, redactSecrets, runProcess } from '@mast/common';
 import { buildGateway } from './cluster.js';
 import { GATEWAY_CONFIG } from './services.js';
 
@@ -10,6 +10,6 @@ await runProcess('gateway', async (context) => {
   const gateway = await buildGateway(config);
   const address = await listen(context, gateway.app, { host: config.host, port: config.port });
   gateway.app.log.info(
-    `gateway listening on ${address} (services: ${JSON.stringify(config.serviceUrls)}, supergraph: ${config.supergraph ?? 'committed'})`,
+    `gateway listening on ${address} (services: ${redactSecrets(JSON.stringify(config.serviceUrls))}, supergraph: ${config.supergraph ?? 'committed'})`,
   );
 });
