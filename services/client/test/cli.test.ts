@@ -133,6 +133,19 @@ describe('mast server: start-up failures are one line and exit 1, before any dat
     expect(existsSync(dbDir)).toBe(false);
   });
 
+  test('a data directory that cannot be made: one line naming it, exit 1 (no endless mkdir under /proc)', async () => {
+    for (const [where, reason] of [
+      ['/proc/mast-nope/db', 'ENOENT'],
+      ['/etc/passwd/db', 'ENOTDIR'],
+    ] as const) {
+      const result = await run(MAST, ['server', '--port', String(busyPort + 1), '--backend-store-uri', where]);
+      expect(result.code).toBe(1);
+      const failure = result.stderrLines.filter((line) => !line.includes('opening the embedded database'));
+      expect(failure).toHaveLength(1);
+      expect(failure[0]).toContain(`cannot create the embedded database directory ${where}: ${reason}`);
+    }
+  });
+
   test('a port in use: nothing migrated on PostgreSQL either', async () => {
     const database = await createPostgresDatabase();
     try {

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -175,12 +175,14 @@ export async function openDatabase<DB>(options: DatabaseOptions): Promise<Databa
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     const url = new URL(store.connectionString);
     url.password = '';
-    return withPing({ db, kind: 'postgres', location: url.toString(), close: () => db.destroy() });
+    // Secret query parameters (`?password=`, `sslpassword=`) too: the location is printed in logs.
+    const location = redactSecrets(url.toString());
+    return withPing({ db, kind: 'postgres', location, close: () => db.destroy() });
   }
   const dataDir = store.dataDir;
   let releaseLock = () => {};
   if (!dataDir.startsWith('memory://')) {
-    mkdirSync(dataDir, { recursive: true });
+    createDataDirectory(dataDir);
     releaseLock = lockDataDirectory(dataDir, options.command);
   }
   try {
@@ -200,6 +202,41 @@ export async function openDatabase<DB>(options: DatabaseOptions): Promise<Databa
   } catch (error) {
     releaseLock();
     throw error;
+  }
+}
+
+/**
+ * Creates the embedded database's directory and its missing parents, one level at a time: Node's
+ * `mkdirSync(..., { recursive: true })` spins forever where a parent cannot be made (under `/proc`).
+ * Throws a StartupError naming the directory and the system's reason (ENOENT, EACCES, ENOTDIR...).
+ */
+function createDataDirectory(dataDir: string): void {
+  const missing: string[] = [];
+  for (let path = resolve(dataDir); ; path = dirname(path)) {
+    try {
+      if (statSync(path).isDirectory()) break;
+      throw new StartupError(
+        `cannot create the embedded database directory ${dataDir}: ${path} is not a directory`,
+      );
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== undefined && code !== 'ENOENT')
+        throw new StartupError(
+          `cannot create the embedded database directory ${dataDir}: ${(error as Error).message}`,
+        );
+      if (code === undefined || dirname(path) === path) throw error;
+      missing.unshift(path);
+    }
+  }
+  for (const path of missing) {
+    try {
+      mkdirSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new StartupError(
+        `cannot create the embedded database directory ${dataDir}: ${(error as Error).message}`,
+      );
+    }
   }
 }
 

@@ -9,6 +9,6 @@ const SECRET_QUERY_PARAMETERS =
 /** Masks the password of every `scheme://user:password@` in a text, and secret query parameters. */
 export function redactSecrets(text: string): string {
   return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^/\s:@'"]*:)[^@\s'"/]*@/gi, '$1***@')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^/\s:@'"]*:)[^\s'"/]*@/gi, '$1***@')
     .replace(SECRET_QUERY_PARAMETERS, '$1***');
 }

@@ -66,3 +66,21 @@ describe('roots', () => {
     );
   });
 });
+
+describe('credentials in a location', () => {
+  test('are refused without being printed', () => {
+    for (const uri of [
+      's3://AKIA:secret@bucket/p',
+      'http://u:secret@host/api/2.0/mlflow-artifacts/artifacts',
+    ]) {
+      let message = '';
+      try {
+        parseStorageRoot(uri);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^(Invalid|'http:\/\/u:\*\*\*@host)/);
+      expect(message).not.toContain('secret');
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MlflowError } from '@mast/common';
+import { MlflowError, redactSecrets } from '@mast/common';
 import { fullyDecode } from './artifact-path.js';
 
 /** Where an artifact URI points, as the artifact service can reach it. */
@@ -21,8 +21,9 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 const S3_URI = /^s3:\/\/([^/?#]+)\/?([^?#]*)$/i;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/** The location is printed without any password it holds (`scheme://user:***@`): messages reach logs. */
 function invalidLocation(uri: string, reason: string): MlflowError {
-  return MlflowError.invalidParameter(`Invalid artifact location '${uri}': ${reason}.`);
+  return MlflowError.invalidParameter(`Invalid artifact location '${redactSecrets(uri)}': ${reason}.`);
 }
 
 /** Refuses `..` segments, also percent-encoded ones, and NUL: a location never climbs out of its root. */
@@ -80,6 +81,8 @@ export function parseArtifactLocation(uri: string, cwd = process.cwd()): Artifac
       const match = S3_URI.exec(uri);
       if (!match) throw invalidLocation(uri, 'expected s3://bucket/prefix');
       const bucket = match[1]!;
+      if (bucket.includes('@'))
+        throw invalidLocation(uri, 'credentials belong in the S3 settings, not in the location');
       if (!BUCKET.test(bucket)) throw invalidLocation(uri, `'${bucket}' is not a valid bucket name`);
       return { kind: 's3', bucket, key: cleanKey(uri, match[2]!) };
     }
@@ -105,7 +108,7 @@ export function parseStorageRoot(uri: string, cwd = process.cwd()): StorageRoot 
   const location = parseArtifactLocation(uri, cwd);
   if (location.kind === 'local' || location.kind === 's3') return location;
   throw MlflowError.invalidParameter(
-    `'${uri}' cannot be an artifact storage root: use a directory, file:///path or s3://bucket/prefix.`,
+    `'${redactSecrets(uri)}' cannot be an artifact storage root: use a directory, file:///path or s3://bucket/prefix.`,
   );
 }
 
