@@ -138,7 +138,13 @@ describe('mast server: start-up failures are one line and exit 1, before any dat
       ['/proc/mast-nope/db', 'ENOENT'],
       ['/etc/passwd/db', 'ENOTDIR'],
     ] as const) {
-      const result = await run(MAST, ['server', '--port', String(busyPort + 1), '--backend-store-uri', where]);
+      const result = await run(MAST, [
+        'server',
+        '--port',
+        String(busyPort + 1),
+        '--backend-store-uri',
+        where,
+      ]);
       expect(result.code).toBe(1);
       const failure = result.stderrLines.filter((line) => !line.includes('opening the embedded database'));
       expect(failure).toHaveLength(1);
