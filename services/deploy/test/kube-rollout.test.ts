@@ -43,6 +43,17 @@ afterEach(async () => {
   expect(fake.requestsOutside(DEPLOY_WORKER_RULES)).toEqual([]);
 });
 
+/** Rolls `rolloutRequest` out as the deploy job does (a built image, 30 s of job time); a failure rolls back to `lastGood`. */
+function rollout(rolloutRequest: RolloutRequest, lastGood?: RolloutRequest) {
+  return rolloutDeployment({
+    client,
+    request: rolloutRequest,
+    ...(lastGood === undefined ? {} : { lastGood }),
+    history: built(),
+    jobTimeoutMs: 30_000,
+  });
+}
+
 async function deploymentImage(): Promise<string | undefined> {
   const d = await client.read<any>('apps/v1', 'Deployment', 'ml', 'iris');
   return d?.spec.template.spec.containers[0].image;
@@ -110,13 +121,9 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
   });
 
   it('re-applying the same spec is idempotent: no generation bump, no new revision', async () => {
-    await fake.drive(
-      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
-    );
+    await fake.drive(rollout(request(GOOD)));
     const before = await client.read<any>('apps/v1', 'Deployment', 'ml', 'iris');
-    const again = await fake.drive(
-      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
-    );
+    const again = await fake.drive(rollout(request(GOOD)));
     expect(again.history.state).toBe('LIVE');
     const after = await client.read<any>('apps/v1', 'Deployment', 'ml', 'iris');
     expect(after.metadata.generation).toBe(before.metadata.generation);
@@ -124,9 +131,7 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
   });
 
   it('rolls a crash-looping image back early: old image in the Deployment, rollback watched to healthy, old version serving throughout', async () => {
-    await fake.drive(
-      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
-    );
+    await fake.drive(rollout(request(GOOD)));
     fake.setImageBehaviour(BAD, { kind: 'crashloop' });
     let minGoodReady = Number.POSITIVE_INFINITY;
     fake.clock.onAdvance(() => {
@@ -140,15 +145,7 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
       minGoodReady = Math.min(minGoodReady, ready.length);
     });
     const start = fake.clock.now();
-    const result = await fake.drive(
-      rolloutDeployment({
-        client,
-        request: request(BAD),
-        lastGood: request(GOOD),
-        history: built(),
-        jobTimeoutMs: 30_000,
-      }),
-    );
+    const result = await fake.drive(rollout(request(BAD), request(GOOD)));
     expect(result.history.transitions.map((t) => t.to).slice(3)).toEqual([
       'ROLLING_OUT',
       'FAILED',
@@ -177,19 +174,9 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
   });
 
   it('fails early on an unpullable image and rolls back', async () => {
-    await fake.drive(
-      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
-    );
+    await fake.drive(rollout(request(GOOD)));
     fake.setImageBehaviour(BAD, { kind: 'unpullable' });
-    const result = await fake.drive(
-      rolloutDeployment({
-        client,
-        request: request(BAD),
-        lastGood: request(GOOD),
-        history: built(),
-        jobTimeoutMs: 30_000,
-      }),
-    );
+    const result = await fake.drive(rollout(request(BAD), request(GOOD)));
     // ErrImagePull turns into ImagePullBackOff after 5 s of fake time; which one the watch sees first
     // depends on how far the clock ran while the apply was in flight. Both fail at once.
     expect(['ErrImagePull', 'ImagePullBackOff']).toContain(result.failure?.reason);
@@ -199,21 +186,10 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
   });
 
   it('fails on ProgressDeadlineExceeded for pods that never become ready, then rolls back', async () => {
-    await fake.drive(
-      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
-    );
+    await fake.drive(rollout(request(GOOD)));
     fake.setImageBehaviour(BAD, { kind: 'never-ready' });
     const start = fake.clock.now();
-    const result = await fake.drive(
-      rolloutDeployment({
-        client,
-        request: request(BAD),
-        lastGood: request(GOOD),
-        history: built(),
-        jobTimeoutMs: 30_000,
-      }),
-      2000,
-    );
+    const result = await fake.drive(rollout(request(BAD), request(GOOD)), 2000);
     expect(result.failure).toEqual({
       reason: 'ProgressDeadlineExceeded',
       message: 'deployment "iris" exceeded its progress deadline',
@@ -227,9 +203,7 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
   });
 
   it('fails on the job timeout when the cluster never decides, and still rolls back', async () => {
-    await fake.drive(
-      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
-    );
+    await fake.drive(rollout(request(GOOD)));
     fake.setImageBehaviour(BAD, { kind: 'never-ready' });
     // Fake time crawls (100 ms a step): the 600 s progress deadline is thousands of steps away, so the
     // 0.4 s wall-clock budget ends the watch first.
@@ -248,9 +222,7 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
   });
 
   it('reports a refused apply (403 Forbidden) clearly and rolls nothing back', async () => {
-    await fake.drive(
-      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
-    );
+    await fake.drive(rollout(request(GOOD)));
     fake.injectFailure({
       method: 'PATCH',
       plural: 'deployments',
@@ -259,13 +231,7 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
       message:
         'deployments.apps "iris" is forbidden: User "system:serviceaccount:mast:deploy" cannot patch resource "deployments" in API group "apps" in the namespace "ml"',
     });
-    const result = await rolloutDeployment({
-      client,
-      request: request(BAD),
-      lastGood: request(GOOD),
-      history: built(),
-      jobTimeoutMs: 30_000,
-    });
+    const result = await rollout(request(BAD), request(GOOD));
     expect(result.history.state).toBe('FAILED');
     expect(result.failure).toEqual({
       reason: 'Forbidden',
@@ -277,9 +243,7 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
   });
 
   it('rolls back when a later object is refused (422 Invalid) after the Deployment was applied', async () => {
-    await fake.drive(
-      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
-    );
+    await fake.drive(rollout(request(GOOD)));
     fake.injectFailure({
       method: 'PATCH',
       plural: 'services',
@@ -287,15 +251,7 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
       reason: 'Invalid',
       message: 'Service "iris" is invalid: spec.ports[0].port: Invalid value',
     });
-    const result = await fake.drive(
-      rolloutDeployment({
-        client,
-        request: request(BAD),
-        lastGood: request(GOOD),
-        history: built(),
-        jobTimeoutMs: 30_000,
-      }),
-    );
+    const result = await fake.drive(rollout(request(BAD), request(GOOD)));
     expect(result.failure?.reason).toBe('Invalid');
     expect(result.failure?.message).toContain(
       'apply Service ml/iris refused by the Kubernetes API server: 422 Invalid',
@@ -318,18 +274,10 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
   });
 
   it('stops without rolling back when someone else rolls over the Deployment (Superseded)', async () => {
-    await fake.drive(
-      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
-    );
+    await fake.drive(rollout(request(GOOD)));
     fake.setImageBehaviour(BAD, { kind: 'never-ready' });
     const OTHER = `registry.example.com/models/iris@sha256:${'c'.repeat(64)}`;
-    const rollout = rolloutDeployment({
-      client,
-      request: request(BAD),
-      lastGood: request(GOOD),
-      history: built(),
-      jobTimeoutMs: 30_000,
-    });
+    const inFlight = rollout(request(BAD), request(GOOD));
     for (
       let i = 0;
       i < 500 &&
@@ -347,7 +295,7 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
       { spec: { template: { spec: { containers: [{ name: 'model-server', image: OTHER }] } } } },
       'kubectl-edit',
     );
-    const result = await fake.drive(rollout);
+    const result = await fake.drive(inFlight);
     expect(result.failure?.reason).toBe('Superseded');
     // Which of the two signs the watch sees first depends on timing; both mean someone else's rollout.
     expect(result.failure?.message).toMatch(
@@ -358,20 +306,12 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
   });
 
   it('never reports success before the controller observed the new generation', async () => {
-    await fake.drive(
-      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
-    );
+    await fake.drive(rollout(request(GOOD)));
     const NEXT = `registry.example.com/models/iris@sha256:${'d'.repeat(64)}`;
     fake.deployments.paused = true;
     let settled = false;
-    const rollout = rolloutDeployment({
-      client,
-      request: request(NEXT),
-      lastGood: request(GOOD),
-      history: built(),
-      jobTimeoutMs: 30_000,
-    });
-    void rollout.finally(() => {
+    const inFlight = rollout(request(NEXT), request(GOOD));
+    void inFlight.finally(() => {
       settled = true;
     });
     // The status still describes the old, complete rollout: only the generation gate holds the waiter.
@@ -382,15 +322,13 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
     expect(stale.status).toMatchObject({ replicas: 2, updatedReplicas: 2, availableReplicas: 2 });
     expect(settled).toBe(false);
     fake.deployments.paused = false;
-    const result = await fake.drive(rollout);
+    const result = await fake.drive(inFlight);
     expect(result.history.state).toBe('LIVE');
     expect(await deploymentImage()).toBe(NEXT);
   });
 
   it('fails on pods unschedulable for longer than the limit (fake-clock time) and rolls back', async () => {
-    await fake.drive(
-      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
-    );
+    await fake.drive(rollout(request(GOOD)));
     fake.setImageBehaviour(BAD, { kind: 'unschedulable' });
     const result = await fake.drive(
       rolloutDeployment({
@@ -426,19 +364,9 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
       .map((r) => `${r.status} ${r.path.split('/').slice(-2).join('/')}`);
 
   it('rolls back a failed rollout whose spec added an HPA and PDB: ROLLED_BACK with neither left', async () => {
-    await fake.drive(
-      rolloutDeployment({ client, request: request(GOOD), history: built(), jobTimeoutMs: 30_000 }),
-    );
+    await fake.drive(rollout(request(GOOD)));
     fake.setImageBehaviour(BAD, { kind: 'crashloop' });
-    const result = await fake.drive(
-      rolloutDeployment({
-        client,
-        request: request(BAD, SCALED),
-        lastGood: request(GOOD),
-        history: built(),
-        jobTimeoutMs: 30_000,
-      }),
-    );
+    const result = await fake.drive(rollout(request(BAD, SCALED), request(GOOD)));
     expect(result.failure?.reason).toBe('CrashLoopBackOff');
     expect(result.history.state).toBe('ROLLED_BACK');
     expect(result.history.transitions.at(-1)!.reason).toBe(
@@ -460,34 +388,21 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
   });
 
   it('restores the HPA and PDB the last-good spec had when a rollout that changed or dropped them fails', async () => {
-    await fake.drive(
-      rolloutDeployment({
-        client,
-        request: request(GOOD, SCALED),
-        history: built(),
-        jobTimeoutMs: 30_000,
-      }),
-    );
+    await fake.drive(rollout(request(GOOD, SCALED)));
     const before = { hpa: (await hpa()).metadata.uid, pdb: (await pdb()).metadata.uid };
     fake.setImageBehaviour(BAD, { kind: 'never-ready' });
     // The new spec scales further and has no PDB: the rollout changes the HPA and deletes the PDB.
     const failing = request(BAD, {
       autoscaling: { minReplicas: 3, maxReplicas: 8, targetCPUUtilizationPercentage: 50 },
     });
-    const rollout = rolloutDeployment({
-      client,
-      request: failing,
-      lastGood: request(GOOD, SCALED),
-      history: built(),
-      jobTimeoutMs: 30_000,
-    });
+    const failingRollout = rollout(failing, request(GOOD, SCALED));
     const during: Array<{ maxReplicas?: number; pdb: boolean }> = [];
     fake.clock.onAdvance(() => {
       const live = fake.store.get(typeOfKind('autoscaling/v2', 'HorizontalPodAutoscaler'), 'ml', 'iris');
       const budget = fake.store.get(typeOfKind('policy/v1', 'PodDisruptionBudget'), 'ml', 'iris');
       during.push({ maxReplicas: live?.spec.maxReplicas, pdb: budget !== undefined });
     });
-    const result = await fake.drive(rollout, 2000);
+    const result = await fake.drive(failingRollout, 2000);
     expect(result.failure?.reason).toBe('ProgressDeadlineExceeded');
     expect(result.history.state).toBe('ROLLED_BACK');
     expect(result.history.transitions.find((t) => t.to === 'ROLLING_OUT')!.reason).toBe(
@@ -512,24 +427,9 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
   });
 
   it('deletes the HPA and PDB of the last-good spec when the new spec has none, and goes LIVE', async () => {
-    await fake.drive(
-      rolloutDeployment({
-        client,
-        request: request(GOOD, SCALED),
-        history: built(),
-        jobTimeoutMs: 30_000,
-      }),
-    );
+    await fake.drive(rollout(request(GOOD, SCALED)));
     const NEXT = `registry.example.com/models/iris@sha256:${'e'.repeat(64)}`;
-    const result = await fake.drive(
-      rolloutDeployment({
-        client,
-        request: request(NEXT, { replicas: 3 }),
-        lastGood: request(GOOD, SCALED),
-        history: built(),
-        jobTimeoutMs: 30_000,
-      }),
-    );
+    const result = await fake.drive(rollout(request(NEXT, { replicas: 3 }), request(GOOD, SCALED)));
     expect(result.history.state).toBe('LIVE');
     expect(deletes()).toEqual(['200 horizontalpodautoscalers/iris', '200 poddisruptionbudgets/iris']);
     expect(await hpa()).toBeUndefined();
@@ -543,11 +443,9 @@ describe('rolloutDeployment (fake Kubernetes API server over HTTP)', () => {
     const scaled = request(GOOD, {
       autoscaling: { minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 70 },
     });
-    await fake.drive(rolloutDeployment({ client, request: scaled, history: built(), jobTimeoutMs: 30_000 }));
+    await fake.drive(rollout(scaled));
     fake.store.mergePatch(DEPLOYMENTS, 'ml', 'iris', { spec: { replicas: 4 } }, 'horizontal-pod-autoscaler');
-    const result = await fake.drive(
-      rolloutDeployment({ client, request: scaled, history: built(), jobTimeoutMs: 30_000 }),
-    );
+    const result = await fake.drive(rollout(scaled));
     expect(result.history.state).toBe('LIVE');
     const d = await client.read<any>('apps/v1', 'Deployment', 'ml', 'iris');
     expect(d.spec.replicas).toBe(4);

@@ -2,8 +2,8 @@ import { useEffect, useMemo, useRef } from 'react';
 import { bandOf, type ContourPoint, canGrid, gridContour, viridis } from './domain/contour';
 import { finite } from './domain/run-stats';
 import { cssVariable } from './metric-chart';
-import { prepareCanvas, useWidth } from './parallel-coordinates';
-import { type Axis, axisLabel, axisValue, type PlottedRun, toFraction } from './run-axes';
+import { drawAxisLabels, prepareCanvas, useWidth } from './parallel-coordinates';
+import { type Axis, axisValue, type PlottedRun, toFraction } from './run-axes';
 
 const HEIGHT = 360;
 const PAD = { left: 70, right: 70, top: 16, bottom: 44 };
@@ -94,17 +94,13 @@ export function ContourPlot({
         : axis.categories
             .map((_, i) => i)
             .filter((_, i, all) => all.length <= 8 || i % Math.ceil(all.length / 8) === 0);
-    context.textAlign = 'center';
-    for (const tick of ticks(x)) context.fillText(axisLabel(x, tick), px(tick), HEIGHT - PAD.bottom + 16);
-    context.fillText(x.key.slice(2), PAD.left + plotWidth / 2, HEIGHT - 6);
-    context.textAlign = 'right';
-    for (const tick of ticks(y)) context.fillText(axisLabel(y, tick), PAD.left - 6, py(tick) + 4);
-    context.save();
-    context.translate(14, PAD.top + plotHeight / 2);
-    context.rotate(-Math.PI / 2);
-    context.textAlign = 'center';
-    context.fillText(y.key.slice(2), 0, 0);
-    context.restore();
+    drawAxisLabels(
+      context,
+      x,
+      y,
+      { left: PAD.left, top: PAD.top, width: plotWidth, height: plotHeight, canvasHeight: HEIGHT },
+      ticks,
+    );
     // The colour bar: the bands from low (bottom) to high, the z range at its ends.
     const barX = width - PAD.right + 16;
     for (let band = 0; band < BANDS; band++) {

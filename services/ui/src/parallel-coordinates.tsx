@@ -49,6 +49,51 @@ export function prepareCanvas(
   return context;
 }
 
+/** Where a two-axis plot's rectangle sits on its canvas, in CSS pixels. */
+export interface PlotFrame {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+  /** The canvas's whole height: the x axis's title sits at its bottom. */
+  canvasHeight: number;
+}
+
+/**
+ * Draws the tick labels of `x` (below the plot) and `y` (left of it) at the values `ticks` picks for
+ * each, and each axis's title (its key without the `p:`/`m:` prefix; y's rotated), in the context's
+ * current fill style and font.
+ */
+export function drawAxisLabels(
+  context: CanvasRenderingContext2D,
+  x: Axis,
+  y: Axis,
+  frame: PlotFrame,
+  ticks: (axis: Axis) => number[],
+): void {
+  context.textAlign = 'center';
+  for (const tick of ticks(x))
+    context.fillText(
+      axisLabel(x, tick),
+      frame.left + toFraction(x, tick) * frame.width,
+      frame.top + frame.height + 16,
+    );
+  context.fillText(x.key.slice(2), frame.left + frame.width / 2, frame.canvasHeight - 6);
+  context.textAlign = 'right';
+  for (const tick of ticks(y))
+    context.fillText(
+      axisLabel(y, tick),
+      frame.left - 6,
+      frame.top + (1 - toFraction(y, tick)) * frame.height + 4,
+    );
+  context.save();
+  context.translate(14, frame.top + frame.height / 2);
+  context.rotate(-Math.PI / 2);
+  context.textAlign = 'center';
+  context.fillText(y.key.slice(2), 0, 0);
+  context.restore();
+}
+
 /**
  * Parallel coordinates of the compared runs on one Canvas 2D (ui.md §5.3: 1,000 runs, where Plotly's
  * WebGL `parcoords` stops): one polyline per run across the axes, a run missing a value breaks its line

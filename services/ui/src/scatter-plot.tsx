@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { cssVariable } from './metric-chart';
-import { prepareCanvas, useWidth } from './parallel-coordinates';
-import { type Axis, axisLabel, axisValue, type PlottedRun, toFraction } from './run-axes';
+import { drawAxisLabels, prepareCanvas, useWidth } from './parallel-coordinates';
+import { type Axis, axisValue, type PlottedRun, toFraction } from './run-axes';
 
 const HEIGHT = 360;
 const PAD = { left: 70, right: 20, top: 16, bottom: 44 };
@@ -73,27 +73,13 @@ export function ScatterPlot({
         : axis.categories.length <= 12
           ? axis.categories.map((_, i) => i)
           : [0, axis.categories.length - 1];
-    context.textAlign = 'center';
-    for (const tick of ticks(x))
-      context.fillText(
-        axisLabel(x, tick),
-        PAD.left + toFraction(x, tick) * plotWidth,
-        HEIGHT - PAD.bottom + 16,
-      );
-    context.fillText(x.key.slice(2), PAD.left + plotWidth / 2, HEIGHT - 6);
-    context.textAlign = 'right';
-    for (const tick of ticks(y))
-      context.fillText(
-        axisLabel(y, tick),
-        PAD.left - 6,
-        PAD.top + (1 - toFraction(y, tick)) * plotHeight + 4,
-      );
-    context.save();
-    context.translate(14, PAD.top + plotHeight / 2);
-    context.rotate(-Math.PI / 2);
-    context.textAlign = 'center';
-    context.fillText(y.key.slice(2), 0, 0);
-    context.restore();
+    drawAxisLabels(
+      context,
+      x,
+      y,
+      { left: PAD.left, top: PAD.top, width: plotWidth, height: plotHeight, canvasHeight: HEIGHT },
+      ticks,
+    );
   }, [points, highlighted, width, x, y, plotWidth, plotHeight]);
 
   const onPointerMove = (event: React.PointerEvent<HTMLCanvasElement>) => {

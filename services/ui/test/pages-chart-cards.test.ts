@@ -1,7 +1,5 @@
-import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import type { Page } from 'playwright-core';
-import { screenshot } from './browser.js';
+import { screenshot, seriousAxeViolations } from './browser.js';
 import { createExperiment, createRun, ok, startUi, type UiFixture } from './pages-fixture.js';
 
 jest.setTimeout(120_000);
@@ -28,16 +26,6 @@ const RUNS = [
 /** `mlflow.log_image(image, key=, step=)`'s file name (its JSON metadata file is written beside it). */
 const loggedImage = (key: string, step: number, extension = 'png') =>
   `images/${key.replaceAll('/', '#')}%step%${step}%timestamp%${1_700_000_000_000 + step}%0f8e7d6c-5b4a-4321-9876-fedcba98765${step}.${extension}`;
-
-/** Serious and critical axe-core violations of the page (goal G15). */
-async function axeViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  return result.violations
-    .filter((violation) => ['serious', 'critical'].includes(violation.impact ?? ''))
-    .map((violation) => violation.id);
-}
 
 /**
  * P4's box plot, contour, parameter importance and image grid cards (and P7's box and contour plots),
@@ -172,7 +160,7 @@ describe('P4 box, contour, importance and image cards; P7 box and contour (all-i
     // After the reload the browser revalidates its copies (304).
     expect(images.filter((image) => image.status !== 200 && image.status !== 304)).toEqual([]);
     await screenshot(page, 'p4-charts-box-contour-importance-images');
-    expect(await axeViolations(page)).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     expect(ui.pageErrors).toEqual([]);
   });
 
@@ -192,7 +180,7 @@ describe('P4 box, contour, importance and image cards; P7 box and contour (all-i
     await page.waitForURL(/bg=none/);
     expect(await main.locator('.box-stats [data-group=""] [data-median]').textContent()).toBe('0.65');
     await screenshot(page, 'p7-compare-box-contour');
-    expect(await axeViolations(page)).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     expect(ui.pageErrors).toEqual([]);
   });
 });

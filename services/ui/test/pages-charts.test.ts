@@ -1,6 +1,5 @@
-import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { SCREENSHOTS, screenshot } from './browser.js';
+import { SCREENSHOTS, screenshot, seriousAxeViolations } from './browser.js';
 import { createExperiment, createRun, startUi, type UiFixture } from './pages-fixture.js';
 
 jest.setTimeout(120_000);
@@ -161,14 +160,7 @@ describe('P4 chart workspace (all-in-one, PostgreSQL, Chromium)', () => {
     await checkCards();
     await screenshot(page, 'p4-charts-added-cards');
     // G15 with the added cards on screen (accessibility.test.ts checks P4 without them).
-    const axe = await new AxeBuilder({ page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-      .analyze();
-    expect(
-      axe.violations
-        .filter((violation) => ['serious', 'critical'].includes(violation.impact ?? ''))
-        .map((v) => v.id),
-    ).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
 
     await main.getByRole('button', { name: 'Remove loss (latest)' }).click();
     await main.locator('[data-added-card="bar"]').waitFor({ state: 'detached' });

@@ -1,7 +1,6 @@
-import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { Locator, Page } from 'playwright-core';
-import { screenshot } from './browser.js';
+import { screenshot, seriousAxeViolations } from './browser.js';
 import { checkUrlState, createExperiment, createRun, startUi, type UiFixture } from './pages-fixture.js';
 
 jest.setTimeout(120_000);
@@ -67,16 +66,6 @@ describe('experiment folders and runs table columns (all-in-one, PostgreSQL, Chr
     return (await row.locator(`[role=cell][aria-colindex="${column}"]`).textContent()) ?? '';
   }
 
-  /** axe-core's serious and critical WCAG A/AA violations on the page as it is (goal G15). */
-  async function seriousViolations(): Promise<string[]> {
-    const results = await new AxeBuilder({ page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-      .analyze();
-    return results.violations
-      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map((violation) => `${violation.id} at ${violation.nodes[0]?.target.join(' ')}`);
-  }
-
   async function openPicker(): Promise<Locator> {
     await page.getByText(/^Columns \(/).click();
     return page.locator('.picker-panel');
@@ -110,7 +99,7 @@ describe('experiment folders and runs table columns (all-in-one, PostgreSQL, Chr
       await folders().getByRole('button', { name: 'Subfolders of team' }).getAttribute('aria-expanded'),
     ).toBe('true');
     await page.getByText('2 experiments in team/nlp').waitFor();
-    expect(await seriousViolations()).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, 'p2-folders');
 
     await folders().getByRole('button', { name: 'All experiments' }).click();
@@ -173,7 +162,7 @@ describe('experiment folders and runs table columns (all-in-one, PostgreSQL, Chr
     expect(await shownMetrics()).toEqual([]);
 
     await find.fill('val_*');
-    expect(await seriousViolations()).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await picker.getByRole('button', { name: 'Add 2 matching' }).click();
     await page.waitForURL(/cols=p%3Alr%2Cm%3Aval_acc%2Cm%3Aval_loss/);
     await page.reload();

@@ -1,5 +1,5 @@
 import { useWindowVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useMemo, useRef } from 'react';
+import { memo, type ReactNode, useEffect, useMemo, useRef } from 'react';
 import { Link } from 'react-router-dom';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -217,6 +217,15 @@ function RunPlots({
           {key.startsWith('p:') ? 'param' : 'metric'} {key.slice(2)}
         </option>
       ));
+  /** A toolbar's select of a plot's key, labelled `caption` (`label` for assistive technology); the choice goes to the URL's `param`. */
+  const keySelect = (caption: string, label: string, param: string, value: string, options: ReactNode) => (
+    <label key={param}>
+      {caption}{' '}
+      <select aria-label={label} value={value} onChange={(event) => url.set({ [param]: event.target.value })}>
+        {options}
+      </select>
+    </label>
+  );
   if (keys.length === 0) return null;
   return (
     <section aria-label="Plots">
@@ -250,26 +259,8 @@ function RunPlots({
         <ParallelCoordinates runs={plotted} axes={axes} brushes={brushes} onBrushesChange={onBrushesChange} />
       ) : null}
       <div className="toolbar">
-        <label>
-          Scatter x{' '}
-          <select
-            aria-label="Scatter plot x axis"
-            value={scatterX}
-            onChange={(event) => url.set({ sx: event.target.value })}
-          >
-            {keyOptions([])}
-          </select>
-        </label>
-        <label>
-          y{' '}
-          <select
-            aria-label="Scatter plot y axis"
-            value={scatterY}
-            onChange={(event) => url.set({ sy: event.target.value })}
-          >
-            {keyOptions([])}
-          </select>
-        </label>
+        {keySelect('Scatter x', 'Scatter plot x axis', 'sx', scatterX, keyOptions([]))}
+        {keySelect('y', 'Scatter plot y axis', 'sy', scatterY, keyOptions([]))}
       </div>
       {keys.includes(scatterX) && keys.includes(scatterY) ? (
         <ScatterPlot
@@ -280,27 +271,17 @@ function RunPlots({
         />
       ) : null}
       <div className="toolbar">
-        <label>
-          Box plot of{' '}
-          <select
-            aria-label="Box plot value"
-            value={boxValue}
-            onChange={(event) => url.set({ bv: event.target.value })}
-          >
-            {keyOptions([])}
-          </select>
-        </label>
-        <label>
-          grouped by{' '}
-          <select
-            aria-label="Box plot group"
-            value={boxGroup}
-            onChange={(event) => url.set({ bg: event.target.value })}
-          >
+        {keySelect('Box plot of', 'Box plot value', 'bv', boxValue, keyOptions([]))}
+        {keySelect(
+          'grouped by',
+          'Box plot group',
+          'bg',
+          boxGroup,
+          <>
             <option value="none">(no grouping)</option>
             {keyOptions([], paramKeys)}
-          </select>
-        </label>
+          </>,
+        )}
       </div>
       {keys.includes(boxValue) ? (
         <BoxPlot
@@ -316,18 +297,7 @@ function RunPlots({
             ['cy', 'Contour y', contourY, keys],
             ['cz', 'Contour z (metric)', contourZ, metricKeys],
           ] as const
-        ).map(([name, label, value, list]) => (
-          <label key={name}>
-            {label}{' '}
-            <select
-              aria-label={label}
-              value={value}
-              onChange={(event) => url.set({ [name]: event.target.value })}
-            >
-              {keyOptions([], list)}
-            </select>
-          </label>
-        ))}
+        ).map(([name, label, value, list]) => keySelect(label, label, name, value, keyOptions([], list)))}
       </div>
       {keys.includes(contourX) && keys.includes(contourY) && metricKeys.includes(contourZ) ? (
         <ContourPlot
