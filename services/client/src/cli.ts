@@ -1,9 +1,11 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   assertPortBindable,
+  ConfigError,
   checkServicesConfig,
+  DEFAULT_ARTIFACTS_DESTINATION,
   databaseConfig,
   describeBackendStore,
   listen,
@@ -11,7 +13,9 @@ import {
   MLFLOW_COMPATIBLE_VERSION,
   migrateServices,
   openDatabase,
+  type ProcessContext,
   parseBackendStoreUri,
+  type RunProcessOptions,
   redactSecrets,
   runProcess,
   StartupError,
@@ -27,7 +31,7 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-const MAIN_HELP = `Usage: mast [--version] [--help] <command> [<args>]
+const MAIN_HELP = `Usage: mast [--version] [-h|--help] <command> [<args>]
 
 Mast ${VERSION}: an MLOps platform wire-compatible with MLflow (serves MLflow's API ${MLFLOW_COMPATIBLE_VERSION}).
 
@@ -50,28 +54,34 @@ Runs every Mast service on one port. Flags are named as mlflow server's.
                                   or a directory (or file:) for the embedded database
                                   (MAST_BACKEND_STORE_URI, default ./mast-data/db)
   --default-artifact-root URI     root of new experiments' artifact locations
+                                  (MAST_DEFAULT_ARTIFACT_ROOT, default mlflow-artifacts:/; with
+                                  --no-serve-artifacts, the artifacts destination)
   --artifacts-destination DIR|s3://BUCKET/PREFIX
                                   where the artifact proxy stores files
+                                  (MAST_ARTIFACTS_DESTINATION, default ${DEFAULT_ARTIFACTS_DESTINATION})
   --serve-artifacts, --no-serve-artifacts
-                                  serve the mlflow-artifacts proxy routes (default: serve)
-  --artifacts-only                serve only the artifact proxy (no database, no tracking)
+                                  serve the mlflow-artifacts proxy routes (MAST_SERVE_ARTIFACTS,
+                                  default serve)
+  --artifacts-only                serve only the artifact proxy (no database, no tracking; default off)
   --static-prefix /PREFIX         serve every route under /PREFIX (MAST_STATIC_PREFIX)
   --allowed-hosts LIST            comma-separated Host headers accepted, '*' wildcards
                                   (MAST_ALLOWED_HOSTS; default: localhost and private addresses)
   --disable-security-middleware   accept any Host header
   --cors-allowed-origins LIST     origins allowed to call /graphql from a browser (MAST_CORS_ORIGINS)
-  --workers N                     N processes sharing the port (PostgreSQL only; default 1)
+  -w, --workers N                 N processes sharing the port (PostgreSQL only; default 1)
   --expose-prometheus DIR         accepted: /metrics is always served
   --gunicorn-opts, --uvicorn-opts, --waitress-opts, --app-name, --dev
                                   accepted and ignored, with a warning
-  --help                          this text
+  --help                          this text (-h is --host, as in mlflow server)
   --version                       Mast's version and the MLflow API level it serves`;
 
 const DB_UPGRADE_HELP = `Usage: mast db upgrade [URI]
 
 Applies the schema migrations of every service that owns tables and prints, per service, what it
 applied. URI (PostgreSQL or an embedded database directory) defaults to MAST_BACKEND_STORE_URI,
-then DATABASE_URL, then ./mast-data/db.`;
+then DATABASE_URL, then ./mast-data/db.
+
+  -h, --help    this text`;
 
 const DB_HELP = `Usage: mast db <subcommand>
 
@@ -113,7 +123,7 @@ Open Inference Protocol (/v2/...). Flags are named as mlflow models serve's.
   --max-batch-size N              turn on adaptive batching: merge concurrent requests into one call of
                                   up to N rows (MAST_BATCH_MAX_SIZE, default 64 when MAST_BATCHING=true)
   --max-batch-wait-ms MS          how long a batch waits for more rows (MAST_BATCH_MAX_WAIT_MS, default 2)
-  --help                          this text
+  --help                          this text (-h is --host, as in mlflow models serve)
 
 A model whose flavors Mast does not run (an sklearn pickle, say) is handed to MLflow's own scoring
 server, 'python -m mlflow models serve -m DIR --env-manager local', when python3 (or python) can
@@ -200,39 +210,87 @@ const SERVER_OPTIONS = {
   dev: { type: 'boolean' },
 } as const;
 
-/** parseArgs' errors as one line (its own messages span a paragraph). */
-function usageError(command: string, error: unknown): StartupError {
-  const { code, message } = error as { code?: string; message: string };
-  const option = /'([^']+)'/.exec(message)?.[1];
-  const line =
-    code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
-      ? `unknown flag '${option ?? message}'`
-      : code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
-        ? `${message.split('.')[0]}`
-        : code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
-          ? `unexpected argument '${option ?? message}'`
-          : message.split('\n')[0]!;
-  return new StartupError(`${line} (see '${command} --help')`, USAGE_ERROR);
+/** A usage mistake: one line on stderr pointing to the command's help, exit 2. */
+function refuse(command: string, line: string): never {
+  process.stderr.write(`${command}: ${line} (see '${command} --help')\n`);
+  process.exit(USAGE_ERROR);
 }
 
-type ServerValues = ReturnType<typeof parseServerArgs>;
+/**
+ * parseArgs, with each mistake refused in one line (its own messages span a paragraph and name the
+ * option, not what was typed): an unknown flag, a flag without its value (or with an empty one), a
+ * value given to a switch, an argument the command does not take.
+ */
+function parseCommandLine<
+  const O extends NonNullable<ParseArgsConfig['options']>,
+  const P extends boolean = false,
+>(command: string, args: string[], options: O, allowPositionals?: P) {
+  const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === 'positional' && !allowPositionals)
+      refuse(command, `unexpected argument '${token.value}'`);
+    if (token.kind !== 'option') continue;
+    const option = options[token.name];
+    const flag =
+      token.rawName === `--${token.name}` ? `'${token.rawName}'` : `'${token.rawName}' (--${token.name})`;
+    if (option === undefined) refuse(command, `unknown flag '${token.rawName}'`);
+    if (option.type === 'boolean' && token.value !== undefined)
+      refuse(command, `flag ${flag} takes no value`);
+    // A following flag is not a value (`--port --host x`); an empty value is a mistake, not the
+    // default (an empty variable means unset).
+    const value = token.value;
+    if (
+      option.type === 'string' &&
+      (value === undefined || value.trim() === '' || (!token.inlineValue && value.startsWith('-')))
+    )
+      refuse(command, `flag ${flag} needs a value`);
+  }
+  return parseArgs({ args, options, strict: true, allowPositionals });
+}
 
 /** Flags whose values are other servers' command lines (`--gunicorn-opts "--timeout 60"`). */
 const PASS_THROUGH_VALUES = new Set(['--gunicorn-opts', '--uvicorn-opts', '--waitress-opts']);
 
 function parseServerArgs(argv: string[]) {
-  // parseArgs refuses a value that starts with '-' as ambiguous: join such values to their flag.
+  // A value that starts with '-' would be taken for a missing one: join such values to their flag.
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (PASS_THROUGH_VALUES.has(arg) && i + 1 < argv.length) args.push(`${arg}=${argv[++i]}`);
     else args.push(arg);
   }
-  try {
-    return parseArgs({ args, options: SERVER_OPTIONS, strict: true }).values;
-  } catch (error) {
-    throw usageError('mast server', error);
-  }
+  return parseCommandLine('mast server', args, SERVER_OPTIONS).values;
+}
+
+type ServerValues = ReturnType<typeof parseServerArgs>;
+
+/**
+ * A bad value given on the command line is a usage error (exit 2), as an unknown flag is; a bad
+ * variable alone stays a configuration error (exit 1).
+ */
+function commandLineMistake(error: unknown): unknown {
+  return error instanceof ConfigError && error.problems.some((problem) => problem.source !== problem.variable)
+    ? new StartupError(error.message, USAGE_ERROR)
+    : error;
+}
+
+/** runProcess for a command: configuration mistakes in its flags and arguments exit 2. */
+function runCommand(
+  name: string,
+  main: (context: ProcessContext) => Promise<void>,
+  options?: RunProcessOptions,
+): Promise<void> {
+  return runProcess(
+    name,
+    async (context) => {
+      try {
+        await main(context);
+      } catch (error) {
+        throw commandLineMistake(error);
+      }
+    },
+    options,
+  );
 }
 
 /** The environment with flags layered over it, and which variables flags set. */
@@ -253,8 +311,6 @@ function flagsOverEnvironment(
   for (const [flag, variable] of Object.entries(flags)) {
     const value = values[flag];
     if (typeof value === 'string') {
-      // An empty environment variable means unset; an empty flag is a mistake, not the default.
-      if (value.trim() === '') throw new StartupError(`--${flag}: a value is required`, 2);
       layered[variable] = value;
       sources[variable] = `--${flag}`;
     }
@@ -285,23 +341,20 @@ function workerCount(values: ServerValues): number {
   if (values.workers === undefined) return 1;
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 256)
-    throw new StartupError(`--workers: expected a number of processes (1-256), got '${values.workers}'`);
+    throw new StartupError(
+      `--workers: expected a number of processes (1-256), got '${values.workers}'`,
+      USAGE_ERROR,
+    );
   return workers;
 }
 
 /** `mast server`: every service on one port (the all-in-one composition root). */
 async function runServer(argv: string[]): Promise<void> {
   const isWorker = cluster.isWorker;
-  let values: ServerValues;
-  try {
-    values = parseServerArgs(argv);
-  } catch (error) {
-    process.stderr.write(`mast server: ${(error as Error).message}\n`);
-    process.exit((error as StartupError).exitCode);
-  }
+  const values = parseServerArgs(argv);
   if (values.help) return console.log(SERVER_HELP);
   if (values.version) return console.log(versionLine());
-  return runProcess(
+  return runCommand(
     isWorker ? `mast server (worker ${cluster.worker?.id})` : 'mast server',
     async (context) => {
       const { env, sources } = serverEnvironment(values, process.env);
@@ -365,7 +418,7 @@ async function runServer(argv: string[]): Promise<void> {
  * and runs until a signal, which it passes on to the workers. A worker that dies is replaced.
  */
 async function runPrimary(
-  context: Parameters<Parameters<typeof runProcess>[1]>[0],
+  context: ProcessContext,
   config: AllInOneConfig,
   workers: number,
   progress: (message: string) => void,
@@ -417,20 +470,11 @@ async function runPrimary(
  * scoring server serves it, its exit ends the command with its exit code.
  */
 async function serveModelCommand(argv: string[]): Promise<void> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof MODELS_SERVE_OPTIONS }>>['values'];
-  try {
-    values = parseArgs({ args: argv, options: MODELS_SERVE_OPTIONS, strict: true }).values;
-    if (values['model-uri'] === undefined && values.help !== true) {
-      throw new StartupError(`-m/--model-uri is required (see 'mast models serve --help')`, USAGE_ERROR);
-    }
-  } catch (error) {
-    const refusal = error instanceof StartupError ? error : usageError('mast models serve', error);
-    process.stderr.write(`mast models serve: ${refusal.message}\n`);
-    process.exit(refusal.exitCode);
-  }
+  const { values } = parseCommandLine('mast models serve', argv, MODELS_SERVE_OPTIONS);
   if (values.help) return console.log(MODELS_SERVE_HELP);
-  const modelUri = values['model-uri']!;
-  return runProcess('mast models serve', async (context) => {
+  const modelUri = values['model-uri'];
+  if (modelUri === undefined) refuse('mast models serve', '-m/--model-uri is required');
+  return runCommand('mast models serve', async (context) => {
     const { env, sources } = flagsOverEnvironment(values, MODELS_SERVE_FLAGS, process.env);
     const batchingFlag =
       values['max-batch-size'] !== undefined
@@ -504,21 +548,11 @@ async function serveModelCommand(argv: string[]): Promise<void> {
 
 /** `mast db upgrade [URI]`: migrates every service that owns a schema. */
 async function upgradeDatabase(argv: string[]): Promise<void> {
-  let parsed: { values: { help?: boolean }; positionals: string[] };
-  try {
-    parsed = parseArgs({ args: argv, options: { help: { type: 'boolean' } }, allowPositionals: true });
-    if (parsed.positionals.length > 1)
-      throw new StartupError(
-        `expected one URI, got ${parsed.positionals.length} arguments (see 'mast db upgrade --help')`,
-        USAGE_ERROR,
-      );
-  } catch (error) {
-    const refusal = error instanceof StartupError ? error : usageError('mast db upgrade', error);
-    process.stderr.write(`mast db upgrade: ${refusal.message}\n`);
-    process.exit(refusal.exitCode);
-  }
+  const parsed = parseCommandLine('mast db upgrade', argv, { help: { type: 'boolean', short: 'h' } }, true);
   if (parsed.values.help) return console.log(DB_UPGRADE_HELP);
-  return runProcess(
+  if (parsed.positionals.length > 1)
+    refuse('mast db upgrade', `expected one URI, got ${parsed.positionals.length} arguments`);
+  return runCommand(
     'mast db upgrade',
     async (context) => {
       const [uri] = parsed.positionals;
@@ -553,10 +587,9 @@ function versionLine(): string {
   return `mast ${VERSION} (MLflow API ${MLFLOW_COMPATIBLE_VERSION})`;
 }
 
-/** A usage mistake outside any command: one line on stderr, exit 2. */
-function refuse(line: string): void {
-  process.stderr.write(`mast: ${line}\n`);
-  process.exit(USAGE_ERROR);
+/** A group's help: no subcommand, `--help` or `-h` (no group has a host flag). */
+function isHelp(arg: string | undefined): boolean {
+  return arg === undefined || arg === '--help' || arg === '-h';
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -564,6 +597,7 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case undefined:
     case '--help':
+    case '-h':
     case 'help':
       console.log(MAIN_HELP);
       return;
@@ -576,23 +610,16 @@ async function main(argv: string[]): Promise<void> {
       return runServer(rest);
     case 'db':
       if (rest[0] === 'upgrade') return upgradeDatabase(rest.slice(1));
-      if (rest[0] === undefined || rest[0] === '--help') {
-        console.log(DB_HELP);
-        return;
-      }
-      return refuse(`unknown db command '${rest[0]}' (see 'mast db --help')`);
+      if (isHelp(rest[0])) return console.log(DB_HELP);
+      return refuse('mast db', `unknown command '${rest[0]}'`);
     case 'models':
       if (rest[0] === 'serve') return serveModelCommand(rest.slice(1));
-      if (rest[0] === undefined || rest[0] === '--help') {
-        console.log(MODELS_HELP);
-        return;
-      }
-      return refuse(`unknown models command '${rest[0]}' (see 'mast models --help')`);
+      if (isHelp(rest[0])) return console.log(MODELS_HELP);
+      return refuse('mast models', `unknown command '${rest[0]}'`);
     default:
       return refuse(
-        command.startsWith('-')
-          ? `unknown flag '${command}' (see 'mast --help')`
-          : `unknown command '${command}' (see 'mast --help')`,
+        'mast',
+        command.startsWith('-') ? `unknown flag '${command}'` : `unknown command '${command}'`,
       );
   }
 }

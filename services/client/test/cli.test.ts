@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,9 +100,9 @@ describe('mast server: start-up failures are one line and exit 1, before any dat
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('a bad flag is named by its flag', async () => {
+  test('a bad flag is named by its flag, and is a usage error (exit 2)', async () => {
     const result = await run(MAST, ['server', '--port', 'abc', '--backend-store-uri', dbDir]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderrLines).toEqual(["mast server: --port: expected a port number (1-65535), got 'abc'"]);
     expect(existsSync(dbDir)).toBe(false);
   });
@@ -175,7 +175,8 @@ describe('mast server: start-up failures are one line and exit 1, before any dat
       ['server', '--backend-store-uri', dbDir, '--artifacts-destination', 'gs://bucket/artifacts'],
       { MAST_ARTIFACT_ALLOWED_ROOTS: 's3://' },
     );
-    expect(result.code).toBe(1);
+    // A bad flag among the problems makes the whole line a usage error.
+    expect(result.code).toBe(2);
     expect(result.stderrLines).toEqual([
       "mast server: --artifacts-destination: 'gs://bucket/artifacts' cannot be an artifact storage root: " +
         'use a directory, file:///path or s3://bucket/prefix.; ' +
@@ -212,6 +213,150 @@ describe('mast server: start-up failures are one line and exit 1, before any dat
     expect(result.stderrLines).toEqual([
       "gateway: MAST_SERVICE_URLS: expected name=url pairs, got 'garbage'",
     ]);
+  });
+});
+
+describe('the command line: help, and usage mistakes in one line with exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mast-usage-'));
+  const dbDir = join(dir, 'db');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('-h is help where no command has a host flag: mast, db, models, db upgrade', async () => {
+    for (const group of [[], ['db'], ['models'], ['db', 'upgrade']]) {
+      const long = await run(MAST, [...group, '--help']);
+      const short = await run(MAST, [...group, '-h']);
+      expect(short).toEqual({ code: 0, stdout: long.stdout, stderrLines: [] });
+      expect(short.stdout).toMatch(/^Usage: mast/);
+    }
+  });
+
+  test('-h is --host for server and models serve, as in MLflow; alone it lacks its value', async () => {
+    for (const command of ['server', 'models serve']) {
+      expect(await run(MAST, [...command.split(' '), '-h'])).toEqual({
+        code: 2,
+        stdout: '',
+        stderrLines: [`mast ${command}: flag '-h' (--host) needs a value (see 'mast ${command} --help')`],
+      });
+    }
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine: the refusal shows -h was taken as the host.
+    const port = String(await freePort());
+    for (const args of [
+      ['server', '-h', '192.0.2.1', '-p', port, '--backend-store-uri', dbDir],
+      ['models', 'serve', '-m', join(dir, 'no-model'), '-h', '192.0.2.1', '-p', port],
+    ]) {
+      const command = args[0] === 'server' ? 'mast server' : 'mast models serve';
+      expect(await run(MAST, args)).toEqual({
+        code: 1,
+        stdout: '',
+        stderrLines: [
+          `${command}: cannot listen on 192.0.2.1:${port}: the address is not an address of this machine (--host)`,
+        ],
+      });
+    }
+    expect(existsSync(dbDir)).toBe(false);
+  });
+
+  test("mast server --help shows the artifact flags' defaults, as the README's table does", async () => {
+    const help = await run(MAST, ['server', '--help']);
+    expect(help.code).toBe(0);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## `mast server`'), readme.indexOf('## `mast models serve`'));
+    /** A flag's line in the help and the lines continuing it, as one line. */
+    const entry = (flag: string) => {
+      const lines = help.stdout.split('\n');
+      const first = lines.findIndex((line) => line.trimStart().startsWith(flag));
+      expect(first).toBeGreaterThan(-1);
+      const rest = lines.slice(first + 1);
+      const end = rest.findIndex((line) => !/^ {20,}\S/.test(line));
+      return [lines[first], ...rest.slice(0, end)].map((line) => line.trim()).join(' ');
+    };
+    for (const flag of [
+      '--default-artifact-root',
+      '--artifacts-destination',
+      '--serve-artifacts',
+      '--artifacts-only',
+    ]) {
+      const row = table.split('\n').find((line) => line.startsWith(`| \`${flag}\``));
+      const readmeDefault = row?.split('|')[2]?.trim().replaceAll('`', '');
+      expect(readmeDefault).toMatch(/\S/);
+      expect(entry(flag)).toContain(`default ${readmeDefault}`);
+    }
+    expect(entry('--default-artifact-root')).toContain('MAST_DEFAULT_ARTIFACT_ROOT');
+    expect(entry('--artifacts-destination')).toContain('MAST_ARTIFACTS_DESTINATION');
+    expect(entry('--serve-artifacts')).toContain('MAST_SERVE_ARTIFACTS');
+  });
+
+  test('unknown flags, missing values and bad values: one line, exit 2, for every command', async () => {
+    const cases: Array<[string[], string | RegExp]> = [
+      [['--frob'], "mast: unknown flag '--frob' (see 'mast --help')"],
+      [['frob'], "mast: unknown command 'frob' (see 'mast --help')"],
+      [['server', '--port'], "mast server: flag '--port' needs a value (see 'mast server --help')"],
+      [['server', '-p'], "mast server: flag '-p' (--port) needs a value (see 'mast server --help')"],
+      [['server', '--port='], "mast server: flag '--port' needs a value (see 'mast server --help')"],
+      [
+        ['server', '--port', '--host', '127.0.0.1'],
+        "mast server: flag '--port' needs a value (see 'mast server --help')",
+      ],
+      [
+        ['server', '--backend-store-uri', dbDir, '--port', '70000'],
+        "mast server: --port: expected a port number (1-65535), got '70000'",
+      ],
+      [
+        ['server', '--backend-store-uri', dbDir, '--workers', 'two'],
+        "mast server: --workers: expected a number of processes (1-256), got 'two'",
+      ],
+      [
+        ['server', '--serve-artifacts=no'],
+        "mast server: flag '--serve-artifacts' takes no value (see 'mast server --help')",
+      ],
+      [['server', 'now'], "mast server: unexpected argument 'now' (see 'mast server --help')"],
+      [['db', 'downgrade'], "mast db: unknown command 'downgrade' (see 'mast db --help')"],
+      [
+        ['db', 'upgrade', '--force'],
+        "mast db upgrade: unknown flag '--force' (see 'mast db upgrade --help')",
+      ],
+      [
+        ['db', 'upgrade', 'a', 'b'],
+        "mast db upgrade: expected one URI, got 2 arguments (see 'mast db upgrade --help')",
+      ],
+      [
+        ['db', 'upgrade', 'sqlite:///mlflow.db'],
+        /^mast db upgrade: URI: 'sqlite:\/\/\/mlflow.db' is not a backend store/,
+      ],
+      [['models', 'predict'], "mast models: unknown command 'predict' (see 'mast models --help')"],
+      [['models', 'serve'], "mast models serve: -m/--model-uri is required (see 'mast models serve --help')"],
+      [
+        ['models', 'serve', '-m'],
+        "mast models serve: flag '-m' (--model-uri) needs a value (see 'mast models serve --help')",
+      ],
+      [
+        ['models', 'serve', '-m', 'x', '-p'],
+        "mast models serve: flag '-p' (--port) needs a value (see 'mast models serve --help')",
+      ],
+      [
+        ['models', 'serve', '-m', 'x', '-p', 'abc'],
+        "mast models serve: --port: expected a port number (1-65535), got 'abc'",
+      ],
+      [
+        ['models', 'serve', '-m', 'x', '--port', '0'],
+        "mast models serve: --port: expected a port number (1-65535), got '0'",
+      ],
+      [
+        ['models', 'serve', '-m', 'x', '--colour'],
+        "mast models serve: unknown flag '--colour' (see 'mast models serve --help')",
+      ],
+    ];
+    for (const [args, line] of cases) {
+      const result = await run(MAST, args);
+      expect({ args, code: result.code, lines: result.stderrLines.length }).toEqual({
+        args,
+        code: 2,
+        lines: 1,
+      });
+      if (typeof line === 'string') expect(result.stderrLines[0]).toBe(line);
+      else expect(result.stderrLines[0]).toMatch(line);
+    }
+    expect(existsSync(dbDir)).toBe(false);
   });
 });
 

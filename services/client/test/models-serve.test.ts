@@ -143,10 +143,14 @@ describe('mast models serve', () => {
         code: 2,
         lines: ["mast models serve: -m/--model-uri is required (see 'mast models serve --help')"],
       });
-      expect(await run(['-m', 'x', '--port'], env)).toMatchObject({ code: 2 });
-      // Flags set MLflow's and Mast's variables; every bad one is named by its flag, in one line.
+      expect(await run(['-m', 'x', '--port'], env)).toEqual({
+        code: 2,
+        lines: ["mast models serve: flag '--port' needs a value (see 'mast models serve --help')"],
+      });
+      // Flags set MLflow's and Mast's variables; every bad one is named by its flag, in one line, and is
+      // a usage error.
       expect(await run(['-m', 'x', '--max-batch-size', '0', '-t', 'abc'], env)).toEqual({
-        code: 1,
+        code: 2,
         lines: [
           "mast models serve: --max-batch-size: expected a positive integer, got '0'; --timeout: expected a positive integer, got 'abc'",
         ],

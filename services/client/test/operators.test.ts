@@ -334,12 +334,18 @@ describe('item 2: backend store URIs as MLflow users write them', () => {
         'redis://x/0',
       ]) {
         const result = await run(['server', '--backend-store-uri', uri], {});
-        expect(result.code).toBe(1);
+        // Given as a flag, a bad URI is a usage error (exit 2); in the variable, a configuration error.
+        expect(result.code).toBe(2);
         expect(result.stderrLines).toHaveLength(1);
         expect(result.stderrLines[0]).toMatch(
           /--backend-store-uri: .* is not a backend store Mast can use .*Mast supports PostgreSQL/,
         );
       }
+      const fromVariable = await run(['server'], { MAST_BACKEND_STORE_URI: 'sqlite:///mlflow.db' });
+      expect(fromVariable.code).toBe(1);
+      expect(fromVariable.stderrLines).toEqual([
+        expect.stringMatching(/^mast server: MAST_BACKEND_STORE_URI: .* is not a backend store Mast can use/),
+      ]);
       expect(existsSync(join(ROOT, 'sqlite:'))).toBe(false);
       expect(parseBackendStoreUri('postgresql://h/db?sslmode=require')).toMatchObject({
         kind: 'postgres',

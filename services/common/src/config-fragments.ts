@@ -16,6 +16,7 @@ import {
 } from './config.js';
 import { parseBackendStoreUri } from './database.js';
 import { DEFAULT_EXPENSIVE_REQUEST_LIMITS, type ExpensiveRequestLimits } from './rpc/expensive-requests.js';
+import { redactSecrets } from './secrets.js';
 
 /**
  * Mast's configuration fragments. The README's configuration table documents every variable; each
@@ -236,13 +237,40 @@ export interface RedisConfig {
   redisUrl?: string;
 }
 
+/** What is wrong with a Redis URL (ioredis would fail on it later, or connect elsewhere), or undefined. */
+function redisUrlProblem(value: string): string | undefined {
+  const expected = 'expected a redis:// or rediss:// URL';
+  const scheme = /^rediss?:\/\//i.exec(value)?.[0];
+  if (scheme === undefined) return expected;
+  // After the last '@': a password may hold any character, a host and a path never hold '@'.
+  const rest = value.slice(Math.max(scheme.length, value.lastIndexOf('@') + 1));
+  const hostPort = /^[^/?#]*/.exec(rest)![0];
+  const port = /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort)?.[1];
+  if (port !== undefined && port !== '' && !(/^\d+$/.test(port) && +port >= 1 && +port <= 65535))
+    return `the port '${port}' is not a number from 1 to 65535`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return expected;
+  }
+  if (url.hostname === '') return `${expected}: the host is missing`;
+  if (!/^\/?\d*$/.test(url.pathname)) return `the database '${url.pathname.slice(1)}' is not a number`;
+  return undefined;
+}
+
+/** A URL as it may be printed: everything between `//` and the last `@` (user, password) masked. */
+function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/i, '$1***@');
+}
+
 export const redisConfig = configFragment(
   'redis',
   { REDIS_URL: optionalString },
   (e, report): RedisConfig => {
-    if (e.REDIS_URL !== undefined && !/^rediss?:\/\/[^/]/i.test(e.REDIS_URL)) {
-      report('REDIS_URL', `expected a redis:// or rediss:// URL, got '${e.REDIS_URL}'`);
-    }
+    const problem = e.REDIS_URL === undefined ? undefined : redisUrlProblem(e.REDIS_URL);
+    if (problem !== undefined)
+      report('REDIS_URL', `${problem}, got '${redactSecrets(withoutCredentials(e.REDIS_URL!))}'`);
     return { redisUrl: e.REDIS_URL };
   },
 );

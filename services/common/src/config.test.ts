@@ -173,4 +173,28 @@ describe('configuration fragments', () => {
       redisUrl: 'redis://127.0.0.1:6379/2',
     });
   });
+
+  test('REDIS_URL: a bad port, database or scheme is one line naming REDIS_URL, without the password', () => {
+    for (const [url, problem] of [
+      ['redis://:s3cret@127.0.0.1:notaport', "the port 'notaport' is not a number from 1 to 65535"],
+      ['redis://u:s3cret@127.0.0.1:99999/0', "the port '99999' is not a number from 1 to 65535"],
+      ['rediss://u:s3/cr@t@cache:0', "the port '0' is not a number from 1 to 65535"],
+      ['redis://u:s3cret@cache:6379/zero', "the database 'zero' is not a number"],
+      ['http://u:s3cret@cache:6379', 'expected a redis:// or rediss:// URL'],
+    ] as const) {
+      const error = problemOf(() => loadConfig({ REDIS_URL: url }, [redisConfig]));
+      expect(error.message.split('\n')).toHaveLength(1);
+      expect(error.message).toMatch(/^REDIS_URL: .*, got '[a-z]+:\/\/\*\*\*@/);
+      expect(error.message).toContain(problem);
+      expect(error.message).not.toMatch(/s3cret|s3\/cr/);
+    }
+    for (const url of [
+      'redis://cache',
+      'redis://u:p@cache:6379/2',
+      'rediss://[::1]:6380',
+      'redis://cache/',
+    ]) {
+      expect(loadConfig({ REDIS_URL: url }, [redisConfig]).redisUrl).toBe(url);
+    }
+  });
 });

@@ -359,13 +359,17 @@ export async function waitForDatabase(
 }
 
 /**
- * PostgreSQL's answers that no amount of waiting fixes (SQLSTATE): a database that does not exist,
- * a role or password it refuses. Undefined for anything else (unreachable, starting up: retried).
+ * PostgreSQL's answers that no amount of waiting fixes: a database that does not exist, a role or
+ * password it refuses (SQLSTATE), TLS asked of a server without it. Undefined for anything else
+ * (unreachable, starting up: retried).
  */
 function configurationMistake(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === '3D000') return 'the database does not exist (create it, or fix the URI)';
   if (code === '28P01' || code === '28000') return 'authentication failed (check the user and password)';
+  // node-postgres, when the URI asks for TLS (sslmode=require, verify-ca, verify-full) and the server has none.
+  if (/server does not support SSL/i.test((error as Error | null)?.message ?? ''))
+    return 'the server does not support SSL (use sslmode=disable or prefer, or enable TLS on the server)';
   return undefined;
 }
 

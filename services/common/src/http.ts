@@ -10,6 +10,7 @@ import type { HttpConfig } from './config-fragments.js';
 import { API_DOCS_HINT, isConnectionError, MlflowError, unavailable } from './errors.js';
 import type { ProcessContext } from './process.js';
 import { ExpensiveRequestLimiter, type ExpensiveRequestLimits } from './rpc/expensive-requests.js';
+import { redactSecrets } from './secrets.js';
 import { parseRequestJson } from './wire.js';
 
 /** The MLflow server version Mast answers `GET /version` with: the API level it mirrors. */
@@ -34,6 +35,21 @@ export interface HttpAppOptions {
 /** A readiness check's failure whose message `/ready` may show (names, never addresses or secrets). */
 export class ReadinessFailure extends Error {
   override name = 'ReadinessFailure';
+}
+
+/**
+ * Why a readiness check failed, as one log line: the error's first line and its code (a network
+ * error's cause when it has one), credentials masked. No stack: `/ready` is polled every few seconds.
+ */
+export function failureReason(error: unknown, depth = 0): string {
+  const { message, code, cause } = (error ?? {}) as { message?: unknown; code?: unknown; cause?: unknown };
+  const text = typeof message === 'string' && message !== '' ? message.split('\n')[0]! : String(error);
+  const own = typeof code === 'string' && !text.includes(code) ? ` (${code})` : '';
+  const because =
+    cause instanceof Error && depth < 3 && !text.includes(cause.message)
+      ? `: ${failureReason(cause, depth + 1)}`
+      : '';
+  return redactSecrets(`${text}${own}${because}`);
 }
 
 /** The HTTP settings of a process as `createHttpApp` options. */
@@ -155,7 +171,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     const results = await Promise.allSettled((options.readinessChecks ?? []).map((check) => check()));
     const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
     if (failures.length === 0) return reply.type('text/plain').send('OK');
-    for (const error of failures) app.log.warn({ err: error }, 'readiness check failed');
+    for (const error of failures) app.log.warn(`readiness check failed: ${failureReason(error)}`);
     const reasons = failures.map((error) =>
       error instanceof ReadinessFailure
         ? error.message

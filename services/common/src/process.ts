@@ -17,24 +17,33 @@ export interface Closer {
 /** What a process closes on shutdown, in reverse order of registration (a server before its pool). */
 export class ShutdownRegistry {
   readonly #closers: Closer[] = [];
+  readonly #first: Closer[] = [];
 
   /** Registers a closer; register each resource as soon as it is open. */
   add(name: string, close: () => Promise<void> | void): void {
     this.#closers.push({ name, close });
   }
 
-  /** The names registered so far, in registration order. */
+  /**
+   * Registers a closer that runs before every `add`ed one, even those added later: for a dependency
+   * whose outage would otherwise hold the others up (Redis down: a relay or worker waiting on it).
+   */
+  addFirst(name: string, close: () => Promise<void> | void): void {
+    this.#first.push({ name, close });
+  }
+
+  /** The names registered so far, in registration order (`addFirst`'s, then `add`'s). */
   get names(): string[] {
-    return this.#closers.map((closer) => closer.name);
+    return [...this.#first, ...this.#closers].map((closer) => closer.name);
   }
 
   /**
-   * Closes everything registered, last first; a closer that fails is reported and the others still
-   * run. Each closer runs once, even if this is called again.
+   * Closes everything registered: `addFirst`'s in order, then `add`'s last first; a closer that fails
+   * is reported and the others still run. Each closer runs once, even if this is called again.
    */
   async closeAll(onError: (name: string, error: unknown) => void = () => {}): Promise<void> {
-    while (this.#closers.length > 0) {
-      const closer = this.#closers.pop()!;
+    while (this.#first.length > 0 || this.#closers.length > 0) {
+      const closer = this.#first.length > 0 ? this.#first.shift()! : this.#closers.pop()!;
       try {
         await closer.close();
       } catch (error) {
@@ -164,6 +173,8 @@ export async function runProcess(
   try {
     await main(context);
   } catch (error) {
+    // A signal during start-up closed what `main` was waiting on (a pool, the queue): not a failure.
+    if (stopping) return;
     const line = expectedFailure(error);
     if (line !== undefined) process.stderr.write(`${name}: ${line}\n`);
     else process.stderr.write(`${name}: failed to start: ${(error as Error)?.stack ?? String(error)}\n`);
@@ -204,23 +215,27 @@ export async function assertPortBindable(
 }
 
 /**
- * While the process waits for its database, holds its port with a stand-in: `/health` answers `OK`,
- * `/ready` 503, every other path 503 `TEMPORARILY_UNAVAILABLE`. Resolves to the function that closes
- * it (call it just before the real server listens).
+ * While the process waits for a dependency (`waitingFor`: the database, Redis), holds its port with a
+ * stand-in: `/health` answers `OK`, `/ready` 503, every other path 503 `TEMPORARILY_UNAVAILABLE`.
+ * Resolves to the function that closes it (call it just before the real server listens).
  */
-export async function holdPort(host: string, port: number): Promise<() => Promise<void>> {
+export async function holdPort(
+  host: string,
+  port: number,
+  waitingFor = 'the database',
+): Promise<() => Promise<void>> {
   const server = createHttpServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0]!;
     response.setHeader('connection', 'close');
     if (path.endsWith('/health')) {
       response.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
     } else if (path.endsWith('/ready')) {
-      response.writeHead(503, { 'content-type': 'text/plain' }).end('NOT READY: waiting for the database');
+      response.writeHead(503, { 'content-type': 'text/plain' }).end(`NOT READY: waiting for ${waitingFor}`);
     } else {
       response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' }).end(
         JSON.stringify({
           error_code: 'TEMPORARILY_UNAVAILABLE',
-          message: 'The server is starting: the database is not reachable yet; retry later.',
+          message: `The server is starting: ${waitingFor} is not reachable yet; retry later.`,
         }),
       );
     }

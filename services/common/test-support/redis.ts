@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 
@@ -24,4 +25,33 @@ export async function deleteRedisKeys(prefix: string, url = TEST_REDIS_URL): Pro
   } finally {
     await redis.quit();
   }
+}
+
+/**
+ * A throwaway `redis-server` (no persistence) on `port`, for tests that take Redis down: resolves once
+ * it answers. Kill it with `SIGKILL`.
+ */
+export async function startRedisServer(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  // Commands wait for the connection, retried every 100 ms until the server listens.
+  const probe = new Redis(`redis://127.0.0.1:${port}`, {
+    retryStrategy: () => 100,
+    maxRetriesPerRequest: null,
+  });
+  probe.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe.ping(),
+      new Promise((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`redis-server on port ${port} did not start`)), 10_000);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    probe.disconnect();
+  }
+  return child;
 }

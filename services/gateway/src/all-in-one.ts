@@ -7,8 +7,8 @@ import {
   type HttpConfig,
   hostServices,
   httpAppOptions,
-  lazyQueue,
   openServicesDatabase,
+  openServicesQueue,
   type RedisConfig,
   ShutdownRegistry,
 } from '@mast/common';
@@ -31,7 +31,7 @@ export interface AllInOneOptions {
   services?: typeof SERVICES | readonly (typeof SERVICES)[number][];
   /** Progress lines of start-up (opening the database, retrying, migrating). */
   log?: (message: string) => void;
-  /** While PostgreSQL is unreachable at start-up, answer 503 on this address. */
+  /** While PostgreSQL or Redis is unreachable at start-up, answer 503 on this address. */
   holdPort?: { host: string; port: number };
   /** Check Host headers with MLflow 3's default (localhost, private addresses) when none are configured. */
   checkHostsByDefault?: boolean;
@@ -68,6 +68,12 @@ export async function buildAllInOne(
     const http = createHttpApp(
       httpAppOptions(config, { readinessChecks, checkHostsByDefault: options.checkHostsByDefault }),
     );
+    const { queue, readinessCheck } = await openServicesQueue(shutdown, config, services, {
+      log: (message) => http.app.log.warn(message),
+      holdPort: options.holdPort,
+      timeoutMs: config.dbStartupTimeoutMs,
+    });
+    if (readinessCheck !== undefined) readinessChecks.push(readinessCheck);
     const names = new Set(services.map((service) => service.name));
     const hosted = await hostServices(services, {
       app: http.app,
@@ -75,7 +81,7 @@ export async function buildAllInOne(
       config,
       db: database?.db,
       peer: (name) => (names.has(name) ? { kind: 'in-process', app: http.app } : undefined),
-      queue: lazyQueue(config, shutdown, (error) => http.app.log.error({ err: error }, 'queue error')),
+      queue,
       onCloser: (closer) => shutdown.add(closer.name, () => closer.close()),
       onReadinessCheck: (check) => readinessChecks.push(check),
     });

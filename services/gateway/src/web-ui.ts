@@ -22,6 +22,12 @@ const API_ROOTS = [
 ];
 
 /**
+ * The UI's routes (services/ui/src/app.tsx) whose segments are names that may hold dots: a registered
+ * model `my.model`, an artifact path `plots/loss.png`. Under them a dot is no file extension.
+ */
+const DOTTED_ROUTE_ROOTS = ['/experiments/', '/models/'];
+
+/**
  * The UI's Content-Security-Policy: code, styles and data from this origin only (charts draw on a
  * canvas; images may be data or blob URLs of artifacts).
  */
@@ -45,6 +51,15 @@ function isApiPath(path: string): boolean {
   return API_ROOTS.some((root) => path === root || path.startsWith(`${root}/`));
 }
 
+/**
+ * Whether a path asks for a file the build does not have (`/favicon.ico`, `/foo.js`: its last segment
+ * has an extension; `/assets/` is served before this): a 404, never the app's page.
+ */
+function isMissingFile(path: string): boolean {
+  if (path === '/index.html' || DOTTED_ROUTE_ROOTS.some((root) => path.startsWith(root))) return false;
+  return /\.[a-z0-9]+$/i.test(path.slice(path.lastIndexOf('/') + 1));
+}
+
 /** Whether a request's URL is under `--static-prefix` (createHttpApp routes the others to its 404). */
 function underPrefix(url: string, prefix: string | undefined): boolean {
   return !prefix || url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`);
@@ -66,7 +81,8 @@ export interface WebUiOptions {
 
 /**
  * Serves the web UI (services/ui) at `/`: hashed files under `/assets/` as immutable, and `index.html`
- * (never cached, so a new build is picked up) for `/` and every client route that is not an API path,
+ * (never cached, so a new build is picked up) for `/` and every client route that is neither an API
+ * path nor a file (a missing `/favicon.ico` is a 404, not the app's page),
  * with `<base href>` set to the static prefix so its relative asset and `/graphql` URLs resolve under
  * any route. Without a build, `/` answers 404 with a plain message saying how to build it, and client
  * routes MLflow's JSON 404.
@@ -91,7 +107,7 @@ export async function registerWebUi(app: FastifyInstance, options: WebUiOptions 
     });
   const sendIndex = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0]!;
-    if (!underPrefix(request.originalUrl, options.staticPrefix) || isApiPath(path))
+    if (!underPrefix(request.originalUrl, options.staticPrefix) || isApiPath(path) || isMissingFile(path))
       return reply.callNotFound();
     let index: string;
     try {

@@ -52,6 +52,40 @@ describe('the web UI as the gateway serves it', () => {
     expect(missing.body.error_code).toBe('ENDPOINT_NOT_FOUND');
   });
 
+  test('a file the build does not have is a 404, not the app; names with dots stay client routes', async () => {
+    for (const path of ['/favicon.ico', '/foo.js', '/robots.txt?x=1', '/static/js/app.js']) {
+      const response = await http.get(path);
+      expect({ path, status: response.status, code: response.body.error_code }).toEqual({
+        path,
+        status: 404,
+        code: 'ENDPOINT_NOT_FOUND',
+      });
+    }
+    for (const path of [
+      '/index.html',
+      '/models/my.model',
+      '/experiments/1/runs/abc/artifacts/plots/loss.png',
+      '/settings',
+    ]) {
+      const response = await http.get(path);
+      expect({ path, status: response.status }).toEqual({ path, status: 200 });
+      expect(response.text).toContain('<base href="/" />');
+    }
+    // Under --static-prefix too.
+    const prefixed = createHttpApp({ logLevel: 'silent', bodyLimit: 1024, staticPrefix: '/mlflow' });
+    await registerWebUi(prefixed.app, { staticPrefix: '/mlflow' });
+    try {
+      expect((await prefixed.app.inject({ method: 'GET', url: '/mlflow/favicon.ico' })).statusCode).toBe(404);
+      const route = await prefixed.app.inject({ method: 'GET', url: '/mlflow/models/my.model' });
+      expect({ status: route.statusCode, base: route.body.includes('<base href="/mlflow/" />') }).toEqual({
+        status: 200,
+        base: true,
+      });
+    } finally {
+      await prefixed.app.close();
+    }
+  });
+
   test('API paths keep their JSON answers', async () => {
     for (const path of [
       '/api/2.0/mlflow/unknown',

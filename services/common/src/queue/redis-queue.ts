@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QueueClosedError } from './errors/queue-closed-error.js';
 import { resolveJobOptions } from './job-options.js';
+import { isRedisConnectionError } from './redis-errors.js';
 import { RedisQueueWorker } from './redis-worker.js';
 import type {
   JobCounts,
@@ -41,7 +42,9 @@ export class RedisJobQueue<T = unknown> implements JobQueue<T> {
       prefix,
       defaultJobOptions: { removeOnComplete: keep, removeOnFail: keep },
     });
-    this.queue.on('error', onError);
+    this.queue.on('error', (error) => {
+      if (!isRedisConnectionError(error)) onError(error);
+    });
   }
 
   async add(name: string, data: T, options?: JobOptions): Promise<string> {
@@ -105,10 +108,11 @@ export class RedisJobQueue<T = unknown> implements JobQueue<T> {
     };
   }
 
-  close(): Promise<void> {
+  /** `force`: do not wait for running handlers (Redis is unreachable: they could not finish their jobs). */
+  close(force = false): Promise<void> {
     this.closed = true;
     this.closing ??= (async () => {
-      await Promise.all([...this.workers].map((worker) => worker.close()));
+      await Promise.all([...this.workers].map((worker) => worker.close(force)));
       await this.queue.close();
     })();
     return this.closing;

@@ -1,6 +1,7 @@
 import { type Job as BullJob, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { UnrecoverableJobError } from './errors/unrecoverable-job-error.js';
+import { isRedisConnectionError } from './redis-errors.js';
 import type { Job, JobHandler, QueueWorker, WorkerOptions } from './types.js';
 
 /**
@@ -32,7 +33,11 @@ export class RedisQueueWorker<T> implements QueueWorker {
         ? {}
         : { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs }),
     });
-    this.worker.on('error', options.onError ?? onError);
+    // Redis being unreachable is reported once per attempt by the connection, not by every worker.
+    const report = options.onError ?? onError;
+    this.worker.on('error', (error) => {
+      if (!isRedisConnectionError(error)) report(error);
+    });
   }
 
   /** Resolves once the worker has connected to Redis (tests wait for it; jobs wait in Redis meanwhile). */
@@ -40,8 +45,9 @@ export class RedisQueueWorker<T> implements QueueWorker {
     await this.worker.waitUntilReady();
   }
 
-  close(): Promise<void> {
-    this.closing ??= this.worker.close();
+  /** `force`: do not wait for running handlers. */
+  close(force = false): Promise<void> {
+    this.closing ??= this.worker.close(force);
     return this.closing;
   }
 }

@@ -3,7 +3,6 @@ import { composeServices } from '@apollo/composition';
 import {
   ApolloGateway,
   type GraphQLDataSourceProcessOptions,
-  IntrospectAndCompose,
   LocalGraphQLDataSource,
   RemoteGraphQLDataSource,
 } from '@apollo/gateway';
@@ -26,6 +25,9 @@ export const COMMITTED_SUPERGRAPH = new URL('../../supergraph.graphql', import.m
 
 export class CompositionError extends Error {
   override name = 'CompositionError';
+  constructor(readonly problems: string[]) {
+    super(`The subgraphs do not compose:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  }
 }
 
 /** Composes subgraphs into a supergraph SDL with @apollo/composition (Federation 2). */
@@ -33,11 +35,7 @@ export function composeSupergraph(
   subgraphs: Array<{ name: string; typeDefs: DocumentNode; url: string }>,
 ): string {
   const result = composeServices(subgraphs);
-  if (result.errors) {
-    throw new CompositionError(
-      `The subgraphs do not compose:\n${result.errors.map((error) => `  ${error.message}`).join('\n')}`,
-    );
-  }
+  if (result.errors) throw new CompositionError(result.errors.map((error) => error.message));
   return result.supergraphSdl;
 }
 
@@ -120,12 +118,11 @@ export function inProcessGateway(
 export interface RemoteGatewayOptions {
   /** Subgraph URLs by name; they override the supergraph's. */
   subgraphUrls: Record<string, string>;
-  /** A supergraph SDL; without one, the gateway introspects the subgraphs (`subgraphUrls`) and composes. */
-  supergraphSdl?: string;
+  /** The supergraph SDL: a file's, or composed from the subgraphs (`introspectSupergraph`). */
+  supergraphSdl: string;
   logger?: Logger;
 }
 
-/** Cluster wiring: subgraphs over HTTP, from a supergraph built at build time or composed from the URLs. */
 /**
  * A subgraph over HTTP whose transport failures (refused, reset, timed out) become
  * `TEMPORARILY_UNAVAILABLE` errors naming the service, never its internal URL; it passes the request's
@@ -164,20 +161,11 @@ class NamedRemoteDataSource extends RemoteGraphQLDataSource {
   }
 }
 
+/** Cluster wiring: subgraphs over HTTP, at the supergraph's URLs unless `subgraphUrls` names others. */
 export function remoteGateway(options: RemoteGatewayOptions): ApolloGateway {
   const buildService = ({ name, url }: { name: string; url?: string }) =>
     new NamedRemoteDataSource(name, { url: options.subgraphUrls[name] ?? url });
-  if (options.supergraphSdl) {
-    return new ApolloGateway({ supergraphSdl: options.supergraphSdl, buildService, logger: options.logger });
-  }
-  const subgraphs = Object.entries(options.subgraphUrls).map(([name, url]) => ({ name, url }));
-  if (subgraphs.length === 0)
-    throw new CompositionError('No supergraph and no subgraph URLs to compose from.');
-  return new ApolloGateway({
-    supergraphSdl: new IntrospectAndCompose({ subgraphs }),
-    buildService,
-    logger: options.logger,
-  });
+  return new ApolloGateway({ supergraphSdl: options.supergraphSdl, buildService, logger: options.logger });
 }
 
 export function readSupergraph(path: string | URL = COMMITTED_SUPERGRAPH): string {
