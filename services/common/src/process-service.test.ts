@@ -21,6 +21,19 @@ const noQueue = defineService({
   create: async () => ({}),
 });
 
+/** The error /ready's check fails with once Redis is gone (waited for up to 5 s). */
+function readinessFailure(check: () => Promise<void>): Promise<Error | undefined> {
+  return waitFor(
+    () =>
+      check().then(
+        () => undefined,
+        (error: Error) => error,
+      ),
+    '/ready to fail',
+    { timeoutMs: 5000 },
+  );
+}
+
 describe('openServicesQueue', () => {
   test('Redis up: connected before the services are built, and /ready checks it', async () => {
     const shutdown = new ShutdownRegistry();
@@ -37,14 +50,7 @@ describe('openServicesQueue', () => {
     expect(shutdown.names).toEqual(['queue connection, if Redis is down', 'queue connection']);
     await expect(readinessCheck!()).resolves.toBeUndefined();
     await shutdown.closeAll();
-    const failure = await waitFor(
-      () =>
-        readinessCheck!().then(
-          () => undefined,
-          (error: Error) => error,
-        ),
-      '/ready to fail',
-    );
+    const failure = await readinessFailure(readinessCheck!);
     expect(failure!.message).toBe('the job queue (Redis) is unreachable');
     expect(lines).toEqual([]);
   });
@@ -69,15 +75,7 @@ describe('openServicesQueue', () => {
       await worker.close();
     });
     redis.kill('SIGKILL');
-    const failure = await waitFor(
-      () =>
-        readinessCheck!().then(
-          () => undefined,
-          (error: Error) => error,
-        ),
-      '/ready to fail',
-      { timeoutMs: 5000 },
-    );
+    const failure = await readinessFailure(readinessCheck!);
     expect(failure!.message).toBe('the job queue (Redis) is unreachable');
     pending = connection.subscribers('events').catch((error: Error) => error);
     const started = Date.now();
