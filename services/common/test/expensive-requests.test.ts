@@ -8,6 +8,7 @@ import {
   ExpensiveRequestLimiter,
   MlflowError,
   rpc,
+  StreamedText,
   withCancellation,
 } from '../src/index.js';
 
@@ -74,6 +75,7 @@ describe('expensive RPCs over HTTP (postgres)', () => {
   let app: FastifyInstance;
   let client: HttpClient;
   const held = gate();
+  const streamHeld = gate();
 
   beforeAll(async () => {
     database = await openTestDatabase('postgres');
@@ -89,6 +91,34 @@ describe('expensive RPCs over HTTP (postgres)', () => {
       async () => {
         await held.opened;
         return { slow: true };
+      },
+      { expensive: true },
+    );
+    rpc(
+      app,
+      'GET',
+      '/test/export',
+      async () => {
+        async function* rows(): AsyncGenerator<string> {
+          yield 'a,b\n';
+          await streamHeld.opened;
+          yield '1,2\n';
+        }
+        return new StreamedText('text/csv', rows());
+      },
+      { expensive: true },
+    );
+    rpc(
+      app,
+      'GET',
+      '/test/export-until-gone',
+      async (_reader, _request, signal) => {
+        // Reads until its client leaves, as an export's page queries end when they are cancelled.
+        async function* rows(): AsyncGenerator<string> {
+          yield 'a,b\n';
+          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        }
+        return new StreamedText('text/csv', rows());
       },
       { expensive: true },
     );
@@ -123,6 +153,37 @@ describe('expensive RPCs over HTTP (postgres)', () => {
     held.open();
     expect((await running).status).toBe(200);
     expect((await queued).status).toBe(200);
+  });
+
+  test('a streamed answer keeps its slot until the stream ends, then gives it to the next', async () => {
+    const response = await fetch(`${client.baseUrl}/api/2.0/test/export`);
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('a,b\n');
+    // The handler has returned, but the export still reads: it still counts.
+    expect(app.expensiveRequests!.load).toEqual({ active: 1, waiting: 0 });
+    const queued = client.get('/api/2.0/test/export');
+    await eventually(async () => app.expensiveRequests!.load.waiting === 1);
+    streamHeld.open();
+    let rest = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      rest += new TextDecoder().decode(chunk.value);
+    expect(rest).toBe('1,2\n');
+    expect((await queued).status).toBe(200);
+    await eventually(async () => app.expensiveRequests!.load.active === 0);
+    expect(app.expensiveRequests!.load).toEqual({ active: 0, waiting: 0 });
+  });
+
+  test('a streamed answer whose client goes away gives its slot back', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${client.baseUrl}/api/2.0/test/export-until-gone`, {
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('a,b\n');
+    expect(app.expensiveRequests!.load.active).toBe(1);
+    controller.abort();
+    await eventually(async () => app.expensiveRequests!.load.active === 0);
   });
 
   test('a client that goes away cancels its PostgreSQL statement', async () => {

@@ -1,4 +1,4 @@
-import { databaseConfig, defineService, graphqlConfig, redisConfig } from '@mast/common';
+import { databaseConfig, defineService, failureReason, graphqlConfig, redisConfig } from '@mast/common';
 import type { Kysely } from 'kysely';
 import { registryConfig } from './config.js';
 import { createRegistry, REGISTRY_SUBGRAPH, registryTypeDefs, startRegistryRelay } from './plugin.js';
@@ -59,8 +59,10 @@ export const registryService = defineService({
       onWarning: (message, error) => logger.warn({ err: error }, message),
     });
     const webhooks = await startWebhooks({ service: webhookService, queues: queue() });
+    // One line per failed attempt: the relay retries while Redis or PostgreSQL is down, and a stack
+    // trace per retry would bury the log.
     const relay = startRegistryRelay(registry, database, queue(), (error) =>
-      logger.warn({ err: error }, 'registry outbox relay: publish failed, will retry'),
+      logger.warn(`registry outbox relay: publish failed, will retry: ${failureReason(error)}`),
     );
     return {
       registerRest: async (app) => {

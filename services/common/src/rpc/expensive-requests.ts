@@ -53,6 +53,19 @@ export class ExpensiveRequestLimiter {
    * `CANCELLED` when `signal` aborts while waiting.
    */
   async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const release = await this.acquire(signal);
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Takes a slot, waiting for one if need be, and returns the function that gives it back (calling it
+   * again does nothing): for work that outlives a handler, as a streamed answer does. Throws as `run`.
+   */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) throw clientGone();
     if (this.active >= this.limits.concurrency) {
       if (this.waiting.length >= this.limits.queueSize) {
@@ -80,13 +93,14 @@ export class ExpensiveRequestLimiter {
     } else {
       this.active++;
     }
-    try {
-      return await work();
-    } finally {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
       const next = this.waiting.shift();
       // The slot passes straight to the next waiter, so `active` stays as it is.
       if (next) next.start();
       else this.active--;
-    }
+    };
   }
 }

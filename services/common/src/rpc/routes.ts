@@ -23,6 +23,8 @@ export interface RpcOptions {
    * `ExpensiveRequestLimiter`, so it queues (or gets 429) instead of starving cheap calls.
    */
   expensive?: boolean;
+  /** The API prefixes to serve the RPC under; MLflow 3's RPCs (`since 3.0`) pass `API_V3_PREFIXES`. */
+  prefixes?: readonly string[];
 }
 
 declare module 'fastify' {
@@ -67,9 +69,13 @@ export class StreamedText {
  */
 export const API_PREFIXES = ['/api/2.0', '/ajax-api/2.0', '/api/2.0/preview'] as const;
 
+/** The prefixes of the RPCs MLflow declares `since 3.0` (trace V3 APIs): for clients and for its web UI. */
+export const API_V3_PREFIXES = ['/api/3.0', '/ajax-api/3.0'] as const;
+
 /**
- * Registers an MLflow RPC under every API prefix. GET reads the query string; other methods read the
- * JSON body (DELETE too, as the Python client sends one), falling back to the query string when bodiless.
+ * Registers an MLflow RPC under every API prefix (or `options.prefixes`). GET reads the query string;
+ * other methods read the JSON body (DELETE too, as the Python client sends one), falling back to the
+ * query string when bodiless.
  */
 export function rpc(
   app: FastifyInstance,
@@ -78,7 +84,7 @@ export function rpc(
   handler: RpcHandler,
   options: RpcOptions = {},
 ): void {
-  for (const prefix of API_PREFIXES) {
+  for (const prefix of options.prefixes ?? API_PREFIXES) {
     app.route({
       method,
       url: `${prefix}${path}`,
@@ -88,12 +94,23 @@ export function rpc(
         const reader = RequestReader.of(fromQuery ? request.query : request.body, { fromQuery });
         const signal = clientSignal(reply);
         const limiter = options.expensive ? app.expensiveRequests : undefined;
-        const result = limiter
-          ? await limiter.run(() => handler(reader, request, signal), signal)
-          : await handler(reader, request, signal);
+        const release = limiter ? await limiter.acquire(signal) : () => {};
+        let result: unknown;
+        try {
+          result = await handler(reader, request, signal);
+        } catch (error) {
+          release();
+          throw error;
+        }
+        if (result instanceof StreamedText) {
+          // A streamed answer (a CSV export) does its reading while it is sent: it keeps its slot until
+          // the stream closes (ended, failed, or its client gone).
+          const stream = Readable.from(result.chunks);
+          stream.once('close', release);
+          return reply.type(result.contentType).headers(result.headers).send(stream);
+        }
+        release();
         if (result instanceof JsonText) return reply.type('application/json').send(result.text);
-        if (result instanceof StreamedText)
-          return reply.type(result.contentType).headers(result.headers).send(Readable.from(result.chunks));
         return result;
       },
     });
