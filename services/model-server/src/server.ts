@@ -9,9 +9,12 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { AdaptiveBatcher, type Feeds } from './batching.js';
+import { castBySchema } from './domain/cast.js';
 import { enforceInputSchema, enforceParams } from './domain/enforce.js';
+import type { ModelInput } from './domain/model-input.js';
 import { InferenceRequestError, inferResponse, modelMetadata, parseInferRequest } from './domain/oip.js';
-import { predictionsOf } from './domain/predictions.js';
+import { predictionFailed, unexpectedModelError } from './domain/prediction-error.js';
+import { predictionsJson } from './domain/predictions.js';
 import {
   contentFormat,
   parseCsvRequest,
@@ -56,9 +59,15 @@ const ONE_METHOD_ROUTES: ReadonlyArray<readonly [RegExp, 'GET' | 'POST']> = [
   [/^\/v2(\/health\/(live|ready)|\/models\/[^/]+(\/versions\/[^/]+)?(\/ready)?)?$/, 'GET'],
 ];
 
-const UNEXPECTED_MODEL_ERROR =
-  'Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is ' +
-  'compatible with the model for inference.';
+/**
+ * Sends JSON text under `application/json` exactly, as MLflow's server (Starlette) labels it: an
+ * identity serializer keeps Fastify from appending `; charset=utf-8`.
+ */
+function sendJson(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).serializer(identity).type('application/json').send(text);
+}
+
+const identity = (payload: unknown) => payload as string;
 
 function isLogger(logger: ModelServerOptions['logger']): logger is FastifyBaseLogger {
   return typeof logger === 'object' && typeof (logger as FastifyBaseLogger).info === 'function';
@@ -184,7 +193,7 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof UnsupportedMediaTypeError) {
       errorCodes.set(request, 'UNSUPPORTED_MEDIA_TYPE');
-      return reply.code(415).type('text/plain').send(error.message);
+      return reply.code(415).type('text/plain; charset=utf-8').send(error.message);
     }
     let status: number;
     let mlflowError: MlflowError;
@@ -210,21 +219,29 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
     }
     errorCodes.set(request, mlflowError.code);
     if (isOip(request)) return reply.code(status).send({ error: mlflowError.message });
-    return reply.code(status).type('application/json').send(mlflowError.toJSON());
+    // MLflow's timeout middleware answers its bare text under application/json.
+    if (mlflowError.code === 'DEADLINE_EXCEEDED') return sendJson(reply, status, mlflowError.message);
+    return sendJson(reply, status, JSON.stringify(mlflowError.toJSON()));
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
     const allowed = ONE_METHOD_ROUTES.find(([pattern]) => pattern.test(path))?.[1];
+    // MLflow's scoring server is a FastAPI app: its 404 and 405 are Starlette's `{"detail": ...}`.
     if (allowed !== undefined) {
-      // A route asked with another method (`curl /invocations`): 405 naming the method, as MLflow's server.
-      const message = `Method ${request.method} is not allowed for ${path}; use ${allowed}.`;
       reply.code(405).header('allow', allowed === 'GET' ? 'GET, HEAD' : allowed);
-      if (isOip(request)) return reply.send({ error: message });
-      return reply.send({ error_code: 'BAD_REQUEST', message });
+      if (isOip(request))
+        return reply.send({ error: `Method ${request.method} is not allowed for ${path}; use ${allowed}.` });
+      return sendJson(reply, 405, '{"detail":"Method Not Allowed"}');
     }
-    const message = `No route for ${request.method} ${path}`;
-    if (isOip(request)) return reply.code(404).send({ error: message });
-    return reply.code(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message });
+    if (isOip(request)) return reply.code(404).send({ error: `No route for ${request.method} ${path}` });
+    // Starlette redirects a path with a trailing slash to the route without it (redirect_slashes).
+    const bare = path.replace(/\/+$/, '');
+    if (bare !== path && ONE_METHOD_ROUTES.some(([pattern]) => pattern.test(bare)))
+      return reply
+        .code(307)
+        .header('location', `${request.protocol}://${request.host}${bare}${request.url.slice(path.length)}`)
+        .send('');
+    return sendJson(reply, 404, '{"detail":"Not Found"}');
   });
 
   const loadedModel = (): LoadedModel => {
@@ -265,7 +282,7 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
     const modelFailed = (error: unknown): never => {
       if (error instanceof MlflowError) throw error;
       request.log.warn({ err: error }, 'the model failed on a request');
-      throw new MlflowError('BAD_REQUEST', `${UNEXPECTED_MODEL_ERROR} Error: ${(error as Error).message}`);
+      throw unexpectedModelError(error);
     };
     if (batcher !== undefined) return withinTimeLimit(() => batcher!.submit(feeds)).then(answer, modelFailed);
     return endOfIoPhase().then(() => {
@@ -284,15 +301,10 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
 
   // MLflow's scoring protocol (spec 5.1): health answers "\n" once the model is loaded.
   const ping = async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply
-      .code(model === undefined ? 404 : 200)
-      .type('application/json')
-      .send('\n');
+    sendJson(reply, model === undefined ? 404 : 200, '\n');
   app.get('/ping', ping);
   app.get('/health', ping);
-  app.get('/version', async (_request, reply) =>
-    reply.type('application/json').send(MLFLOW_COMPATIBLE_VERSION),
-  );
+  app.get('/version', async (_request, reply) => sendJson(reply, 200, MLFLOW_COMPATIBLE_VERSION));
 
   app.post('/invocations', async (request, reply) => {
     const loaded = loadedModel();
@@ -303,15 +315,29 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
       format === 'json'
         ? parseJsonRequest(body, paramNames)
         : parseCsvRequest(body, textColumns(signature?.inputs));
-    const input = enforceInputSchema(parsed.input, signature?.inputs);
-    // The ONNX flavor takes no params; they are still checked against the signature, as MLflow does.
-    enforceParams(parsed.params, signature?.params);
-    return score(loaded.toFeeds(input), request, (outputs) => {
-      const predictions = predictionsOf(input, outputs);
-      return reply
-        .type('application/json')
-        .send(JSON.stringify(parsed.unwrapped ? predictions : { predictions }));
-    });
+    // Parsing types the data by the signature (pandas astype, numpy arrays); prediction then enforces
+    // the schema and the params, and the flavor maps the data to its feeds (pyfunc's `predict`).
+    // (The unified LLM form is passed on unparsed, as MLflow passes it.)
+    const data = parsed.unwrapped
+      ? parsed.input
+      : castBySchema(parsed.input, signature?.inputs, format === 'csv');
+    let input: ModelInput;
+    try {
+      input = enforceInputSchema(data, signature?.inputs);
+    } catch (error) {
+      throw predictionFailed(data, error, signature?.inputs, true);
+    }
+    let feeds: Feeds;
+    try {
+      // The ONNX flavor takes no params; they are still checked against the signature, as MLflow does.
+      enforceParams(parsed.params, signature?.params);
+      feeds = loaded.toFeeds(input);
+    } catch (error) {
+      throw predictionFailed(data, error, signature?.inputs, false);
+    }
+    return score(feeds, request, (outputs) =>
+      sendJson(reply, 200, predictionsJson(input, outputs, parsed.unwrapped)),
+    );
   });
 
   // The Open Inference Protocol v2 (KServe, Triton, MLServer).
@@ -362,7 +388,14 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
         throw new InferenceRequestError(`The request body is not valid JSON: ${(error as Error).message}`);
       }
       const parsed = parseInferRequest(body);
-      return score(loaded.toFeeds({ kind: 'tensors', tensors: parsed.inputs }), request, (outputs) =>
+      let feeds: Feeds;
+      try {
+        feeds = loaded.toFeeds({ kind: 'tensors', tensors: parsed.inputs });
+      } catch (error) {
+        if (error instanceof MlflowError) throw error;
+        throw new InferenceRequestError((error as Error).message);
+      }
+      return score(feeds, request, (outputs) =>
         reply.send(inferResponse(modelName, parsed, outputs, options.modelVersion)),
       );
     });

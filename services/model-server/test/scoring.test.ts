@@ -48,7 +48,8 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
       const reply = await server.get(path);
       expect(reply.status).toBe(200);
       expect(reply.text).toBe('\n');
-      expect(reply.contentType).toMatch(/^application\/json/);
+      // Starlette's Response(media_type="application/json"): no charset parameter.
+      expect(reply.contentType).toBe('application/json');
     }
     const version = await server.get('/version');
     expect(version.status).toBe(200);
@@ -60,6 +61,7 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
     const data = ROWS.map(([f0, f1, f2, f3]) => [f3, f0, f2, f1]);
     const reply = await server.post('/invocations', { dataframe_split: { columns, data } });
     expect(reply.status).toBe(200);
+    expect(reply.contentType).toBe('application/json');
     expect(reply.json).toEqual({ predictions: records() });
   });
 
@@ -79,6 +81,7 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
   });
 
   test('numeric text in double columns is read as numbers (pandas astype in MLflow), other text is 400', async () => {
+    // mlflow/utils/proto_json_utils.py: cast_df_types_according_to_schema, MlflowFailedTypeConversion.
     const text = ROWS.map((row) => row.map(String));
     const split = await server.post('/invocations', {
       dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: text },
@@ -96,7 +99,9 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
     expect(word.status).toBe(400);
     expect(word.json).toEqual({
       error_code: 'BAD_REQUEST',
-      message: 'Incompatible input types for column f2. Can not safely convert object to float64.',
+      message:
+        "Invalid input. Data is not compatible with model signature. Failed to convert column f2 to type 'float64'. " +
+        "Error: 'ValueError(\"could not convert string to float: 'three'\")'",
     });
   });
 
@@ -143,7 +148,7 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
   test('unsupported content types, charsets and parameters: 415 text/plain', async () => {
     const xml = await server.post('/invocations', '<x/>', 'application/xml');
     expect(xml.status).toBe(415);
-    expect(xml.contentType).toMatch(/^text\/plain/);
+    expect(xml.contentType).toBe('text/plain; charset=utf-8');
     expect(xml.text).toBe(
       "This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got 'application/xml'.",
     );
@@ -156,20 +161,23 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
   });
 
   test('malformed JSON, a list, no or two input fields: 400 with MLflow texts', async () => {
+    // mlflow/pyfunc/scoring_server/__init__.py `_decode_json_input`: Python's JSONDecodeError and the body.
     const malformed = await server.post('/invocations', '{"dataframe_split": ');
     expect(malformed.status).toBe(400);
     // MLflow's MlflowInvalidInputException is BAD_REQUEST (proto_json_utils.py).
-    expect(malformed.json.error_code).toBe('BAD_REQUEST');
-    expect(malformed.json.message).toMatch(
-      /^Invalid input\. Ensure that input is a valid JSON formatted string/,
-    );
+    expect(malformed.json).toEqual({
+      error_code: 'BAD_REQUEST',
+      message:
+        "Invalid input. Ensure that input is a valid JSON formatted string. Error: 'JSONDecodeError('Expecting value: " +
+        'line 1 column 21 (char 20)\')\'\nInput: \n{"dataframe_split": \n',
+    });
 
     const list = await server.post('/invocations', [[1, 2, 3, 4]]);
     expect(list.status).toBe(400);
     expect(list.json.message).toMatch(/exactly one of the input fields .*Received a list\.$/);
     const scalar = await server.post('/invocations', 'null');
     expect(scalar.status).toBe(400);
-    expect(scalar.json.message).toMatch(/Received unexpected input type '<class 'NoneType'>'\.$/);
+    expect(scalar.json.message).toMatch(/Received unexpected input type '<class 'NoneType'>\.$/);
 
     const none = await server.post('/invocations', { columns: ['f0'], data: [[1]] });
     expect(none.status).toBe(400);
@@ -181,28 +189,59 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
 
     const two = await server.post('/invocations', { inputs: [[1, 2, 3, 4]], instances: [[1, 2, 3, 4]] });
     expect(two.status).toBe(400);
-    expect(two.json.message).toContain("Received dictionary with input fields: ['instances', 'inputs']");
+    expect(two.json.message).toContain("Received dictionary with input fields: ['inputs', 'instances']");
   });
 
-  test('missing, mistyped and empty input: 400 naming the column', async () => {
+  test('a missing column: INVALID_PARAMETER_VALUE "Failed to predict data ... Failed to enforce schema ..."', async () => {
+    // mlflow/pyfunc/__init__.py `_validate_prediction_input` wraps `_enforce_schema`'s error, and the
+    // scoring server's `invocations` wraps that again; numbered columns print as numbers.
     const missing = await server.post('/invocations', { dataframe_records: [{ f0: 1, f1: 2, f2: 3, g: 4 }] });
     expect(missing.status).toBe(400);
+    const data = '    f0   f1   f2  g\n0  1.0  2.0  3.0  4';
+    const schema =
+      "['f0': double (required), 'f1': double (required), 'f2': double (required), 'f3': double (required)]";
     expect(missing.json).toEqual({
-      error_code: 'BAD_REQUEST',
-      message: "Model is missing inputs ['f3']. Note that there were extra inputs: ['g']",
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message:
+        `Failed to predict data '${data}'. \nError: Failed to enforce schema of data '${data}' with schema ` +
+        `'${schema}'. Error: Model is missing inputs ['f3']. Note that there were extra inputs: ['g']`,
     });
-    const mistyped = await server.post('/invocations', {
-      dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: [[1, 2, 'three', 4]] },
-    });
-    expect(mistyped.status).toBe(400);
-    expect(mistyped.json.message).toBe(
-      'Incompatible input types for column f2. Can not safely convert object to float64.',
+    const rows = await server.post('/invocations', { inputs: [[1, 2, 3, 4]] });
+    expect(rows.status).toBe(400);
+    expect(rows.json.message).toMatch(
+      /^Failed to predict data '\[\[1\. 2\. 3\. 4\.\]\]'\. \nError: Failed to enforce schema of data .* Note that there were extra inputs: \[0, 1, 2, 3\]$/s,
     );
+  });
+
+  test('an input without rows: 200 with no predictions, as MLflow runs the model on it', async () => {
     const empty = await server.post('/invocations', {
       dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: [] },
     });
-    expect(empty.status).toBe(400);
-    expect(empty.json.error_code).toBe('BAD_REQUEST');
+    expect(empty.status).toBe(200);
+    expect(empty.json).toEqual({ predictions: [] });
+  });
+
+  test("NaN and Infinity: read in JSON bodies and written in predictions, as Python's json does", async () => {
+    // Python's json.loads reads NaN/Infinity, and predictions_to_json's json.dump writes them.
+    const reply = await server.post(
+      '/invocations',
+      '{"dataframe_split": {"columns": ["f0", "f1", "f2", "f3"], "data": [[NaN, 1, 2, 3], [1, 2, 3, Infinity]]}}',
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.text).toBe('{"predictions":[{"y":NaN},{"y":Infinity}]}');
+  });
+
+  test('params: ignored whatever they are when the signature declares none', async () => {
+    // mlflow/models/utils.py `_enforce_params_schema`: without a params schema, params only warn.
+    const reply = await server.post('/invocations', {
+      dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: [ROWS[0]] },
+      params: 5,
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({ predictions: [{ y: expected[0] }] });
+  });
+
+  test('malformed input: 400 with MLflow texts', async () => {
     const unequal = await server.post('/invocations', {
       instances: [
         { f0: 1, f1: 2, f2: 3, f3: 4 },
@@ -228,15 +267,21 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
     expect(extraKey.json).toEqual({
       error_code: 'BAD_REQUEST',
       message:
-        "Invalid input. Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields. Got {'columns', 'data', 'dtype'}.",
+        "Invalid input. Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields. Got {'columns', 'data', 'dtype'}.'",
     });
   });
 
-  test('malformed CSV: 400; the next good request is served', async () => {
+  test('malformed CSV: 400 with a stack trace; the next good request is served', async () => {
+    // mlflow/pyfunc/scoring_server/__init__.py `parse_csv_input` -> `_handle_serving_error`.
     const bad = await server.post('/invocations', 'f0,f1,f2,f3\n1,2,"3,4\n', 'text/csv');
     expect(bad.status).toBe(400);
     expect(bad.json.error_code).toBe('BAD_REQUEST');
     expect(bad.json.message).toMatch(/^Failed to parse input as a Pandas DataFrame/);
+    expect(typeof bad.json.stack_trace).toBe('string');
+    const empty = await server.post('/invocations', '', 'text/csv');
+    expect(empty.status).toBe(400);
+    expect(empty.json.message).toMatch(/Error: 'No columns to parse from file'$/);
+    expect(typeof empty.json.stack_trace).toBe('string');
     const good = await server.post('/invocations', {
       dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: ROWS },
     });
@@ -244,23 +289,26 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
     expect(good.json).toEqual({ predictions: records() });
   });
 
-  test('unknown routes: 404 ENDPOINT_NOT_FOUND', async () => {
+  test("unknown routes: FastAPI's 404", async () => {
     const reply = await server.get('/nope');
     expect(reply.status).toBe(404);
-    expect(reply.json.error_code).toBe('ENDPOINT_NOT_FOUND');
+    expect(reply.contentType).toMatch(/^application\/json/);
+    expect(reply.json).toEqual({ detail: 'Not Found' });
+    // Starlette's redirect_slashes: a known route with a trailing slash is a 307 to the route.
+    const slash = await fetch(`${server.url}/invocations/?a=1`, { method: 'POST', redirect: 'manual' });
+    expect(slash.status).toBe(307);
+    expect(slash.headers.get('location')).toBe(`${server.url}/invocations?a=1`);
   });
 
   test('a route asked with another method: 405 with Allow, in the route family error shape', async () => {
+    // MLflow's scoring server is FastAPI (Starlette routes): {"detail": "Method Not Allowed"}.
     const get = await fetch(`${server.url}/invocations`);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
-    expect(await get.json()).toEqual({
-      error_code: 'BAD_REQUEST',
-      message: 'Method GET is not allowed for /invocations; use POST.',
-    });
+    expect(await get.json()).toEqual({ detail: 'Method Not Allowed' });
     const ping = await server.post('/ping', '{}');
     expect(ping.status).toBe(405);
-    expect(ping.json.message).toBe('Method POST is not allowed for /ping; use GET.');
+    expect(ping.json).toEqual({ detail: 'Method Not Allowed' });
     const infer = await fetch(`${server.url}/v2/models/model/infer`);
     expect(infer.status).toBe(405);
     expect(await infer.json()).toEqual({
@@ -336,14 +384,20 @@ describe('classifier (two ONNX inputs, named columns of mixed types)', () => {
     expect(reply.json).toEqual({ predictions: expected });
   });
 
-  test('a float in the long column and a number in the string column: 400 naming them', async () => {
-    const float = await server.post('/invocations', {
-      dataframe_records: [{ sepal_length: 5.1, petal_count: 2.5 }],
+  test("columns are cast as pandas' astype casts them: floats truncated into the long column, anything into the string one", async () => {
+    // mlflow/utils/proto_json_utils.py cast_df_types_according_to_schema runs before _enforce_schema:
+    // astype(int64) truncates 2.9 to 2, astype(object) keeps the number 7.
+    const truncated = await server.post('/invocations', {
+      dataframe_records: [{ sepal_length: 5.1, petal_count: 2.9, comment: 7 }],
     });
-    expect(float.status).toBe(400);
-    expect(float.json.message).toBe(
-      'Incompatible input types for column petal_count. Can not safely convert float64 to int64.',
-    );
+    const whole = await server.post('/invocations', {
+      dataframe_records: [{ sepal_length: 5.1, petal_count: 2, comment: 'x' }],
+    });
+    expect(truncated.status).toBe(200);
+    expect(truncated.json).toEqual(whole.json);
+  });
+
+  test('what astype refuses: 400 "Failed to convert column" with the Python exception', async () => {
     const withNull = await server.post('/invocations', {
       dataframe_records: [
         { sepal_length: 5.1, petal_count: 2 },
@@ -351,21 +405,24 @@ describe('classifier (two ONNX inputs, named columns of mixed types)', () => {
       ],
     });
     expect(withNull.status).toBe(400);
-    expect(withNull.json.message).toContain('Hint: the type mismatch is likely caused by missing values.');
+    expect(withNull.json.message).toBe(
+      "Invalid input. Data is not compatible with model signature. Failed to convert column petal_count to type 'int64'. " +
+        "Error: 'IntCastingNaNError('Cannot convert non-finite values (NA or inf) to integer')'",
+    );
     const fraction = await server.post('/invocations', {
       dataframe_records: [{ sepal_length: '5.1', petal_count: '2.5' }],
     });
     expect(fraction.status).toBe(400);
-    expect(fraction.json.message).toBe(
-      'Incompatible input types for column petal_count. Can not safely convert object to int64.',
+    expect(fraction.json.message).toMatch(
+      /Error: 'ValueError\("invalid literal for int\(\) with base 10: '2\.5'"\)'$/,
     );
-    const comment = await server.post('/invocations', {
-      dataframe_records: [{ sepal_length: 5.1, petal_count: 2, comment: 7 }],
+    // `inputs` are numpy arrays of the signature's dtypes (convert_data_type): numpy's text.
+    const inputs = await server.post('/invocations', { inputs: { sepal_length: [5.1], petal_count: ['x'] } });
+    expect(inputs.status).toBe(400);
+    expect(inputs.json).toEqual({
+      error_code: 'BAD_REQUEST',
+      message: "Invalid input. invalid literal for int() with base 10: 'x'",
     });
-    expect(comment.status).toBe(400);
-    expect(comment.json.message).toBe(
-      'Incompatible input types for column comment. Can not safely convert int64 to <U0.',
-    );
   });
 });
 
@@ -393,11 +450,22 @@ describe('heavy model (unnamed tensor signature [-1, 64])', () => {
   test('a wrong shape or a dict: 400 with MLflow texts', async () => {
     const shape = await server.post('/invocations', { inputs: [rows[0]!.slice(1)] });
     expect(shape.status).toBe(400);
-    expect(shape.json.message).toBe('Shape of input (1, 63) does not match expected shape (-1, 64).');
+    expect(shape.json.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect(shape.json.message).toMatch(
+      /^Failed to predict data '\[\[0\.84147098 .*\]\]'\. \nError: Failed to enforce schema of data .* with schema '\[Tensor\('float32', \(-1, 64\)\)\]'\. Error: Shape of input \(1, 63\) does not match expected shape \(-1, 64\)\.$/s,
+    );
     const dict = await server.post('/invocations', { inputs: { x: rows } });
     expect(dict.status).toBe(400);
-    expect(dict.json.message).toMatch(
-      /^This model contains a tensor-based model signature with no input names/,
+    // mlflow/utils/proto_json_utils.py `_cast_schema_type` (the double space is MLflow's).
+    expect(dict.json.message).toBe(
+      'Invalid input. Failed to parse input data. This model contains an un-named  model signature which expects a ' +
+        "single n-dimensional array or a single value as input, however, an input of type <class 'dict'> was found.",
+    );
+    // parse_csv_input: pandas dtypes of a tensor schema fail (Schema.pandas_types()).
+    const csv = await server.post('/invocations', 'a,b\n1,2\n', 'text/csv');
+    expect(csv.status).toBe(400);
+    expect(csv.json.message).toMatch(
+      /Error: 'TensorSpec only supports numpy types, use numpy_types\(\) instead'$/,
     );
   });
 });
@@ -430,11 +498,10 @@ describe('limits and model loading', () => {
       const reply = await server.post('/invocations', {
         dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: [ROWS[0]] },
       });
+      // MLflow's timeout middleware: the bare text, under application/json.
       expect(reply.status).toBe(504);
-      expect(reply.json).toEqual({
-        error_code: 'DEADLINE_EXCEEDED',
-        message: 'Request processing time exceeded limit',
-      });
+      expect(reply.contentType).toMatch(/^application\/json/);
+      expect(reply.text).toBe('Request processing time exceeded limit');
     } finally {
       await server.close();
     }
@@ -519,8 +586,15 @@ describe('a model without a signature (types inferred from the JSON)', () => {
       { dataframe_split: { columns: ['a', 'b'], data: [[1, 2]] } },
       { inputs: [[1.5, 2, 3, 4]], params: { x: 1 } },
     ];
-    const statuses = [];
-    for (const body of cases) statuses.push((await server.post('/invocations', body)).status);
-    expect(statuses).toEqual([400, 400, 400, 200]);
+    const replies = [];
+    for (const body of cases) replies.push(await server.post('/invocations', body));
+    expect(replies.map((reply) => reply.status)).toEqual([400, 400, 400, 200]);
+    // A model the input does not fit fails in onnxruntime: MLflow's "unexpected error", with a stack trace.
+    expect(replies[2]!.json.error_code).toBe('BAD_REQUEST');
+    expect(replies[2]!.json.message).toBe(
+      'Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is ' +
+        'compatible with the model for inference.',
+    );
+    expect(typeof replies[2]!.json.stack_trace).toBe('string');
   });
 });

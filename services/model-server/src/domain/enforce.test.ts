@@ -110,8 +110,9 @@ describe('enforceInputSchema: column signatures', () => {
     );
   });
 
-  test('an input without rows is refused', () => {
-    expect(failure(() => enforceInputSchema(frame({ a: [], b: [] }), schema)).message).toMatch(/empty/);
+  test('an input without rows passes, as in MLflow (the model answers no rows)', () => {
+    const input = enforceInputSchema(frame({ a: [], b: [] }), schema);
+    expect(input.kind === 'frame' && input.frame.rows).toBe(0);
   });
 });
 
@@ -206,10 +207,17 @@ describe('enforceParams', () => {
     expect(enforceParams({ a: 1 }, undefined)).toEqual({});
   });
 
-  test('a value of the wrong type or shape: 400 naming the param', () => {
-    expect(failure(() => enforceParams({ temperature: 'hot' }, specs)).message).toMatch(
-      /param 'temperature'/,
+  test('a value of the wrong type or shape: INVALID_PARAMETER_VALUE naming the param (_enforce_params_schema)', () => {
+    const wrong = failure(() => enforceParams({ temperature: 'hot' }, specs));
+    expect(wrong.code).toBe('INVALID_PARAMETER_VALUE');
+    expect(wrong.message).toMatch(/^Invalid parameters found: \{\('temperature', /);
+    expect(failure(() => enforceParams({ stop: 'x' }, specs)).message).toMatch(/\('stop', /);
+  });
+
+  test("params that are not an object: MLflow's message with a params schema, ignored without one", () => {
+    expect(failure(() => enforceParams(5, specs)).message).toBe(
+      "Parameters must be a dictionary. Got type 'int'.",
     );
-    expect(failure(() => enforceParams({ stop: 'x' }, specs)).message).toMatch(/param 'stop'.*a list/);
+    expect(enforceParams([1], undefined)).toEqual({});
   });
 });

@@ -7,6 +7,7 @@ import {
   type TensorSpec,
 } from '@mast/common';
 import type { Frame, ModelInput } from './model-input.js';
+import { pyLabels, pyRepr, pyStr, pyTypeName } from './python.js';
 import type { RawInput } from './scoring-request.js';
 import { pythonList } from './scoring-request.js';
 import {
@@ -188,12 +189,15 @@ function asFrame(raw: RawInput): RawFrame {
   const width = matrix[0]?.length ?? 0;
   if (matrix.some((row) => row.length !== width))
     throw badRequest('The input rows have different lengths; expected a rectangular list of rows.');
-  const columns = Array.from({ length: width }, (_, index) => String(index));
+  // pandas numbers the columns of a list of rows 0..n-1.
+  const labels = Array.from({ length: width }, (_, index) => index);
+  const columns = labels.map(String);
   return {
     kind: 'frame',
     columns,
     values: Object.fromEntries(columns.map((column, index) => [column, matrix.map((row) => row[index])])),
     rows: matrix.length,
+    labels,
   };
 }
 
@@ -218,9 +222,12 @@ function enforceColumnSchema(raw: RawInput, columns: ColumnSpec[]): Frame {
   const optional = columns.filter((column) => !column.required).map((column) => column.name!);
   const missing = required.filter((name) => !frame.columns.includes(name));
   if (missing.length > 0) {
-    const extra = frame.columns.filter((name) => !required.includes(name) && !optional.includes(name));
+    const labels = frame.labels ?? frame.columns;
+    const extra = labels.filter(
+      (label) => !required.includes(String(label)) && !optional.includes(String(label)),
+    );
     throw badRequest(
-      `Model is missing inputs ${pythonList(missing)}.${extra.length > 0 ? ` Note that there were extra inputs: ${pythonList(extra)}` : ''}`,
+      `Model is missing inputs ${pythonList(missing)}.${extra.length > 0 ? ` Note that there were extra inputs: ${pyLabels(extra)}` : ''}`,
     );
   }
   const present = columns.filter((column) => frame.columns.includes(column.name!));
@@ -399,24 +406,17 @@ function inferInput(raw: RawInput): ModelInput {
 }
 
 /**
- * Types a request's raw input by the model's input schema (or by inference without one). Throws
- * MlflowError BAD_REQUEST naming the offending column or input; an input without rows is refused.
+ * Types a request's raw input by the model's input schema (or by inference without one), as
+ * `_enforce_schema` does once the request is parsed (and cast by `castBySchema`). Throws MlflowError
+ * BAD_REQUEST naming the offending column or input (the server wraps it in MLflow's "Failed to
+ * enforce schema" text). An input without rows passes, as in MLflow.
  */
 export function enforceInputSchema(raw: RawInput, schema: Schema | undefined): ModelInput {
-  const input =
-    schema === undefined
-      ? inferInput(raw)
-      : schema.kind === 'columns'
-        ? ({ kind: 'frame', frame: enforceColumnSchema(raw, schema.columns) } as const)
-        : enforceTensorSchema(raw, schema.tensors);
-  const empty =
-    input.kind === 'frame'
-      ? input.frame.rows === 0
-      : input.kind === 'tensor'
-        ? input.tensor.data.length === 0
-        : Object.values(input.tensors).some((tensor) => tensor.data.length === 0);
-  if (empty) throw badRequest('The input is empty: it has no rows to predict.');
-  return input;
+  return schema === undefined
+    ? inferInput(raw)
+    : schema.kind === 'columns'
+      ? { kind: 'frame', frame: enforceColumnSchema(raw, schema.columns) }
+      : enforceTensorSchema(raw, schema.tensors);
 }
 
 function paramValueFits(value: unknown, type: DataType): boolean {
@@ -437,28 +437,39 @@ function paramValueFits(value: unknown, type: DataType): boolean {
 }
 
 /**
- * The params a request passes to the model (`_enforce_params_schema`): the declared ones with their
- * defaults, values checked against type and shape; params the signature does not declare are
- * dropped (MLflow warns). Without a params schema nothing is passed. Throws BAD_REQUEST naming the param.
+ * The params a request passes to the model (`_enforce_params_schema` in `mlflow/models/utils.py`):
+ * the declared ones with their defaults, values checked against type and shape; params the
+ * signature does not declare are dropped (MLflow warns). Without a params schema nothing is passed
+ * and whatever came is ignored, a non-object too. Throws INVALID_PARAMETER_VALUE: "Parameters must
+ * be a dictionary. Got type 'int'.", or "Invalid parameters found: {('name', '...')}".
  */
 export function enforceParams(
-  params: Record<string, unknown> | undefined,
+  params: unknown,
   specs: readonly ParamSpec[] | undefined,
 ): Record<string, unknown> {
   if (specs === undefined) return {};
+  if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params)))
+    throw MlflowError.invalidParameter(`Parameters must be a dictionary. Got type '${pyTypeName(params)}'.`);
+  const given = (params ?? {}) as Record<string, unknown>;
   const enforced: Record<string, unknown> = {};
+  const invalid: string[] = [];
   for (const spec of specs) {
-    const value = params?.[spec.name] ?? spec.default;
+    const value = spec.name in given ? given[spec.name] : spec.default;
     const fits =
       value === null ||
       (spec.shape === null
         ? paramValueFits(value, spec.type)
         : Array.isArray(value) && value.every((item) => paramValueFits(item, spec.type)));
     if (!fits)
-      throw badRequest(
-        `Invalid params: the value ${JSON.stringify(value)} of param '${spec.name}' is not of type ${spec.type}${spec.shape === null ? '' : ' (a list)'}.`,
+      invalid.push(
+        `(${pyStr(spec.name)}, ${pyStr(
+          `Failed to validate type and shape for ${pyStr(spec.name)}, error: Failed to convert value ` +
+            `${pyRepr(value)} from type ${pyTypeName(value)} to ${spec.type}`,
+        )})`,
       );
     enforced[spec.name] = value;
   }
+  if (invalid.length > 0)
+    throw MlflowError.invalidParameter(`Invalid parameters found: {${invalid.join(', ')}}`);
   return enforced;
 }

@@ -98,13 +98,14 @@ describe('parseJsonRequest', () => {
   test.each([
     ['{', 'BAD_REQUEST', /^Invalid input\. Ensure that input is a valid JSON formatted string/],
     ['[1]', 'BAD_REQUEST', /Received a list\.$/],
-    ['"x"', 'BAD_REQUEST', /Received unexpected input type '<class 'str'>'\.$/],
-    ['null', 'BAD_REQUEST', /Received unexpected input type '<class 'NoneType'>'\.$/],
+    // MLflow's text has no closing quote after the type (`_decode_json_input`).
+    ['"x"', 'BAD_REQUEST', /Received unexpected input type '<class 'str'>\.$/],
+    ['null', 'BAD_REQUEST', /Received unexpected input type '<class 'NoneType'>\.$/],
     ['{"data": []}', 'BAD_REQUEST', /Received dictionary with input fields: \[\]\. IMPORTANT/],
     [
       '{"inputs": [], "dataframe_records": []}',
       'BAD_REQUEST',
-      /input fields: \['dataframe_records', 'inputs'\]/,
+      /input fields: \['inputs', 'dataframe_records'\]/,
     ],
     [
       '{"dataframe_split": {"columns": ["a"], "data": [[1, 2]]}}',
@@ -119,7 +120,7 @@ describe('parseJsonRequest', () => {
     [
       '{"dataframe_split": {"columns": ["a"], "rows": [[1]]}}',
       'BAD_REQUEST',
-      /^Invalid input\. Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields\. Got \{'columns', 'rows'\}\.$/,
+      /^Invalid input\. Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields\. Got \{'columns', 'rows'\}\.'$/,
     ],
     [
       '{"dataframe_records": {"a": 1}}',
@@ -128,11 +129,15 @@ describe('parseJsonRequest', () => {
     ],
     ['{"dataframe_records": "a"}', 'BAD_REQUEST', /Got type <class 'str'>\.$/],
     [
-      '{"dataframe_records": [1]}',
+      '{"dataframe_records": [{"a": 1}, 1]}',
       'BAD_REQUEST',
       /^Invalid input\. Provided dataframe_records field is not a valid dataframe representation in 'records' format/,
     ],
-    ['{"inputs": [1], "params": [1]}', 'BAD_REQUEST', /'params' must be a JSON object/],
+    [
+      '{"dataframe_split": {"index": [1, 2], "data": [[1], [2], [3]]}}',
+      'BAD_REQUEST',
+      /^Invalid input\. Provided dataframe_split field is not a valid dataframe representation in 'split' format/,
+    ],
   ])('%s: %s', (body, code, message) => {
     let caught: unknown;
     try {

@@ -1,5 +1,8 @@
 import { MlflowError } from '@mast/common';
 import { parse as parseCsvText } from 'csv-parse/sync';
+import { CsvParseError } from './errors.js';
+import { type Label, pyException, pyType } from './python.js';
+import { PythonJsonError, pythonJsonLoads } from './python-json.js';
 
 /**
  * Reading an `/invocations` request (spec 5.2; `mlflow/pyfunc/scoring_server/__init__.py`): the
@@ -65,13 +68,21 @@ export function contentFormat(contentType: string | undefined): 'json' | 'csv' {
 
 /** A request's data before enforcement: a DataFrame's columns of JSON values, or tensors' JSON. */
 export type RawInput =
-  | { kind: 'frame'; columns: string[]; values: Record<string, unknown[]>; rows: number }
+  | {
+      kind: 'frame';
+      columns: string[];
+      values: Record<string, unknown[]>;
+      rows: number;
+      /** The labels as pandas holds them where some are numbers (`columns` has their text). */
+      labels?: Label[];
+    }
   | { kind: 'tensors'; values: Record<string, unknown> }
   | { kind: 'tensor'; value: unknown };
 
 export interface ScoringRequest {
   input: RawInput;
-  params?: Record<string, unknown>;
+  /** The body's `params`, whatever JSON it is (checked against the params schema at prediction). */
+  params?: unknown;
   /** The unified LLM form (`messages`, `prompt`, `input`): predictions are returned unwrapped. */
   unwrapped: boolean;
 }
@@ -95,22 +106,31 @@ export function pythonList(items: readonly string[]): string {
 }
 
 /**
- * Parses a JSON scoring body. Errors: malformed JSON or a non-object body (400 BAD_REQUEST,
- * "Invalid input. ..."), zero or several input fields (400 BAD_REQUEST),
- * a malformed DataFrame or TF-serving payload (400 BAD_REQUEST).
+ * Parses a JSON scoring body as Python's `json.loads` reads it (NaN and Infinity too). Errors:
+ * malformed JSON (400 BAD_REQUEST "Invalid input. Ensure that input is a valid JSON formatted
+ * string. Error: 'JSONDecodeError(...)'" and the body) or a non-object body, zero or several input
+ * fields, a malformed DataFrame or TF-serving payload (400 BAD_REQUEST). `params` are returned as
+ * they came; they are checked at prediction (`enforceParams`).
  */
 export function parseJsonRequest(body: string, paramNames: readonly string[] = []): ScoringRequest {
   let decoded: unknown;
   try {
     decoded = JSON.parse(body);
-  } catch (error) {
-    throw invalidInput(
-      `Ensure that input is a valid JSON formatted string. Error: '${(error as Error).message}'`,
-    );
+  } catch {
+    // Python's json.loads also reads NaN and Infinity; its error names the first fault.
+    try {
+      decoded = pythonJsonLoads(body);
+    } catch (error) {
+      if (!(error instanceof PythonJsonError)) throw error;
+      throw invalidInput(
+        `Ensure that input is a valid JSON formatted string. Error: '${pyException(error.name, error.message)}'\nInput: \n${body}\n`,
+      );
+    }
   }
   if (Array.isArray(decoded)) throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received a list.`);
+  // MLflow's text has no closing quote after the type (`_decode_json_input`).
   if (!isObject(decoded))
-    throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received unexpected input type '${pythonType(decoded)}'.`);
+    throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received unexpected input type '${pyType(decoded)}.`);
 
   if (LLM_KEYS.some((key) => key in decoded)) {
     const values: Record<string, unknown> = {};
@@ -121,14 +141,15 @@ export function parseJsonRequest(body: string, paramNames: readonly string[] = [
     }
     return { input: { kind: 'tensors', values }, params, unwrapped: true };
   }
-  const formats = SUPPORTED_FORMATS.filter((format) => format in decoded);
+  // The body's input fields in its own order (`_split_data_and_params` keeps only those).
+  const formats = Object.keys(decoded).filter((key) =>
+    (SUPPORTED_FORMATS as readonly string[]).includes(key),
+  ) as Array<(typeof SUPPORTED_FORMATS)[number]>;
   if (formats.length !== 1)
     throw badRequest(
       `${REQUIRED_INPUT_FORMAT}. Received dictionary with input fields: ${pythonList(formats)}. ${SCORING_PROTOCOL_CHANGE_INFO}`,
     );
   const params = decoded.params;
-  if (params !== undefined && params !== null && !isObject(params))
-    throw badRequest(`'params' must be a JSON object; got ${JSON.stringify(params)}.`);
   const format = formats[0]!;
   const payload = decoded[format];
   const input =
@@ -139,26 +160,7 @@ export function parseJsonRequest(body: string, paramNames: readonly string[] = [
         : format === 'instances'
           ? instancesInput(payload)
           : inputsInput(payload);
-  return { input, ...(isObject(params) ? { params } : {}), unwrapped: false };
-}
-
-/** Python's `type(value)` as MLflow's messages print it (`<class 'str'>`). */
-function pythonType(value: unknown): string {
-  const name =
-    value === null
-      ? 'NoneType'
-      : typeof value === 'string'
-        ? 'str'
-        : typeof value === 'boolean'
-          ? 'bool'
-          : typeof value === 'number'
-            ? Number.isInteger(value)
-              ? 'int'
-              : 'float'
-            : Array.isArray(value)
-              ? 'list'
-              : 'dict';
-  return `<class '${name}'>`;
+  return { input, ...(params === undefined || params === null ? {} : { params }), unwrapped: false };
 }
 
 /** pandas could not build the DataFrame (`dataframe_from_parsed_json` in `mlflow/utils/proto_json_utils.py`). */
@@ -172,22 +174,24 @@ function dataframeError(orient: 'split' | 'records', detail: string): MlflowErro
 function splitFrame(payload: unknown): RawInput {
   if (!isObject(payload))
     throw invalidInput(
-      `Dataframe split format must be a dictionary. Got ${Array.isArray(payload) ? 'list' : `type ${pythonType(payload)}`}.`,
+      `Dataframe split format must be a dictionary. Got ${Array.isArray(payload) ? 'list' : `type ${pyType(payload)}`}.`,
     );
   for (const key in payload)
     if (key !== 'data' && key !== 'columns' && key !== 'index') throw splitKeysError(payload);
   const data = payload.data;
   if (data === undefined) throw splitKeysError(payload);
-  if (!Array.isArray(data)) throw dataframeError('split', "'data' must be a list of rows");
+  if (!Array.isArray(data)) throw dataframeError('split', 'DataFrame constructor not properly called!');
   const rows = data.map((row) => (Array.isArray(row) ? row : [row]));
   const width = rows[0]?.length ?? (Array.isArray(payload.columns) ? payload.columns.length : 0);
-  const columns =
-    payload.columns === undefined
-      ? Array.from({ length: width }, (_, index) => String(index))
-      : Array.isArray(payload.columns)
-        ? payload.columns.map(String)
-        : undefined;
-  if (columns === undefined) throw dataframeError('split', "'columns' must be a list");
+  const given = payload.columns ?? null;
+  if (given !== null && !Array.isArray(given))
+    throw dataframeError('split', 'Index(...) must be called with a collection of some kind');
+  // Without `columns` pandas numbers them 0..n-1; JSON numbers stay numbers as labels.
+  const labels: Label[] =
+    given === null
+      ? Array.from({ length: width }, (_, index) => index)
+      : given.map((label) => (typeof label === 'number' ? label : String(label)));
+  const columns = labels.map(String);
   if (new Set(columns).size !== columns.length)
     throw dataframeError('split', 'the column names are not unique');
   for (const row of rows)
@@ -196,30 +200,49 @@ function splitFrame(payload: unknown): RawInput {
         'split',
         `${columns.length} columns passed, passed data had ${row.length} columns`,
       );
+  const index = payload.index ?? null;
+  if (index !== null && (!Array.isArray(index) || index.length !== rows.length))
+    throw dataframeError(
+      'split',
+      `Shape of passed values is (${rows.length}, ${columns.length}), indices imply (${Array.isArray(index) ? index.length : 1}, ${columns.length})`,
+    );
   const values: Record<string, unknown[]> = {};
-  columns.forEach((column, index) => {
-    values[column] = rows.map((row) => row[index]);
+  columns.forEach((column, at) => {
+    values[column] = rows.map((row) => row[at]);
   });
-  return { kind: 'frame', columns, values, rows: rows.length };
+  return {
+    kind: 'frame',
+    columns,
+    values,
+    rows: rows.length,
+    ...(labels.some((label) => typeof label === 'number') ? { labels } : {}),
+  };
 }
 
 function splitKeysError(payload: Record<string, unknown>): MlflowError {
+  // MLflow's text ends in `.'` (a stray quote in `dataframe_from_parsed_json`).
   return invalidInput(
     "Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields. " +
       `Got {${Object.keys(payload)
         .map((key) => `'${key}'`)
-        .join(', ')}}.`,
+        .join(', ')}}.'`,
   );
 }
 
-/** `[{"col": v, ...}, ...]` (pandas `records` orient): columns in order of first appearance; gaps are null. */
+/**
+ * `[{"col": v, ...}, ...]` (pandas `records` orient): columns in order of first appearance, gaps
+ * null. As `pd.DataFrame(data=...)`, a list of lists is rows of columns 0..n-1 and a list of
+ * scalars one column 0.
+ */
 function recordsFrame(payload: unknown): RawInput {
   if (!Array.isArray(payload))
     throw invalidInput(
-      `Dataframe records format must be a list of records. Got ${isObject(payload) ? 'dictionary' : `type ${pythonType(payload)}`}.`,
+      `Dataframe records format must be a list of records. Got ${isObject(payload) ? 'dictionary' : `type ${pyType(payload)}`}.`,
     );
-  if (!payload.every(isObject)) throw dataframeError('records', 'every record must be a JSON object');
-  return recordsToFrame(payload);
+  if (payload.every(isObject)) return recordsToFrame(payload);
+  if (payload.some((item) => isObject(item)))
+    throw dataframeError('records', 'Mixing dicts with non-Series may lead to ambiguous ordering.');
+  return splitFrame({ data: payload });
 }
 
 function recordsToFrame(records: Record<string, unknown>[]): RawInput {
@@ -260,24 +283,18 @@ function inputsInput(payload: unknown): RawInput {
 /**
  * Parses a CSV body with a header row into DataFrame columns (pandas `read_csv`): numbers where the
  * text is numeric, `True`/`False` as booleans, empty cells as null, the rest strings. Columns the
- * signature declares as strings stay text. A malformed CSV is 400 BAD_REQUEST.
+ * signature declares as strings stay text. A malformed CSV is CsvParseError (400 BAD_REQUEST with a
+ * stack trace, `parse_csv_input`).
  */
 export function parseCsvRequest(body: string, stringColumns: readonly string[] = []): ScoringRequest {
   let records: string[][];
   try {
     records = parseCsvText(body, { skip_empty_lines: true, relax_column_count: false }) as string[][];
   } catch (error) {
-    throw badRequest(
-      'Failed to parse input as a Pandas DataFrame. Ensure that the input is a valid CSV-formatted Pandas ' +
-        `DataFrame produced using the \`pandas.DataFrame.to_csv()\` method. Error: '${(error as Error).message}'`,
-    );
+    throw new CsvParseError((error as Error).message, error);
   }
   const [header, ...rows] = records;
-  if (header === undefined)
-    throw badRequest(
-      'Failed to parse input as a Pandas DataFrame. Ensure that the input is a valid CSV-formatted Pandas ' +
-        "DataFrame produced using the `pandas.DataFrame.to_csv()` method. Error: 'No columns to parse from file'",
-    );
+  if (header === undefined) throw new CsvParseError('No columns to parse from file');
   const values: Record<string, unknown[]> = {};
   header.forEach((column, index) => {
     const cells = rows.map((row) => row[index]!);

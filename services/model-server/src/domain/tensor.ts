@@ -197,25 +197,36 @@ export function inferDtype(values: readonly unknown[]): DType | undefined {
   return dtype ?? 'float64';
 }
 
-/** One element as JSON: bigints as numbers, bools as booleans, NaN and infinities as null. */
-function jsonElement(data: TensorData, index: number, dtype: DType): unknown {
+/**
+ * One element as a JSON value: bigints as numbers, bools as booleans; NaN and infinities as null
+ * unless `keepNonFinite` (for a writer that prints them as Python does, see `pythonJsonDumps`).
+ */
+function jsonElement(data: TensorData, index: number, dtype: DType, keepNonFinite: boolean): unknown {
   const value = data[index]!;
   if (dtype === 'bool') return value === 1;
   if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'number' && !Number.isFinite(value)) return null;
+  if (!keepNonFinite && typeof value === 'number' && !Number.isFinite(value)) return null;
   return value;
 }
 
+/** Whether a float array holds NaN or an infinity. */
+export function hasNonFinite(array: NdArray): boolean {
+  if (!isFloat(array.dtype)) return false;
+  const data = array.data as Float32Array | Float64Array;
+  for (let index = 0; index < data.length; index++) if (!Number.isFinite(data[index]!)) return true;
+  return false;
+}
+
 /** The array as nested JSON lists (as numpy's `tolist()`); a 0-d array is its element. */
-export function toNested(array: NdArray): unknown {
+export function toNested(array: NdArray, keepNonFinite = false): unknown {
   const { data, shape, dtype } = array;
-  if (shape.length === 0) return jsonElement(data, 0, dtype);
+  if (shape.length === 0) return jsonElement(data, 0, dtype, keepNonFinite);
   let offset = 0;
   const build = (depth: number): unknown[] => {
     const length = shape[depth]!;
     const out = new Array<unknown>(length);
     for (let index = 0; index < length; index++) {
-      if (depth === shape.length - 1) out[index] = jsonElement(data, offset++, dtype);
+      if (depth === shape.length - 1) out[index] = jsonElement(data, offset++, dtype, keepNonFinite);
       else out[index] = build(depth + 1);
     }
     return out;
@@ -224,10 +235,10 @@ export function toNested(array: NdArray): unknown {
 }
 
 /** The flat elements as JSON values (numpy's `reshape(-1).tolist()`). */
-export function toFlatList(array: NdArray): unknown[] {
+export function toFlatList(array: NdArray, keepNonFinite = false): unknown[] {
   const out = new Array<unknown>(array.data.length);
   for (let index = 0; index < array.data.length; index++)
-    out[index] = jsonElement(array.data, index, array.dtype);
+    out[index] = jsonElement(array.data, index, array.dtype, keepNonFinite);
   return out;
 }
 

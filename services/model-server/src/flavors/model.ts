@@ -18,8 +18,10 @@ export interface LoadedModel {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   /**
-   * The model's feeds for an input, one array per model input. Throws MlflowError BAD_REQUEST when
-   * the input cannot be fed (a missing input, an unconvertible dtype, several inputs for an unnamed one).
+   * The model's feeds for an input, one array per model input. Throws MlflowError BAD_REQUEST where
+   * the flavor's MLflow wrapper raises an MlflowException (several inputs for one unnamed array), and
+   * a plain Error where the runtime would fail (a missing input, an unconvertible dtype, a wrong
+   * shape): the server answers MLflow's "unexpected error" for those.
    */
   toFeeds(input: ModelInput): Record<string, NdArray>;
   /**

@@ -20,7 +20,9 @@ import { loadOnnxruntimeSession, type OnnxruntimeSession } from './onnxruntime-s
  * goes whole to a single-input model (as a rows x columns matrix) or column by column to the inputs
  * of the same names; a dict of arrays goes by name; one array only to a single-input model. float64
  * is cast to float32 where the model wants float (MLflow does the same, mlflow#1286); other numeric
- * mismatches are cast too, where MLflow would let onnxruntime fail.
+ * mismatches are cast too, where MLflow would let onnxruntime fail. An input the model cannot take
+ * (a missing column, a wrong shape) is a plain Error, as onnxruntime's or pandas' error is in MLflow:
+ * the server answers MLflow's "unexpected error"; only the numpy-array mapping is MLflow's own error.
  */
 export const onnxFlavor: Flavor = {
   name: 'onnx',
@@ -56,7 +58,9 @@ function sessionOptions(config: FlavorConfig): ort.InferenceSession.SessionOptio
     given as Record<string, unknown>;
   if (typeof intra_op_num_threads === 'number') options.intraOpNumThreads = intra_op_num_threads;
   if (typeof inter_op_num_threads === 'number') options.interOpNumThreads = inter_op_num_threads;
-  if (execution_mode === 1 || execution_mode === 'ORT_PARALLEL') options.executionMode = 'parallel';
+  // MLflow reads 'sequential'/'parallel' (any case); onnxruntime's own names and numbers kept too.
+  if (execution_mode === 1 || ['PARALLEL', 'ORT_PARALLEL'].includes(String(execution_mode).toUpperCase()))
+    options.executionMode = 'parallel';
   if (typeof graph_optimization_level === 'number' && graph_optimization_level in OPTIMIZATION_LEVELS)
     options.graphOptimizationLevel = OPTIMIZATION_LEVELS[graph_optimization_level];
   return options;
@@ -88,7 +92,7 @@ class OnnxModel implements LoadedModel {
         this.inputs.map((info) => {
           const column = input.frame.data[info.name];
           if (column === undefined)
-            throw badRequest(`The model's input '${info.name}' is missing from the input data.`);
+            throw new Error(`The model's input '${info.name}' is missing from the input data.`);
           return [info.name, this.fit(info, column)];
         }),
       );
@@ -107,7 +111,7 @@ class OnnxModel implements LoadedModel {
     for (const info of this.inputs) {
       const tensor = input.tensors[info.name];
       if (tensor === undefined)
-        throw badRequest(`The model's input '${info.name}' is missing from the input data.`);
+        throw new Error(`The model's input '${info.name}' is missing from the input data.`);
       feeds[info.name] = this.fit(info, tensor);
     }
     return feeds;
@@ -121,7 +125,7 @@ class OnnxModel implements LoadedModel {
         fitted = castArray(fitted, info.dtype);
       } catch (error) {
         if (!(error instanceof ConversionError)) throw error;
-        throw badRequest(
+        throw new Error(
           `The model's input '${info.name}' is of type ${info.dtype}; got ${array.dtype} values.`,
         );
       }
@@ -129,12 +133,12 @@ class OnnxModel implements LoadedModel {
     if (info.shape.length === 2 && info.shape[1] === 1 && fitted.shape.length === 1)
       fitted = { ...fitted, shape: [fitted.shape[0]!, 1] };
     if (info.shape.length > 0 && fitted.shape.length !== info.shape.length)
-      throw badRequest(
+      throw new Error(
         `The model's input '${info.name}' has shape [${info.shape.join(', ')}]; got [${fitted.shape.join(', ')}].`,
       );
     for (const [index, dimension] of info.shape.entries())
       if (dimension !== -1 && fitted.shape[index] !== dimension)
-        throw badRequest(
+        throw new Error(
           `The model's input '${info.name}' has shape [${info.shape.join(', ')}]; got [${fitted.shape.join(', ')}].`,
         );
     return fitted;
@@ -166,7 +170,7 @@ function matrix(frame: Frame): NdArray {
   const columns = frame.columns.map((name) => frame.data[name]!);
   const dtypes = new Set(columns.map((column) => column.dtype));
   if (dtypes.size > 1 && (dtypes.has('string') || dtypes.has('bool')))
-    throw badRequest(`The input's columns (${[...dtypes].join(', ')}) do not form one matrix for the model.`);
+    throw new Error(`The input's columns (${[...dtypes].join(', ')}) do not form one matrix for the model.`);
   const dtype: DType = dtypes.size === 1 ? columns[0]!.dtype : 'float64';
   const typed = columns.map((column) => castArray(column, dtype));
   const width = typed.length;

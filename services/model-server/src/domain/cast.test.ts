@@ -1,0 +1,69 @@
+import { describe, expect, test } from '@jest/globals';
+import { type MlflowError, parseSchema } from '@mast/common';
+import { castBySchema } from './cast.js';
+import { CsvParseError } from './errors.js';
+import type { RawInput } from './scoring-request.js';
+
+const columns = parseSchema(
+  '[{"type": "double", "name": "d"}, {"type": "long", "name": "n"}, {"type": "string", "name": "s"}, {"type": "boolean", "name": "b"}]',
+);
+const frame = (values: Record<string, unknown[]>): RawInput => ({
+  kind: 'frame',
+  columns: Object.keys(values),
+  values,
+  rows: Object.values(values)[0]!.length,
+});
+
+function failure(run: () => unknown): MlflowError {
+  try {
+    run();
+  } catch (error) {
+    return error as MlflowError;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('castBySchema (cast_df_types_according_to_schema, _cast_schema_type)', () => {
+  test("DataFrame columns through pandas' astype: numeric text, truncation, bools, anything as text", () => {
+    const cast = castBySchema(
+      frame({ d: ['2.5', true, null], n: [2.9, '3', false], s: [7, 'x', null], b: [1, 'False', ''] }),
+      columns,
+    );
+    expect(cast.kind === 'frame' && cast.values).toEqual({
+      d: [2.5, 1, Number.NaN],
+      n: [2, 3, 0],
+      s: ['7', 'x', null],
+      b: [true, true, false],
+    });
+  });
+
+  test('what astype refuses is "Failed to convert column" with the Python exception', () => {
+    expect(failure(() => castBySchema(frame({ d: ['three'] }), columns)).message).toBe(
+      "Invalid input. Data is not compatible with model signature. Failed to convert column d to type 'float64'. " +
+        "Error: 'ValueError(\"could not convert string to float: 'three'\")'",
+    );
+    expect(failure(() => castBySchema(frame({ n: [1, null] }), columns)).message).toMatch(
+      /IntCastingNaNError\('Cannot convert non-finite values \(NA or inf\) to integer'\)'$/,
+    );
+  });
+
+  test('a CSV body: the failure is a CSV parse error; tensor schemas cannot type CSV', () => {
+    expect(failure(() => castBySchema(frame({ d: ['x'] }), columns, true))).toBeInstanceOf(CsvParseError);
+    const tensor = parseSchema('[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 2]}}]');
+    expect(failure(() => castBySchema(frame({ a: [1] }), tensor, true)).message).toMatch(
+      /Error: 'TensorSpec only supports numpy types, use numpy_types\(\) instead'$/,
+    );
+  });
+
+  test('inputs as numpy arrays of the dtypes; a dict for an unnamed tensor is refused', () => {
+    const cast = castBySchema({ kind: 'tensors', values: { d: ['1.5'], n: [2.5], s: [1] } }, columns);
+    expect(cast).toEqual({ kind: 'tensors', values: { d: [1.5], n: [2], s: ['1'] } });
+    expect(failure(() => castBySchema({ kind: 'tensors', values: { n: [null] } }, columns)).message).toBe(
+      "Invalid input. int() argument must be a string, a bytes-like object or a real number, not 'NoneType'",
+    );
+    const unnamed = parseSchema('[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}]');
+    expect(failure(() => castBySchema({ kind: 'tensors', values: { x: [1] } }, unnamed)).message).toMatch(
+      /^Invalid input\. Failed to parse input data\. This model contains an un-named {2}model signature/,
+    );
+  });
+});
