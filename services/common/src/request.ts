@@ -234,6 +234,23 @@ export class RequestReader {
     return out;
   }
 
+  /**
+   * A `map<string, string>` field (TraceInfoV3's `tags`, `trace_metadata`): a JSON object whose values
+   * are strings; absent is an empty map.
+   */
+  stringMap(name: string): Record<string, string> {
+    const value = this.source[name];
+    if (value === undefined || value === null) return {};
+    if (typeof value !== 'object' || Array.isArray(value)) throw invalidParameter(this.path(name), value);
+    const out: Record<string, string> = {};
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      const path = `${this.path(name)}.${key}`;
+      if (typeof item !== 'string') throw invalidParameter(path, item);
+      out[checkText(path, key)] = checkText(path, item);
+    }
+    return out;
+  }
+
   /** A repeated message field, each item read with its own reader (paths like `metrics[3].key`). */
   messageList(name: string, options: FieldOptions = {}): RequestReader[] {
     const value = this.source[name];

@@ -5,7 +5,7 @@ import { trackingMigrations } from './store/migrations/index.js';
 import type { TrackingDatabase } from './store/schema.js';
 
 /**
- * The tracking service: experiments, runs, metrics, params, tags, datasets and logged models in the
+ * The tracking service: experiments, runs, metrics, params, tags, datasets, logged models and traces in the
  * `tracking` schema; MLflow's tracking REST API and the tracking subgraph.
  */
 export const trackingService = defineService({
@@ -18,6 +18,7 @@ export const trackingService = defineService({
       '/mlflow/runs/',
       '/mlflow/metrics/',
       '/mlflow/logged-models',
+      '/mlflow/traces',
       '/mast/runs/',
     ],
     // MLflow 3's API level (traces, ...), served by tracking as it arrives.

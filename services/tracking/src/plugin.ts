@@ -8,6 +8,7 @@ import { experimentRoutes } from './rest/experiments.js';
 import { loggedModelRoutes } from './rest/logged-models.js';
 import { runRoutes } from './rest/runs.js';
 import { runExportRoutes } from './rest/runs-export.js';
+import { traceRoutes } from './rest/traces.js';
 import { createTrackingServices } from './service/index.js';
 import type { DownsampleStrategy } from './store/graph-store.js';
 import { trackingMigrations } from './store/migrations/index.js';
@@ -51,6 +52,7 @@ export function createTracking(deps: TrackingDependencies): Tracking {
         runRoutes(scope, services);
         loggedModelRoutes(scope, services);
         runExportRoutes(scope, services);
+        traceRoutes(scope, services);
       });
     },
     registerSubgraph(app) {

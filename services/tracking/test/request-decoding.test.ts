@@ -66,7 +66,8 @@ describe.each(BACKENDS)('request decoding and transport (%s)', (backend) => {
       const http = server.client;
       expectError(await http.get(`${API}/does/not/exist`), 404, 'ENDPOINT_NOT_FOUND');
       expectError(await http.post(`${API}/runs/nope`, {}), 404, 'ENDPOINT_NOT_FOUND');
-      expectError(await http.get('/api/3.0/mlflow/traces/search'), 404, 'ENDPOINT_NOT_FOUND');
+      // A V3 RPC Mast does not serve (QueryTraceMetrics).
+      expectError(await http.post('/api/3.0/mlflow/traces/metrics', {}), 404, 'ENDPOINT_NOT_FOUND');
       // A known path with the wrong method is not a route either.
       expectError(await http.get(`${API}/runs/create`), 404, 'ENDPOINT_NOT_FOUND');
       expectError(await http.post(`${API}/runs/get`, {}), 404, 'ENDPOINT_NOT_FOUND');

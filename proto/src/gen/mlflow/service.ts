@@ -82,6 +82,23 @@ export namespace LoggedModelStatus {
   export type LOGGED_MODEL_UPLOAD_FAILED = typeof LoggedModelStatus.LOGGED_MODEL_UPLOAD_FAILED;
 }
 
+/** Status of a legacy (V2) trace. */
+export const TraceStatus = {
+  TRACE_STATUS_UNSPECIFIED: "TRACE_STATUS_UNSPECIFIED",
+  OK: "OK",
+  ERROR: "ERROR",
+  IN_PROGRESS: "IN_PROGRESS",
+} as const;
+
+export type TraceStatus = typeof TraceStatus[keyof typeof TraceStatus];
+
+export namespace TraceStatus {
+  export type TRACE_STATUS_UNSPECIFIED = typeof TraceStatus.TRACE_STATUS_UNSPECIFIED;
+  export type OK = typeof TraceStatus.OK;
+  export type ERROR = typeof TraceStatus.ERROR;
+  export type IN_PROGRESS = typeof TraceStatus.IN_PROGRESS;
+}
+
 /** An experiment: a named container of runs and logged models. */
 export interface Experiment {
   /** Auto-increment integer rendered as a string; "0" is the built-in "Default". */
@@ -943,4 +960,272 @@ export interface DatasetSummary {
     | undefined;
   /** Value of input tag `mlflow.data.context`, e.g. "training". */
   context?: string | undefined;
+}
+
+/** Where a trace is stored. */
+export interface TraceLocation {
+  type?: TraceLocation_TraceLocationType | undefined;
+  mlflow_experiment?: TraceLocation_MlflowExperimentLocation | undefined;
+}
+
+export const TraceLocation_TraceLocationType = {
+  TRACE_LOCATION_TYPE_UNSPECIFIED: "TRACE_LOCATION_TYPE_UNSPECIFIED",
+  MLFLOW_EXPERIMENT: "MLFLOW_EXPERIMENT",
+  INFERENCE_TABLE: "INFERENCE_TABLE",
+} as const;
+
+export type TraceLocation_TraceLocationType =
+  typeof TraceLocation_TraceLocationType[keyof typeof TraceLocation_TraceLocationType];
+
+export namespace TraceLocation_TraceLocationType {
+  export type TRACE_LOCATION_TYPE_UNSPECIFIED = typeof TraceLocation_TraceLocationType.TRACE_LOCATION_TYPE_UNSPECIFIED;
+  export type MLFLOW_EXPERIMENT = typeof TraceLocation_TraceLocationType.MLFLOW_EXPERIMENT;
+  export type INFERENCE_TABLE = typeof TraceLocation_TraceLocationType.INFERENCE_TABLE;
+}
+
+/** A trace stored in an MLflow experiment. */
+export interface TraceLocation_MlflowExperimentLocation {
+  experiment_id?: string | undefined;
+}
+
+/** Metadata of a trace (V3). */
+export interface TraceInfoV3 {
+  /** "tr-" + 32 hex chars (the OpenTelemetry trace id), chosen by the client. */
+  trace_id?: string | undefined;
+  client_request_id?: string | undefined;
+  trace_location?:
+    | TraceLocation
+    | undefined;
+  /** Truncated request and response, for lists. */
+  request_preview?: string | undefined;
+  response_preview?:
+    | string
+    | undefined;
+  /** A google.protobuf.Timestamp in its JSON form: "2025-02-03T04:05:06.789Z". */
+  request_time?:
+    | string
+    | undefined;
+  /** A google.protobuf.Duration in its JSON form: "1.500s"; absent while unknown. */
+  execution_duration?: string | undefined;
+  state?:
+    | TraceInfoV3_State
+    | undefined;
+  /** Immutable key/values (e.g. `mlflow.sourceRun`, `mlflow.trace_schema.version`). */
+  trace_metadata?:
+    | { [key: string]: string }
+    | undefined;
+  /** Mutable key/values (e.g. `mlflow.traceName`, `mlflow.artifactLocation`). */
+  tags?: { [key: string]: string } | undefined;
+}
+
+export const TraceInfoV3_State = {
+  STATE_UNSPECIFIED: "STATE_UNSPECIFIED",
+  OK: "OK",
+  ERROR: "ERROR",
+  IN_PROGRESS: "IN_PROGRESS",
+} as const;
+
+export type TraceInfoV3_State = typeof TraceInfoV3_State[keyof typeof TraceInfoV3_State];
+
+export namespace TraceInfoV3_State {
+  export type STATE_UNSPECIFIED = typeof TraceInfoV3_State.STATE_UNSPECIFIED;
+  export type OK = typeof TraceInfoV3_State.OK;
+  export type ERROR = typeof TraceInfoV3_State.ERROR;
+  export type IN_PROGRESS = typeof TraceInfoV3_State.IN_PROGRESS;
+}
+
+export interface TraceInfoV3_TraceMetadataEntry {
+  key: string;
+  value: string;
+}
+
+export interface TraceInfoV3_TagsEntry {
+  key: string;
+  value: string;
+}
+
+/** A trace; the server answers only its info (spans are not stored server-side). */
+export interface Trace {
+  trace_info?: TraceInfoV3 | undefined;
+}
+
+/** Metadata of a legacy (V2) trace. */
+export interface TraceInfo {
+  /** The trace id (V2 name). */
+  request_id?: string | undefined;
+  experiment_id?:
+    | string
+    | undefined;
+  /** Milliseconds since the epoch. */
+  timestamp_ms?:
+    | number
+    | undefined;
+  /** Milliseconds; 0 while unknown. */
+  execution_time_ms?: number | undefined;
+  status?: TraceStatus | undefined;
+  request_metadata?: TraceRequestMetadata[] | undefined;
+  tags?: TraceTag[] | undefined;
+}
+
+/** A key/value of a V2 trace's request metadata. */
+export interface TraceRequestMetadata {
+  key?: string | undefined;
+  value?: string | undefined;
+}
+
+/** A key/value tag of a V2 trace. */
+export interface TraceTag {
+  key?: string | undefined;
+  value?: string | undefined;
+}
+
+/** POST /api/3.0/mlflow/traces */
+export interface StartTraceV3 {
+  /** R: the trace to store (its spans are ignored). */
+  trace?: Trace | undefined;
+}
+
+export interface StartTraceV3_Response {
+  trace?: Trace | undefined;
+}
+
+/** GET /api/3.0/mlflow/traces/{trace_id} */
+export interface GetTraceInfoV3 {
+  /** R (path parameter). */
+  trace_id?: string | undefined;
+}
+
+export interface GetTraceInfoV3_Response {
+  trace?: Trace | undefined;
+}
+
+/** POST /api/3.0/mlflow/traces/batchGetInfos */
+export interface BatchGetTraceInfos {
+  /** R: the traces to read; unknown ids are left out of the answer. */
+  trace_ids?: string[] | undefined;
+}
+
+export interface BatchGetTraceInfos_Response {
+  trace_infos?: TraceInfoV3[] | undefined;
+}
+
+/** POST /api/3.0/mlflow/traces/search */
+export interface SearchTracesV3 {
+  /** R: the experiments to search. */
+  locations?: TraceLocation[] | undefined;
+  filter?:
+    | string
+    | undefined;
+  /** At most 500. */
+  max_results?: number | undefined;
+  order_by?: string[] | undefined;
+  page_token?: string | undefined;
+}
+
+export interface SearchTracesV3_Response {
+  traces?: TraceInfoV3[] | undefined;
+  next_page_token?: string | undefined;
+}
+
+/**
+ * POST /mlflow/traces/delete-traces (V2 and V3): either max_timestamp_millis (and max_traces)
+ * or request_ids.
+ */
+export interface DeleteTraces {
+  /** R */
+  experiment_id?: string | undefined;
+  max_timestamp_millis?: number | undefined;
+  max_traces?: number | undefined;
+  request_ids?: string[] | undefined;
+}
+
+export interface DeleteTraces_Response {
+  traces_deleted?: number | undefined;
+}
+
+/** PATCH /mlflow/traces/{trace_id}/tags (V2 path `{request_id}`, also under /api/3.0) */
+export interface SetTraceTag {
+  /** R */
+  key?: string | undefined;
+  value?: string | undefined;
+}
+
+/** Empty. */
+export interface SetTraceTag_Response {
+}
+
+/** DELETE /mlflow/traces/{trace_id}/tags (V2 path `{request_id}`, also under /api/3.0) */
+export interface DeleteTraceTag {
+  /** R (JSON body, even on DELETE). */
+  key?: string | undefined;
+}
+
+/** Empty. */
+export interface DeleteTraceTag_Response {
+}
+
+/** POST /api/2.0/mlflow/traces/link-to-run */
+export interface LinkTracesToRun {
+  /** R, at most 100. */
+  trace_ids?:
+    | string[]
+    | undefined;
+  /** R */
+  run_id?: string | undefined;
+}
+
+/** Empty. */
+export interface LinkTracesToRun_Response {
+}
+
+/** POST /api/2.0/mlflow/traces (V2) */
+export interface StartTrace {
+  experiment_id?: string | undefined;
+  timestamp_ms?: number | undefined;
+  request_metadata?: TraceRequestMetadata[] | undefined;
+  tags?: TraceTag[] | undefined;
+}
+
+export interface StartTrace_Response {
+  trace_info?: TraceInfo | undefined;
+}
+
+/** PATCH /api/2.0/mlflow/traces/{request_id} (V2) */
+export interface EndTrace {
+  timestamp_ms?: number | undefined;
+  status?: TraceStatus | undefined;
+  request_metadata?: TraceRequestMetadata[] | undefined;
+  tags?: TraceTag[] | undefined;
+}
+
+export interface EndTrace_Response {
+  trace_info?: TraceInfo | undefined;
+}
+
+/** GET /api/2.0/mlflow/traces/{request_id}/info (V2) */
+export interface GetTraceInfo {
+  /** R (path parameter). */
+  request_id?: string | undefined;
+}
+
+export interface GetTraceInfo_Response {
+  trace_info?: TraceInfo | undefined;
+}
+
+/** GET /api/2.0/mlflow/traces (V2) */
+export interface SearchTraces {
+  /** R (repeated query key). */
+  experiment_ids?: string[] | undefined;
+  filter?:
+    | string
+    | undefined;
+  /** At most 500. */
+  max_results?: number | undefined;
+  order_by?: string[] | undefined;
+  page_token?: string | undefined;
+}
+
+export interface SearchTraces_Response {
+  traces?: TraceInfo[] | undefined;
+  next_page_token?: string | undefined;
 }

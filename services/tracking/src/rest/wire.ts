@@ -10,6 +10,9 @@ import type {
   Run,
   RunInfo,
   RunStatus,
+  TraceInfo,
+  TraceInfoV3,
+  TraceStatus,
 } from '@mast/proto';
 import type {
   DatasetInputRecord,
@@ -20,6 +23,7 @@ import type {
   RunInfoRecord,
   RunRecord,
 } from '../domain/records.js';
+import { formatDuration, formatTimestamp, type TraceRecord } from '../domain/traces.js';
 
 /**
  * An int64 field (metric step, timestamp). The generated proto types say `number`; beyond 2^53 the value
@@ -165,5 +169,52 @@ export function toWireLoggedModel(record: LoggedModelRecord): LoggedModel {
         })),
       ),
     },
+  };
+}
+
+/** Map fields are written as JSON objects, left out when empty (protobuf JSON). */
+function nonEmptyMap(map: Record<string, string>): Record<string, string> | undefined {
+  return Object.keys(map).length > 0 ? map : undefined;
+}
+
+/**
+ * A trace as MLflow's `TraceInfo.to_proto` writes it (V3): times as a protobuf Timestamp and Duration,
+ * `execution_duration`, `client_request_id` and the previews only when set.
+ */
+export function toWireTraceInfoV3(trace: TraceRecord): TraceInfoV3 {
+  return {
+    trace_id: trace.traceId,
+    client_request_id: trace.clientRequestId ?? undefined,
+    trace_location: {
+      type: 'MLFLOW_EXPERIMENT',
+      mlflow_experiment: { experiment_id: String(trace.experimentId) },
+    },
+    request_preview: trace.requestPreview ?? undefined,
+    response_preview: trace.responsePreview ?? undefined,
+    request_time: formatTimestamp(trace.requestTime),
+    execution_duration:
+      trace.executionDuration === null ? undefined : formatDuration(trace.executionDuration),
+    state: trace.state,
+    trace_metadata: nonEmptyMap(trace.metadata),
+    tags: nonEmptyMap(trace.tags),
+  };
+}
+
+const toKeyValues = (map: Record<string, string>) =>
+  Object.entries(map).map(([key, value]) => ({ key, value }));
+
+/**
+ * A trace as MLflow's `TraceInfoV2.to_proto` writes it: `execution_time_ms` 0 while unknown, the state
+ * as a TraceStatus, metadata and tags as lists of `{key, value}`.
+ */
+export function toWireTraceInfoV2(trace: TraceRecord): TraceInfo {
+  return {
+    request_id: trace.traceId,
+    experiment_id: String(trace.experimentId),
+    timestamp_ms: trace.requestTime,
+    execution_time_ms: trace.executionDuration ?? 0,
+    status: (trace.state === 'STATE_UNSPECIFIED' ? 'TRACE_STATUS_UNSPECIFIED' : trace.state) as TraceStatus,
+    request_metadata: nonEmpty(toKeyValues(trace.metadata)),
+    tags: nonEmpty(toKeyValues(trace.tags)),
   };
 }

@@ -4,11 +4,13 @@ import type { TrackingExecutor } from '../store/schema.js';
 import { ExperimentService } from './experiments.js';
 import { LoggedModelService } from './logged-models.js';
 import { RunService } from './runs.js';
+import { TraceService } from './traces.js';
 import { ViewService } from './views.js';
 
 export { DEFAULT_EXPERIMENT_ID, ExperimentService, type TagInput } from './experiments.js';
 export { LoggedModelService } from './logged-models.js';
 export { type LogBatchInput, type MetricInput, RunService } from './runs.js';
+export { type TraceInput, TraceService } from './traces.js';
 export { type SaveViewInput, ViewService } from './views.js';
 
 /** Everything the tracking adapters (REST routes, GraphQL resolvers) call, built once per process. */
@@ -16,6 +18,8 @@ export interface TrackingServices {
   experiments: ExperimentService;
   runs: RunService;
   loggedModels: LoggedModelService;
+  /** MLflow traces, V3 and legacy V2. */
+  traces: TraceService;
   /** The web UI's saved views. */
   views: ViewService;
   /** Batched reads for GraphQL's DataLoaders and metric downsampling. */
@@ -37,6 +41,7 @@ export function createTrackingServices(deps: {
     experiments: new ExperimentService(deps.db, deps.defaultArtifactRoot, clock),
     runs: new RunService(deps.db, clock),
     loggedModels: new LoggedModelService(deps.db, clock),
+    traces: new TraceService(deps.db),
     views: new ViewService(deps.db, clock),
     graph: new GraphStore(deps.db),
     experimentKeys: new ExperimentKeyStore(deps.db),

@@ -142,6 +142,31 @@ export interface SavedViewsTable {
   last_update_time: number;
 }
 
+/** A trace's info (migration 0008); times in milliseconds, `state` OK / ERROR / IN_PROGRESS. */
+export interface TracesTable {
+  trace_id: string;
+  experiment_id: number;
+  client_request_id: string | null;
+  request_time: number;
+  execution_duration: number | null;
+  state: string;
+  request_preview: string | null;
+  response_preview: string | null;
+}
+
+/** A trace's tags or metadata: one value per key. */
+export interface TraceKeyValueTable {
+  trace_id: string;
+  key: string;
+  value: string;
+}
+
+/** A trace linked to a run (LinkTracesToRun). */
+export interface TraceRunsTable {
+  trace_id: string;
+  run_uuid: string;
+}
+
 export interface TrackingDatabase {
   'tracking.experiments': ExperimentsTable;
   'tracking.experiment_tags': ExperimentTagsTable;
@@ -159,6 +184,10 @@ export interface TrackingDatabase {
   'tracking.logged_model_tags': LoggedModelKeyValueTable;
   'tracking.logged_model_metrics': LoggedModelMetricsTable;
   'tracking.saved_views': SavedViewsTable;
+  'tracking.traces': TracesTable;
+  'tracking.trace_tags': TraceKeyValueTable;
+  'tracking.trace_metadata': TraceKeyValueTable;
+  'tracking.trace_runs': TraceRunsTable;
 }
 
 /**

@@ -6,6 +6,7 @@ import * as paramRaces from './0004-param-races.js';
 import * as latestMetricsFromChunks from './0005-latest-metrics-from-chunks.js';
 import * as savedViews from './0006-saved-views.js';
 import * as metricChunkSums from './0007-metric-chunk-sums.js';
+import * as traces from './0008-traces.js';
 
 export const trackingMigrations: ServiceMigrations = {
   schema: 'tracking',
@@ -17,5 +18,6 @@ export const trackingMigrations: ServiceMigrations = {
     '0005-latest-metrics-from-chunks': latestMetricsFromChunks,
     '0006-saved-views': savedViews,
     '0007-metric-chunk-sums': metricChunkSums,
+    '0008-traces': traces,
   },
 };

@@ -1,0 +1,265 @@
+import {
+  API_V3_PREFIXES,
+  decodePageToken,
+  encodePageToken,
+  MlflowError,
+  nonEmpty,
+  type RequestReader,
+  readMaxResults,
+  rpc,
+} from '@mast/common';
+import type {
+  BatchGetTraceInfos_Response,
+  DeleteTraces_Response,
+  EndTrace_Response,
+  GetTraceInfo_Response,
+  GetTraceInfoV3_Response,
+  SearchTraces_Response,
+  SearchTracesV3_Response,
+  StartTrace_Response,
+  StartTraceV3_Response,
+} from '@mast/proto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parseTraceFilter, parseTraceOrderBy } from '../domain/trace-search.js';
+import {
+  checkRequestTime,
+  parseDuration,
+  parseTimestamp,
+  TRACE_LIMITS,
+  TRACE_STATES,
+  type TraceState,
+  traceDeletion,
+} from '../domain/traces.js';
+import type { TrackingServices } from '../service/index.js';
+import { toWireTraceInfoV2, toWireTraceInfoV3 } from './wire.js';
+
+const TRACES = '/mlflow/traces';
+const V3 = { prefixes: API_V3_PREFIXES };
+const V3_EXPENSIVE = { prefixes: API_V3_PREFIXES, expensive: true };
+
+/** V2's TraceStatus names, in enum order (numbers 0..3), as the states they stand for. */
+const V2_STATUSES = ['TRACE_STATUS_UNSPECIFIED', 'OK', 'ERROR', 'IN_PROGRESS'] as const;
+
+function traceIdOf(request: FastifyRequest): string {
+  const params = request.params as { trace_id?: string; request_id?: string };
+  return (params.trace_id ?? params.request_id)!;
+}
+
+/** V2's repeated `{key, value}` messages as a map (a repeated key keeps its last value, as MLflow's dict). */
+function readKeyValueMap(reader: RequestReader, name: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const item of reader.messageList(name)) {
+    map[item.string('key', { required: true })] = item.stringOrEmpty('value') ?? '';
+  }
+  return map;
+}
+
+function readV2Status(reader: RequestReader): TraceState {
+  const status = reader.enumValue('status', V2_STATUSES, 0) ?? 'TRACE_STATUS_UNSPECIFIED';
+  return status === 'TRACE_STATUS_UNSPECIFIED' ? 'STATE_UNSPECIFIED' : status;
+}
+
+/** An int64 of milliseconds; beyond 2^53 no time is meaningful. */
+function readMillis(reader: RequestReader, name: string): number | undefined {
+  const value = reader.int64(name);
+  if (value === undefined) return undefined;
+  if (typeof value === 'bigint') {
+    throw MlflowError.invalidParameter(
+      `Invalid value ${value} for parameter '${reader.path(name)}' supplied.`,
+    );
+  }
+  return value;
+}
+
+/** Search paging shared by V2 and V3: `max_results` 1..500 (default 100), an offset page token. */
+function readPaging(reader: RequestReader): { maxResults: number; offset: number } {
+  return {
+    maxResults: readMaxResults(reader, 'max_results', TRACE_LIMITS.searchDefault, TRACE_LIMITS.searchMax),
+    offset: decodePageToken(reader.string('page_token')),
+  };
+}
+
+function readDeletion(reader: RequestReader) {
+  return traceDeletion({
+    maxTimestampMillis: readMillis(reader, 'max_timestamp_millis'),
+    maxTraces: reader.integer('max_traces'),
+    traceIds: reader.stringList('request_ids'),
+  });
+}
+
+/** Answers as MLflow does for an RPC it does not serve, so clients take their fallback. */
+function notServed(request: FastifyRequest): never {
+  throw new MlflowError('ENDPOINT_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`);
+}
+
+/**
+ * MLflow traces over REST (spec §1.6, §1.7): the V3 RPCs under /api/3.0 (and /ajax-api/3.0), the legacy
+ * V2 ones and LinkTracesToRun under /api/2.0 (all prefixes). Span storage (GetTrace, BatchGetTraces,
+ * OTLP) is not served: `traces/get` and `traces/batchGet` answer ENDPOINT_NOT_FOUND, on which the
+ * Python client reads `traces.json` from the trace's artifact location instead.
+ */
+export function traceRoutes(app: FastifyInstance, { traces }: TrackingServices): void {
+  // ---- V3 ------------------------------------------------------------------------------------------
+  rpc(
+    app,
+    'POST',
+    TRACES,
+    async (reader): Promise<StartTraceV3_Response> => {
+      const info = reader.message('trace', { required: true }).message('trace_info', { required: true });
+      const requestTime = info.string('request_time');
+      const duration = info.string('execution_duration');
+      const trace = await traces.start({
+        traceId: info.string('trace_id', { required: true }),
+        experimentId: info.message('trace_location')?.message('mlflow_experiment')?.id('experiment_id'),
+        clientRequestId: info.stringOrEmpty('client_request_id'),
+        requestTime: requestTime === undefined ? 0 : parseTimestamp(requestTime, info.path('request_time')),
+        executionDuration:
+          duration === undefined ? undefined : parseDuration(duration, info.path('execution_duration')),
+        state: info.enumValue('state', TRACE_STATES, 0) ?? 'STATE_UNSPECIFIED',
+        requestPreview: info.stringOrEmpty('request_preview'),
+        responsePreview: info.stringOrEmpty('response_preview'),
+        tags: info.stringMap('tags'),
+        metadata: info.stringMap('trace_metadata'),
+      });
+      return { trace: { trace_info: toWireTraceInfoV3(trace) } };
+    },
+    V3,
+  );
+
+  // Static routes win over `:trace_id` in Fastify: these must not read as trace ids.
+  rpc(app, 'GET', `${TRACES}/get`, async (_reader, request) => notServed(request), V3);
+  rpc(app, 'GET', `${TRACES}/batchGet`, async (_reader, request) => notServed(request), V3);
+
+  rpc(
+    app,
+    'GET',
+    `${TRACES}/:trace_id`,
+    async (_reader, request): Promise<GetTraceInfoV3_Response> => ({
+      trace: { trace_info: toWireTraceInfoV3(await traces.get(traceIdOf(request))) },
+    }),
+    V3,
+  );
+
+  rpc(
+    app,
+    'POST',
+    `${TRACES}/search`,
+    async (reader): Promise<SearchTracesV3_Response> => {
+      const experimentIds = reader
+        .messageList('locations', { required: true })
+        .flatMap((location) => location.message('mlflow_experiment')?.id('experiment_id') ?? []);
+      const filter = parseTraceFilter(reader.string('filter'));
+      const orderBy = parseTraceOrderBy(reader.stringList('order_by'));
+      const { maxResults, offset } = readPaging(reader);
+      const page = await traces.search({ experimentIds, filter, orderBy, maxResults, offset });
+      return {
+        traces: nonEmpty(page.traces.map(toWireTraceInfoV3)),
+        next_page_token: page.hasMore ? encodePageToken(offset + maxResults) : undefined,
+      };
+    },
+    V3_EXPENSIVE,
+  );
+
+  rpc(
+    app,
+    'POST',
+    `${TRACES}/batchGetInfos`,
+    async (reader): Promise<BatchGetTraceInfos_Response> => {
+      const found = await traces.getMany(reader.stringList('trace_ids', { required: true }));
+      return { trace_infos: nonEmpty(found.map(toWireTraceInfoV3)) };
+    },
+    V3_EXPENSIVE,
+  );
+
+  // ---- V2 and V3 alike -----------------------------------------------------------------------------
+  for (const options of [{}, V3]) {
+    rpc(
+      app,
+      'POST',
+      `${TRACES}/delete-traces`,
+      async (reader): Promise<DeleteTraces_Response> => {
+        const experimentId = reader.id('experiment_id', { required: true });
+        return { traces_deleted: await traces.delete(experimentId, readDeletion(reader)) };
+      },
+      options,
+    );
+    rpc(
+      app,
+      'PATCH',
+      `${TRACES}/:trace_id/tags`,
+      async (reader, request) => {
+        await traces.setTag(
+          traceIdOf(request),
+          reader.string('key', { required: true }),
+          reader.stringOrEmpty('value') ?? '',
+        );
+        return {};
+      },
+      options,
+    );
+    rpc(
+      app,
+      'DELETE',
+      `${TRACES}/:trace_id/tags`,
+      async (reader, request) => {
+        await traces.deleteTag(traceIdOf(request), reader.string('key', { required: true }));
+        return {};
+      },
+      options,
+    );
+  }
+
+  rpc(app, 'POST', `${TRACES}/link-to-run`, async (reader) => {
+    const traceIds = reader.stringList('trace_ids', { required: true });
+    await traces.linkToRun(traceIds, reader.string('run_id', { required: true }));
+    return {};
+  });
+
+  // ---- V2 ------------------------------------------------------------------------------------------
+  rpc(app, 'POST', TRACES, async (reader): Promise<StartTrace_Response> => {
+    const trace = await traces.startV2({
+      experimentId: reader.id('experiment_id'),
+      timestampMs: checkRequestTime(readMillis(reader, 'timestamp_ms') ?? 0, 'timestamp_ms'),
+      metadata: readKeyValueMap(reader, 'request_metadata'),
+      tags: readKeyValueMap(reader, 'tags'),
+    });
+    return { trace_info: toWireTraceInfoV2(trace) };
+  });
+
+  rpc(app, 'PATCH', `${TRACES}/:trace_id`, async (reader, request): Promise<EndTrace_Response> => {
+    const trace = await traces.end(traceIdOf(request), {
+      timestampMs: readMillis(reader, 'timestamp_ms') ?? 0,
+      state: readV2Status(reader),
+      metadata: readKeyValueMap(reader, 'request_metadata'),
+      tags: readKeyValueMap(reader, 'tags'),
+    });
+    return { trace_info: toWireTraceInfoV2(trace) };
+  });
+
+  rpc(
+    app,
+    'GET',
+    `${TRACES}/:trace_id/info`,
+    async (_reader, request): Promise<GetTraceInfo_Response> => ({
+      trace_info: toWireTraceInfoV2(await traces.get(traceIdOf(request))),
+    }),
+  );
+
+  rpc(
+    app,
+    'GET',
+    TRACES,
+    async (reader): Promise<SearchTraces_Response> => {
+      const experimentIds = reader.stringList('experiment_ids', { required: true });
+      const filter = parseTraceFilter(reader.string('filter'));
+      const orderBy = parseTraceOrderBy(reader.stringList('order_by'));
+      const { maxResults, offset } = readPaging(reader);
+      const page = await traces.search({ experimentIds, filter, orderBy, maxResults, offset });
+      return {
+        traces: nonEmpty(page.traces.map(toWireTraceInfoV2)),
+        next_page_token: page.hasMore ? encodePageToken(offset + maxResults) : undefined,
+      };
+    },
+    { expensive: true },
+  );
+}
