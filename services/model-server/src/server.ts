@@ -13,12 +13,14 @@ import { castBySchema } from './domain/cast.js';
 import { enforceInputSchema, enforceParams } from './domain/enforce.js';
 import type { ModelInput } from './domain/model-input.js';
 import { InferenceRequestError, inferResponse, modelMetadata, parseInferRequest } from './domain/oip.js';
+import { decodeSignatureRequest, inferStyle, signatureInferResponse } from './domain/oip-codecs.js';
 import { predictionFailed, unexpectedModelError } from './domain/prediction-error.js';
 import { predictionsJson } from './domain/predictions.js';
 import {
   contentFormat,
   parseCsvRequest,
   parseJsonRequest,
+  type RawInput,
   UnsupportedMediaTypeError,
 } from './domain/scoring-request.js';
 import type { LoadedModel } from './flavors/index.js';
@@ -310,31 +312,16 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
     const loaded = loadedModel();
     const format = contentFormat(request.headers['content-type']);
     const body = typeof request.body === 'string' ? request.body : '';
-    const signature = loaded.mlmodel.signature;
     const parsed =
       format === 'json'
         ? parseJsonRequest(body, paramNames)
-        : parseCsvRequest(body, textColumns(signature?.inputs));
-    // Parsing types the data by the signature (pandas astype, numpy arrays); prediction then enforces
-    // the schema and the params, and the flavor maps the data to its feeds (pyfunc's `predict`).
-    // (The unified LLM form is passed on unparsed, as MLflow passes it.)
-    const data = parsed.unwrapped
-      ? parsed.input
-      : castBySchema(parsed.input, signature?.inputs, format === 'csv');
-    let input: ModelInput;
-    try {
-      input = enforceInputSchema(data, signature?.inputs);
-    } catch (error) {
-      throw predictionFailed(data, error, signature?.inputs, true);
-    }
-    let feeds: Feeds;
-    try {
-      // The ONNX flavor takes no params; they are still checked against the signature, as MLflow does.
-      enforceParams(parsed.params, signature?.params);
-      feeds = loaded.toFeeds(input);
-    } catch (error) {
-      throw predictionFailed(data, error, signature?.inputs, false);
-    }
+        : parseCsvRequest(body, textColumns(loaded.mlmodel.signature?.inputs));
+    // (The unified LLM form is passed on uncast, as MLflow passes it.)
+    const { input, feeds } = typedFeeds(loaded, parsed.input, {
+      csv: format === 'csv',
+      cast: !parsed.unwrapped,
+      params: parsed.params,
+    });
     return score(feeds, request, (outputs) =>
       sendJson(reply, 200, predictionsJson(input, outputs, parsed.unwrapped)),
     );
@@ -367,6 +354,10 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
         .code(found === undefined ? 503 : 200)
         .send({ name: modelName, ready: found !== undefined });
     });
+    // The ONNX graph's tensors, not MLServer's signature columns (`to_metadata_tensors`, FP64 [-1, 1]):
+    // a Triton-style client builds tensor-named requests from the metadata, and where a signature
+    // column bears a graph input's name such a request would not fit the graph. MLServer-style
+    // requests are recognized by their names or content types instead (inferStyle).
     app.get<{ Params: { name: string } }>(base, async (request) => {
       namedModel(request);
       const loaded = loadedModel();
@@ -388,6 +379,20 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
         throw new InferenceRequestError(`The request body is not valid JSON: ${(error as Error).message}`);
       }
       const parsed = parseInferRequest(body);
+      const signature = loaded.mlmodel.signature;
+      const style = inferStyle(
+        parsed,
+        loaded.inputs.map((info) => info.name),
+        signature?.inputs,
+      );
+      if (style === 'signature') {
+        // MLServer's MLflow runtime: decoded into what pyfunc's predict takes, then the same typing,
+        // enforcement and feeds as /invocations.
+        const { input, feeds } = typedFeeds(loaded, decodeSignatureRequest(parsed, signature?.inputs));
+        return score(feeds, request, (outputs) =>
+          reply.send(signatureInferResponse(modelName, parsed, input, outputs, options.modelVersion)),
+        );
+      }
       let feeds: Feeds;
       try {
         feeds = loaded.toFeeds({ kind: 'tensors', tensors: parsed.inputs });
@@ -405,6 +410,35 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
   return app;
+}
+
+/**
+ * A request's parsed data through MLflow's scoring path (spec 5.2; `mlflow/pyfunc/scoring_server`
+ * and pyfunc's `predict`): typed by the signature as parsing types it (`castBySchema`, pandas
+ * `astype` / numpy arrays; skipped when `cast` is false), the schema and the params enforced, then
+ * mapped to the flavor's feeds. Returns the enforced input (its kind shapes the answer) and the
+ * feeds. Throws MLflow's errors (`predictionFailed`: 400 with MLflow's codes and texts).
+ */
+function typedFeeds(
+  loaded: LoadedModel,
+  raw: RawInput,
+  { csv = false, cast = true, params }: { csv?: boolean; cast?: boolean; params?: unknown } = {},
+): { input: ModelInput; feeds: Feeds } {
+  const signature = loaded.mlmodel.signature;
+  const data = cast ? castBySchema(raw, signature?.inputs, csv) : raw;
+  let input: ModelInput;
+  try {
+    input = enforceInputSchema(data, signature?.inputs);
+  } catch (error) {
+    throw predictionFailed(data, error, signature?.inputs, true);
+  }
+  try {
+    // The ONNX flavor takes no params; they are still checked against the signature, as MLflow does.
+    enforceParams(params, signature?.params);
+    return { input, feeds: loaded.toFeeds(input) };
+  } catch (error) {
+    throw predictionFailed(data, error, signature?.inputs, false);
+  }
 }
 
 /** An Open Inference Protocol request for a model this server does not serve (404). */

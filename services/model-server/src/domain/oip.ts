@@ -44,6 +44,10 @@ export interface InferRequest {
   inputs: Record<string, NdArray>;
   /** The outputs asked for by name; every output when absent. */
   outputs?: string[];
+  /** MLServer's request-level `parameters.content_type` (`pd`, `np`, `dict`, `str`), when given. */
+  contentType?: string;
+  /** MLServer's input-level `parameters.content_type` by input name, where given. */
+  inputContentTypes?: Record<string, string>;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -52,13 +56,16 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Parses an `/infer` body: `inputs` is a non-empty list of tensors with a name, a shape of
- * non-negative integers, a known datatype, and data whose element count matches the shape. Throws
- * InferenceRequestError naming the tensor.
+ * non-negative integers, a known datatype, and data whose element count matches the shape; the
+ * request's and each input's `parameters.content_type` (MLServer's codecs, see oip-codecs.ts) are
+ * kept. Throws InferenceRequestError naming the tensor.
  */
 export function parseInferRequest(body: unknown): InferRequest {
   if (!isObject(body)) throw new InferenceRequestError('The request body must be a JSON object.');
   const { id, inputs, outputs } = body;
   if (id !== undefined && typeof id !== 'string') throw new InferenceRequestError("'id' must be a string.");
+  const contentType = contentTypeOf(body.parameters, 'the request');
+  const inputContentTypes: Record<string, string> = {};
   if (!Array.isArray(inputs) || inputs.length === 0)
     throw new InferenceRequestError("'inputs' must be a non-empty list of tensors.");
   const tensors: Record<string, NdArray> = {};
@@ -67,6 +74,8 @@ export function parseInferRequest(body: unknown): InferRequest {
       throw new InferenceRequestError(`inputs[${index}] must be an object with a 'name'.`);
     const { name, shape, datatype, data } = tensor;
     if (name in tensors) throw new InferenceRequestError(`The input '${name}' is given twice.`);
+    const inputContentType = contentTypeOf(tensor.parameters, `the input '${name}'`);
+    if (inputContentType !== undefined) inputContentTypes[name] = inputContentType;
     if (!Array.isArray(shape) || !shape.every((dimension) => Number.isInteger(dimension) && dimension >= 0))
       throw new InferenceRequestError(`The input '${name}' needs a 'shape' of non-negative integers.`);
     const dtype = typeof datatype === 'string' ? DATATYPES[datatype] : undefined;
@@ -107,7 +116,21 @@ export function parseInferRequest(body: unknown): InferRequest {
     ...(id === undefined ? {} : { id }),
     inputs: tensors,
     ...(requested ? { outputs: requested } : {}),
+    ...(contentType === undefined ? {} : { contentType }),
+    ...(Object.keys(inputContentTypes).length === 0 ? {} : { inputContentTypes }),
   };
+}
+
+/** `parameters.content_type` of a request or an input (MLServer's codec selector), when given. */
+function contentTypeOf(parameters: unknown, owner: string): string | undefined {
+  if (parameters === undefined || parameters === null) return undefined;
+  if (!isObject(parameters))
+    throw new InferenceRequestError(`The 'parameters' of ${owner} must be an object.`);
+  const { content_type: contentType } = parameters;
+  if (contentType === undefined || contentType === null) return undefined;
+  if (typeof contentType !== 'string')
+    throw new InferenceRequestError(`The 'parameters.content_type' of ${owner} must be a string.`);
+  return contentType;
 }
 
 /** The `/infer` response: the requested outputs (all by default) with flat data. */
@@ -118,12 +141,7 @@ export function inferResponse(
   /** The registered version served, when known: the response's optional `model_version`. */
   modelVersion?: string,
 ): Record<string, unknown> {
-  const names = request.outputs ?? Object.keys(outputs);
-  const unknown = names.filter((name) => !(name in outputs));
-  if (unknown.length > 0)
-    throw new InferenceRequestError(
-      `The model has no output named ${unknown.map((name) => `'${name}'`).join(', ')}.`,
-    );
+  const names = requestedOutputs(request, Object.keys(outputs));
   return {
     model_name: modelName,
     ...(modelVersion === undefined ? {} : { model_version: modelVersion }),
@@ -133,6 +151,17 @@ export function inferResponse(
       return { name, datatype: datatypeOf(array.dtype), shape: array.shape, data: toFlatList(array) };
     }),
   };
+}
+
+/** The outputs a request asks for (all by default); an unknown name is refused. */
+export function requestedOutputs(request: InferRequest, available: readonly string[]): string[] {
+  const names = request.outputs ?? [...available];
+  const unknown = names.filter((name) => !available.includes(name));
+  if (unknown.length > 0)
+    throw new InferenceRequestError(
+      `The model has no output named ${unknown.map((name) => `'${name}'`).join(', ')}.`,
+    );
+  return names;
 }
 
 /**

@@ -27,12 +27,8 @@ function predictionsOf(input: ModelInput, outputs: Record<string, NdArray>, keep
     return Object.fromEntries(
       Object.entries(outputs).map(([name, array]) => [name, toNested(array, keepNonFinite)]),
     );
-  const columns = Object.entries(outputs).map(
-    ([name, array]) => [name, toFlatList(array, keepNonFinite)] as const,
-  );
+  const columns = frameColumns(outputs, keepNonFinite);
   const length = columns[0]?.[1].length ?? 0;
-  if (columns.some(([, values]) => values.length !== length))
-    throw unexpectedModelError(new Error('All arrays must be of the same length'));
   const records = new Array<Record<string, unknown>>(length);
   for (let row = 0; row < length; row++) {
     const record: Record<string, unknown> = {};
@@ -40,6 +36,24 @@ function predictionsOf(input: ModelInput, outputs: Record<string, NdArray>, keep
     records[row] = record;
   }
   return records;
+}
+
+/**
+ * The outputs as the columns of the DataFrame MLflow's ONNX wrapper returns for a DataFrame input
+ * (`format_output`: each output flattened, `reshape(-1)`), as JSON values. Outputs of different
+ * lengths cannot form a DataFrame: MLflow's unexpected error (400).
+ */
+export function frameColumns(
+  outputs: Record<string, NdArray>,
+  keepNonFinite = false,
+): Array<readonly [string, unknown[]]> {
+  const columns = Object.entries(outputs).map(
+    ([name, array]) => [name, toFlatList(array, keepNonFinite)] as const,
+  );
+  const length = columns[0]?.[1].length ?? 0;
+  if (columns.some(([, values]) => values.length !== length))
+    throw unexpectedModelError(new Error('All arrays must be of the same length'));
+  return columns;
 }
 
 const NON_FINITE = /"\\u0000(NaN|Infinity|-Infinity)"/g;
