@@ -60,3 +60,45 @@ describe('/ready', () => {
     }
   });
 });
+
+describe('path values MLflow routes cannot take', () => {
+  function appWithRoute() {
+    const { app } = createHttpApp({ logLevel: 'silent', bodyLimit: 1024 });
+    let handled = 0;
+    app.get('/api/3.0/mlflow/traces/:trace_id', async (request) => {
+      handled++;
+      return { trace_id: (request.params as { trace_id: string }).trace_id };
+    });
+    return { app, handled: () => handled };
+  }
+
+  test('a NUL in a path parameter is a 400 before the handler (PostgreSQL text cannot hold it)', async () => {
+    const { app, handled } = appWithRoute();
+    const response = await app.inject({ method: 'GET', url: '/api/3.0/mlflow/traces/tr-%00' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: expect.stringContaining('Strings may not contain NUL characters.'),
+    });
+    expect(handled()).toBe(0);
+    expect((await app.inject({ method: 'GET', url: '/api/3.0/mlflow/traces/tr-1' })).json()).toEqual({
+      trace_id: 'tr-1',
+    });
+  });
+
+  test("a malformed %-escape and an over-long segment answer in MLflow's format with Fastify's status", async () => {
+    const { app } = appWithRoute();
+    const malformed = await app.inject({ method: 'GET', url: '/api/3.0/mlflow/traces/abc%ZZ' });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toEqual({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: 'The URL path "/api/3.0/mlflow/traces/abc%ZZ" is not valid percent-encoding.',
+    });
+    const long = await app.inject({ method: 'GET', url: `/api/3.0/mlflow/traces/${'x'.repeat(1001)}` });
+    expect(long.statusCode).toBe(414);
+    expect(long.json()).toEqual({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: 'A path segment of the URL is longer than 1000 characters.',
+    });
+  });
+});

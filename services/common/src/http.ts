@@ -9,6 +9,7 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { HttpConfig } from './config-fragments.js';
 import { API_DOCS_HINT, isConnectionError, MlflowError, unavailable } from './errors.js';
 import type { ProcessContext } from './process.js';
+import { invalidParameter } from './request.js';
 import { ExpensiveRequestLimiter, type ExpensiveRequestLimits } from './rpc/expensive-requests.js';
 import { redactSecrets } from './secrets.js';
 import { parseRequestJson } from './wire.js';
@@ -106,6 +107,18 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     bodyLimit: options.bodyLimit,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 1000 },
+    // A path Fastify cannot route (a malformed %-escape, a segment over maxParamLength) answers in
+    // MLflow's error format too, with Fastify's status (400, 414).
+    frameworkErrors: (error, request, reply) => {
+      const message =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'A path segment of the URL is longer than 1000 characters.'
+          : `The URL path ${JSON.stringify(request.url.split('?')[0])} is not valid percent-encoding.`;
+      return (reply as FastifyReply)
+        .code(error.statusCode ?? 400)
+        .type('application/json')
+        .send(MlflowError.invalidParameter(message).toJSON());
+    },
     // --static-prefix: `/prefix/x` is routed as `/x`; anything outside the prefix is not found.
     ...(options.staticPrefix
       ? {
@@ -130,6 +143,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     });
   }
   app.decorate('expensiveRequests', new ExpensiveRequestLimiter(options.expensiveRequests));
+  // Path parameters (trace ids, model ids, ...) reach SQL as body strings do, and PostgreSQL text cannot
+  // hold NUL: the same 400 as for a body value, before any handler runs.
+  app.addHook('preValidation', async (request) => {
+    for (const [name, value] of Object.entries((request.params ?? {}) as Record<string, unknown>))
+      if (typeof value === 'string' && value.includes('\u0000'))
+        throw invalidParameter(name, value, 'Strings may not contain NUL characters.');
+  });
 
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {

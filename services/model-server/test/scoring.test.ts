@@ -372,6 +372,26 @@ describe('classifier (two ONNX inputs, named columns of mixed types)', () => {
     expect(fromCsv.json).toEqual({ predictions: expected });
   });
 
+  test('missing values in the optional string column: 200, as MLflow keeps None in a string column', async () => {
+    const expected = await reference();
+    const records = sepal.map((s, i) => ({
+      sepal_length: s,
+      petal_count: petals[i],
+      ...(i === 0 ? {} : { comment: i === 1 ? null : 'c' }),
+    }));
+    const reply = await server.post('/invocations', { dataframe_records: records });
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({ predictions: expected });
+    const split = await server.post('/invocations', {
+      dataframe_split: {
+        columns: ['sepal_length', 'petal_count', 'comment'],
+        data: sepal.map((s, i) => [s, petals[i], null]),
+      },
+    });
+    expect(split.status).toBe(200);
+    expect(split.json).toEqual({ predictions: expected });
+  });
+
   test('integer text in the long column is read as an integer, as MLflow reads it', async () => {
     const expected = await reference();
     const reply = await server.post('/invocations', {

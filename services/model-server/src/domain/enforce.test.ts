@@ -29,6 +29,9 @@ describe('enforceColumn: MLflow safe conversions', () => {
     ['float', [1, 2.5], 'float32', [1, 2.5]],
     ['boolean', [true, false], 'bool', [1, 0]],
     ['string', ['a', 'b'], 'string', ['a', 'b']],
+    // MLflow leaves a string column of objects as it is: None stays (`_enforce_mlflow_datatype`).
+    ['string', ['a', null, undefined], 'string', ['a', null, null]],
+    ['datetime', [null, '2024-01-02'], 'string', [null, '2024-01-02']],
     ['datetime', ['2024-01-02T03:04:05Z'], 'string', ['2024-01-02T03:04:05Z']],
     // Numeric text, as pandas' astype in MLflow's cast_df_types_according_to_schema reads it.
     ['double', ['2.5', 1, null, ' -1e2 '], 'float64', [2.5, 1, Number.NaN, -100]],

@@ -81,14 +81,17 @@ export function enforceColumn(name: string, values: readonly unknown[], type: Da
       `Incompatible input types for column ${name}. Can not safely convert ${pandasDtype(values)} to ${NUMPY_NAMES[type]}.${hint}`,
     );
   if (dtype === 'string') {
-    if (!values.every((value) => typeof value === 'string')) {
-      if (values.some((value) => value === null || value === undefined))
-        throw badRequest(`Column '${name}' has missing values; the signature declares it as ${type}.`);
-      throw incompatible();
-    }
-    if (type === 'datetime' && values.some((value) => Number.isNaN(Date.parse(value as string))))
+    // MLflow leaves a string column of Python objects as it is, None included ("we currently cannot
+    // cast to pandas Strings due to how None is cast"): a missing value stays null here; only a flavor
+    // that feeds the column to the model may refuse it.
+    const texts = values.map((value) => (value === undefined ? null : value));
+    if (!texts.every((value) => value === null || typeof value === 'string')) throw incompatible();
+    if (
+      type === 'datetime' &&
+      texts.some((value) => value !== null && Number.isNaN(Date.parse(value as string)))
+    )
       throw badRequest(`Failed to convert column ${name} from type object to datetime.`);
-    return { dtype, shape: [values.length], data: [...(values as string[])] };
+    return { dtype, shape: [values.length], data: texts as Array<string | null> };
   }
   if (dtype === 'bool') {
     if (!values.every((value) => typeof value === 'boolean')) throw incompatible();

@@ -32,7 +32,7 @@ export type TensorData =
   | Uint16Array
   | Uint32Array
   | BigUint64Array
-  | string[];
+  | Array<string | null>;
 
 export interface NdArray {
   dtype: DType;

@@ -130,6 +130,11 @@ class OnnxModel implements LoadedModel {
         );
       }
     }
+    // A string column may hold missing values (MLflow keeps None); an ONNX string tensor cannot.
+    if (fitted.dtype === 'string' && (fitted.data as Array<string | null>).includes(null))
+      throw badRequest(
+        `The model's input '${info.name}' has missing values, which an ONNX string tensor cannot hold.`,
+      );
     if (info.shape.length === 2 && info.shape[1] === 1 && fitted.shape.length === 1)
       fitted = { ...fitted, shape: [fitted.shape[0]!, 1] };
     if (info.shape.length > 0 && fitted.shape.length !== info.shape.length)
