@@ -374,6 +374,19 @@ describe.each(BACKENDS)('traces (%s)', (backend) => {
       'RESOURCE_DOES_NOT_EXIST',
       'No Experiment with id=987654 exists',
     );
+    // No location (V3) or no experiment_id (V2): no default experiment, as MLflow's store.
+    expectError(
+      await http().post(V3, { trace: { trace_info: { trace_id: newTraceId(), state: 'OK' } } }),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+      'No Experiment with id=None exists',
+    );
+    expectError(
+      await http().post(`${API}/traces`, { timestamp_ms: 1 }),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+      'No Experiment with id=None exists',
+    );
     expectError(
       await http().post(V3, startBody(experimentId, newTraceId(), { request_time: 'yesterday' })),
       400,

@@ -30,7 +30,6 @@ import {
   upsertTrace,
   upsertTraceKeyValues,
 } from '../store/trace-store.js';
-import { DEFAULT_EXPERIMENT_ID } from './experiments.js';
 
 /** A trace's info as StartTraceV3 gives it (times in milliseconds). */
 export interface TraceInput {
@@ -94,7 +93,8 @@ export class TraceService {
 
   /** Stores (or merges) a trace whose tags and metadata are ready, with its artifact location tag. */
   private store(input: TraceInput): Promise<TraceRecord> {
-    const written = input.experimentId ?? DEFAULT_EXPERIMENT_ID;
+    // No trace location: MLflow's store looks up experiment None and fails, it picks no default.
+    const written = input.experimentId ?? 'None';
     const experimentId = parseExperimentId(written);
     if (experimentId === undefined) throw experimentNotFound(written);
     return inTransaction(this.db, async (tx) => {
