@@ -32,6 +32,8 @@ describe.each(STORAGE_BACKENDS)('large round trip through the proxy (%s)', (back
     await s3?.close();
   });
 
+  // The time limit is a hang guard, not a speed check: s3rver on a loaded 2-core machine took over 180 s
+  // for the gigabyte.
   test(`${(SIZES[backend] / GiB).toFixed(2)} GiB up and down, compared by sha256`, async () => {
     const size = SIZES[backend];
     const { stream, sha256 } = generatedStream(size, 42);
@@ -56,5 +58,5 @@ describe.each(STORAGE_BACKENDS)('large round trip through the proxy (%s)', (back
     );
     const deleted = await rawRequest(server.baseUrl, 'DELETE', `${PROXY}/large`);
     expect(deleted.status).toBe(200);
-  }, 180_000);
+  }, 600_000);
 });
