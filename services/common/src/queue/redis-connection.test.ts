@@ -33,11 +33,13 @@ describe('RedisQueueConnection when Redis is unreachable', () => {
     await expect(connection.waitUntilConnected(1600)).rejects.toThrow(
       `Redis at 127.0.0.1:${port} did not answer within 2 s: connect ECONNREFUSED 127.0.0.1:${port}`,
     );
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Bounds, not speed checks: a loaded CI machine delays timers.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(connection.connected).toBe(false);
-    // Attempts at 0, 0.5 and 1.5 s: three lines, not a flood (BullMQ's own retries would log dozens).
-    expect(errors.length).toBeGreaterThanOrEqual(2);
-    expect(errors.length).toBeLessThanOrEqual(3);
+    // Attempts at 0, 0.5, 1.5, 3.5 and 7.5 s: within 10 s at most five lines, not a flood (BullMQ's own
+    // retries would log dozens).
+    await waitFor(() => errors.length >= 2, 'a second reconnect attempt', { timeoutMs: 8000 });
+    expect(errors.length).toBeLessThanOrEqual(5);
     expect(errors[0]!.message).toBe(
       `Redis at 127.0.0.1:${port} is not reachable (attempt 1: connect ECONNREFUSED 127.0.0.1:${port}); retrying in 0.5 s`,
     );
@@ -46,7 +48,7 @@ describe('RedisQueueConnection when Redis is unreachable', () => {
 
     const closing = Date.now();
     await connection.close();
-    expect(Date.now() - closing).toBeLessThan(2000);
+    expect(Date.now() - closing).toBeLessThan(5000);
   });
 
   test('Redis going down after start: not connected, one line per attempt, close() at once', async () => {
