@@ -81,6 +81,8 @@ describe('experiment folders and runs table columns (all-in-one, PostgreSQL, Chr
 
     await folders().getByRole('button', { name: 'team', exact: true }).click();
     await page.waitForURL(/\?folder=team$/);
+    // The count names the folder only once its list has arrived (the unfiltered one shows until then).
+    await page.getByText('1 experiment in team', { exact: true }).waitFor();
     await main().getByRole('link', { name: 'team/tables' }).waitFor();
     expect(await main().getByRole('link', { name: 'team/nlp/bert' }).count()).toBe(0);
 

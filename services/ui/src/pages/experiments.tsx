@@ -189,7 +189,8 @@ export function ExperimentsPage() {
       <PageHeader title="Experiments">
         {page ? (
           <p className="muted">
-            {page.totalCount} experiments{folder ? ` in ${folder}` : ''}
+            {page.totalCount} experiment{page.totalCount === 1 ? '' : 's'}
+            {folder ? ` in ${folder}` : ''}
           </p>
         ) : null}
       </PageHeader>
