@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { BACKENDS } from '@mast/test-support';
 import { sql } from 'kysely';
-import { API, createExperiment, createRun, expectEmptyOk, expectError } from './fixtures.js';
+import { API, createExperiment, createRun, DOCS_HINT, expectEmptyOk, expectError } from './fixtures.js';
 import { startTrackingServer, type TrackingServer } from './harness.js';
 
 const V3 = '/api/3.0/mlflow/traces';
@@ -128,7 +128,7 @@ describe.each(BACKENDS)('traces (%s)', (backend) => {
       await http().get(`${V3}/${traceId}`),
       404,
       'RESOURCE_DOES_NOT_EXIST',
-      `Trace with request_id '${traceId}' not found.`,
+      `Trace with ID '${traceId}' not found.`,
     );
   });
 
@@ -228,6 +228,77 @@ describe.each(BACKENDS)('traces (%s)', (backend) => {
         .get(V2, { experiment_ids: ['424242'] })
         .then((r) => r.body),
     ).toEqual({});
+  });
+
+  test("search: MLflow 3's string comparators on status, IS NULL on tags and metadata, end_time_ms", async () => {
+    const experimentId = await createExperiment(http());
+    const location = { mlflow_experiment: { experiment_id: experimentId } };
+    const started: Array<{ n: string; id: string }> = [];
+    for (const [i, state, tags, metadata] of [
+      [0, 'OK', { region: 'us', n: '0' }, { env: 'prod' }],
+      [1, 'ERROR', { n: '1' }, {}],
+      [2, 'IN_PROGRESS', { n: '2' }, { env: 'dev' }],
+    ] as const) {
+      const info = await startTrace(experimentId, {
+        request_time: new Date(T0 + i * 1000).toISOString(),
+        execution_duration: `${5 - 2 * i}s`,
+        state,
+        tags,
+        trace_metadata: metadata,
+      });
+      started.push({ n: String(i), id: info.trace_id });
+    }
+    const found = async (filter: string, orderBy: string[] = []) => {
+      const response = await http().post(`${V3}/search`, {
+        locations: [location],
+        filter,
+        order_by: orderBy,
+      });
+      expect(response.status).toBe(200);
+      return (response.body.traces ?? []).map((t: any) => t.tags.n);
+    };
+    expect(await found("trace.status ILIKE 'error'")).toEqual(['1']);
+    expect(await found("status LIKE '%O%'")).toEqual(['2', '1', '0']);
+    expect(await found('tag.region IS NULL')).toEqual(['2', '1']);
+    expect(await found('tags.region IS NOT NULL')).toEqual(['0']);
+    expect(await found("metadata.env IS NULL AND status != 'OK'")).toEqual(['1']);
+    // end_time_ms = start + duration: 5 s, 4 s, 3 s after T0.
+    expect(await found(`trace.end_time_ms < ${T0 + 5000}`)).toEqual(['2', '1']);
+    expect(await found('', ['end_time_ms ASC'])).toEqual(['2', '1', '0']);
+    // A field sorted twice is MLflow's 400, not a silent second key.
+    expectError(
+      await http().post(`${V3}/search`, {
+        locations: [location],
+        order_by: ['timestamp', 'timestamp_ms DESC'],
+      }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      /`order_by` contains duplicate fields/,
+    );
+    expectError(
+      await http().post(`${V3}/search`, { locations: [location], filter: 'status IS NULL' }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      /not supported for 'status'/,
+    );
+  });
+
+  test('StartTraceV3 keeps the schema version the client sent; DeleteTraces takes ids with max_timestamp_millis 0', async () => {
+    const experimentId = await createExperiment(http());
+    const old = await startTrace(experimentId, { trace_metadata: { 'mlflow.trace_schema.version': '2' } });
+    expect(old.trace_metadata).toEqual({ 'mlflow.trace_schema.version': '2' });
+    const unversioned = await startTrace(experimentId, { trace_metadata: { k: 'v' } });
+    expect(unversioned.trace_metadata).toEqual({ 'mlflow.trace_schema.version': '3', k: 'v' });
+
+    // MLflow tests `max_timestamp_millis and trace_ids` by truthiness: 0 is no conflict, the ids go.
+    const deleted = await http().post(`${V3}/delete-traces`, {
+      experiment_id: experimentId,
+      max_timestamp_millis: 0,
+      request_ids: [old.trace_id],
+    });
+    expect(deleted.body).toEqual({ traces_deleted: 1 });
+    expect((await http().get(`${V3}/${unversioned.trace_id}`)).status).toBe(200);
+    expectError(await http().get(`${V3}/${old.trace_id}`), 404, 'RESOURCE_DOES_NOT_EXIST');
   });
 
   test('the legacy V2 flow: start, end, get info, tag, delete', async () => {
@@ -406,6 +477,16 @@ describe.each(BACKENDS)('traces (%s)', (backend) => {
       'INVALID_PARAMETER_VALUE',
       /Invalid trace ID/,
     );
+    // A V2 key/value entry without a key: MLflow's `_assert_map_key_present` quotes the whole list.
+    expectError(
+      await http().post(V2, {
+        experiment_id: experimentId,
+        tags: [{ key: 'a', value: '1' }, { value: 'x' }],
+      }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      `Invalid value [{"key":"a","value":"1"},{"value":"x"}] for parameter 'tags' supplied:  Hint: Value was of type 'list'.${DOCS_HINT}`,
+    );
     expectError(
       await http().post(V2, { experiment_id: experimentId, timestamp_ms: 9e15 }),
       400,
@@ -416,7 +497,7 @@ describe.each(BACKENDS)('traces (%s)', (backend) => {
       await http().get(`${V3}/tr-unknown`),
       404,
       'RESOURCE_DOES_NOT_EXIST',
-      "Trace with request_id 'tr-unknown' not found.",
+      "Trace with ID 'tr-unknown' not found.",
     );
     expectError(await http().get(`${V2}/tr-unknown/info`), 404, 'RESOURCE_DOES_NOT_EXIST');
     expectError(
@@ -435,6 +516,13 @@ describe.each(BACKENDS)('traces (%s)', (backend) => {
       await http().request('PATCH', `${V2}/${trace.trace_id}/tags`, { key: 'k'.repeat(251), value: 'v' }),
       400,
       'INVALID_PARAMETER_VALUE',
+      /'key' exceeds the maximum length of 250 characters/,
+    );
+    expectError(
+      await http().request('PATCH', `${V2}/${trace.trace_id}/tags`, { key: '../', value: 'v' }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      /^Invalid value "\.\.\/" for parameter 'key' supplied/,
     );
     // A value past 8000 characters is cut, as MLflow's store cuts it.
     expectEmptyOk(

@@ -42,6 +42,27 @@ describe('SearchTraces filter', () => {
     expect(parseTraceFilter('`timestamp` >= 1')).toEqual(comparison('attribute', 'timestamp_ms', '>=', 1));
   });
 
+  test('LIKE / ILIKE on status and request_id, as on the other string attributes', () => {
+    expect(parseTraceFilter("trace.status ILIKE 'error'")).toEqual(
+      comparison('attribute', 'status', 'ILIKE', 'error'),
+    );
+    expect(parseTraceFilter("request_id LIKE 'tr-%'")).toEqual(
+      comparison('attribute', 'request_id', 'LIKE', 'tr-%'),
+    );
+  });
+
+  test('IS NULL / IS NOT NULL on tags and metadata, name and run_id included', () => {
+    expect(parseTraceFilter('tag.region IS NULL')).toEqual(comparison('tag', 'region', 'IS NULL', null));
+    expect(parseTraceFilter('metadata.env IS NOT NULL')).toEqual(
+      comparison('metadata', 'env', 'IS NOT NULL', null),
+    );
+    expect(parseTraceFilter('name IS NULL')).toEqual(comparison('tag', 'mlflow.traceName', 'IS NULL', null));
+  });
+
+  test('end_time_ms is numeric', () => {
+    expect(parseTraceFilter('trace.end_time_ms > 5')).toEqual(comparison('attribute', 'end_time_ms', '>', 5));
+  });
+
   test('tags and metadata, AND-joined', () => {
     expect(parseTraceFilter("tags.`a b` = 'x' AND request_metadata.k != 'y' and metadata.m = 'z'")).toEqual({
       kind: 'and',
@@ -58,14 +79,15 @@ describe('SearchTraces filter', () => {
     ["name IN ('foo', 'bar')", /Invalid comparator 'IN'/],
     ["run_id NOT IN ('r')", /Invalid comparator 'NOT IN'/],
     ["trace.status < 'OK'", /Invalid comparator '<'/],
-    ["status LIKE 'O%'", /Invalid comparator 'LIKE'/],
+    ["client_request_id IN ('a')", /Invalid comparator 'IN'/],
     ["trace.tags.foo = 'bar'", /Invalid attribute key 'tags.foo'/],
     ['invalid', /Invalid clause\(s\) in filter string/],
     ['status = 1', /Expected a quoted string value or a list of quoted string values for attributes/],
     ["timestamp_ms = '1'", /support comparison with numeric values/],
     ["foo = 'x'", /Invalid attribute key 'foo' specified/],
     ["params.a = 'x'", /Invalid entity type 'params'/],
-    ['tags.a IS NULL', /not supported/],
+    ['status IS NULL', /IS NULL \/ IS NOT NULL is not supported for 'status'/],
+    ["end_time_ms = '1'", /support comparison with numeric values/],
   ])('%s is INVALID_PARAMETER_VALUE', (filter, message) => {
     expect(() => parseTraceFilter(filter)).toThrow(
       expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE', message: expect.stringMatching(message) }),
@@ -90,5 +112,20 @@ describe('SearchTraces order_by', () => {
   test('unknown keys and directions are rejected', () => {
     expect(() => parseTraceOrderBy(['bogus'])).toThrow(/Invalid attribute key 'bogus'/);
     expect(() => parseTraceOrderBy(['timestamp UP'])).toThrow(/Invalid ordering key/);
+  });
+
+  test('a field sorted twice, aliases included, is rejected', () => {
+    for (const orderBy of [
+      ['name', 'name DESC'],
+      ['timestamp', 'timestamp_ms DESC'],
+      ['run_id', 'metadata.`mlflow.sourceRun`'],
+    ]) {
+      expect(() => parseTraceOrderBy(orderBy)).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_PARAMETER_VALUE',
+          message: expect.stringMatching(/`order_by` contains duplicate fields/),
+        }),
+      );
+    }
   });
 });

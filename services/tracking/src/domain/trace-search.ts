@@ -4,8 +4,10 @@
  * (`mlflow/utils/search_utils.py`) and its SQL store (`tests/store/tracking/test_sqlalchemy_store.py`):
  * identifiers `attribute.`/`attributes.`/`trace.`, `tag.`/`tags.`, `metadata.`/`request_metadata.`, bare
  * keys being attributes. `name` is the tag `mlflow.traceName` and `run_id` the metadata
- * `mlflow.sourceRun`, so they compare as tags and metadata do: `=`, `!=`, `LIKE`, `ILIKE` (no `IN`).
- * `status` and `request_id` also take `IN` / `NOT IN`; times are numeric. Pure code.
+ * `mlflow.sourceRun`, so they compare as tags and metadata do: `=`, `!=`, `LIKE`, `ILIKE`, `IS NULL`,
+ * `IS NOT NULL` (no `IN`). `status` and `request_id` also take `IN` / `NOT IN`; times (`end_time_ms` being
+ * start plus duration) are numeric. MLflow's `RLIKE`, `span.*`, `trace.text`, `feedback.*`, `expectation.*`
+ * and `prompt` filters are not served (no spans or assessments are stored). Pure code.
  */
 import type * as common from '@mast/common';
 import {
@@ -27,9 +29,9 @@ export type TraceEntityType = 'attribute' | 'tag' | 'metadata';
 
 /**
  * One parsed comparison. Attribute keys are canonical: `request_id`, `client_request_id`,
- * `timestamp_ms`, `execution_time_ms`, `status` (plus `experiment_id` in order_by); `name` and `run_id`
- * arrive as a tag and a metadata comparison (`run_id =` also matching traces linked to the run, see the
- * store).
+ * `timestamp_ms`, `execution_time_ms`, `end_time_ms`, `status` (plus `experiment_id` in order_by);
+ * `name` and `run_id` arrive as a tag and a metadata comparison (`run_id =` also matching traces linked
+ * to the run, see the store).
  */
 export type TraceComparison = common.Comparison<TraceEntityType>;
 export type TraceFilter = common.FilterNode<TraceEntityType>;
@@ -37,6 +39,7 @@ export type TraceOrderTerm = common.OrderByTerm<TraceEntityType>;
 
 const FILTER_ATTRIBUTES = [
   'client_request_id',
+  'end_time_ms',
   'execution_time',
   'execution_time_ms',
   'name',
@@ -47,8 +50,11 @@ const FILTER_ATTRIBUTES = [
   'timestamp_ms',
 ];
 const ORDER_BY_ATTRIBUTES = [...FILTER_ATTRIBUTES, 'experiment_id'].sort();
-const NUMERIC_ATTRIBUTES: ReadonlySet<string> = new Set(['timestamp_ms', 'execution_time_ms']);
-/** String attributes compared with lists too (MLflow's SUPPORT_IN_COMPARISON_ATTRIBUTE_KEYS that stay attributes). */
+const NUMERIC_ATTRIBUTES: ReadonlySet<string> = new Set(['timestamp_ms', 'execution_time_ms', 'end_time_ms']);
+/**
+ * String attributes compared with lists too (MLflow's SUPPORT_IN_COMPARISON_ATTRIBUTE_KEYS that stay
+ * attributes); they take LIKE / ILIKE as well (`trace.status ILIKE 'error'` in MLflow's SQL store tests).
+ */
 const LIST_ATTRIBUTES: ReadonlySet<string> = new Set(['status', 'request_id']);
 const ALIASES: Readonly<Record<string, string>> = {
   timestamp: 'timestamp_ms',
@@ -83,14 +89,14 @@ function resolve(raw: string, attributes: readonly string[]): common.ResolvedIde
   return mapped(resolveIdentifier(raw, rules) as common.ResolvedIdentifier<TraceEntityType>);
 }
 
-const LIST_ATTRIBUTE_COMPARATORS: readonly Comparator[] = ['=', '!=', ...LIST_COMPARATORS];
+const LIST_ATTRIBUTE_COMPARATORS: readonly Comparator[] = [...STRING_COMPARATORS, ...LIST_COMPARATORS];
 
 const NUMERIC_RULE: ValueRule = {
   kind: 'number',
   lists: false,
   comparators: NUMERIC_COMPARATORS,
   wrongValue: () =>
-    "Only the '{'timestamp_ms', 'timestamp', 'execution_time_ms', 'execution_time'}' attributes support comparison with numeric values.",
+    "Only the '{'timestamp_ms', 'timestamp', 'execution_time_ms', 'execution_time', 'end_time_ms'}' attributes support comparison with numeric values.",
   wrongComparator: invalidComparator(NUMERIC_COMPARATORS),
 };
 
@@ -114,7 +120,9 @@ function stringRule(typeName: string, lists: boolean): ValueRule {
 
 const TRACE_ENTITY: FilterEntity<TraceEntityType> = {
   resolve: (raw) => resolve(raw, FILTER_ATTRIBUTES),
-  nullCheck: () => 'IS NULL / IS NOT NULL is not supported in trace filters',
+  // Tags and metadata (so `name` and `run_id` too) may be tested for absence, as MLflow's SQL store allows.
+  nullCheck: (id) =>
+    id.type === 'attribute' ? `IS NULL / IS NOT NULL is not supported for '${id.writtenKey}'` : undefined,
   rule(id): ValueRule {
     if (id.type === 'attribute' && NUMERIC_ATTRIBUTES.has(id.key)) return NUMERIC_RULE;
     if (id.type === 'attribute') return stringRule('attributes', LIST_ATTRIBUTES.has(id.key));
@@ -129,12 +137,10 @@ export function parseTraceFilter(filter: string | undefined): TraceFilter | unde
 
 /**
  * Parses SearchTraces `order_by`: the attributes `experiment_id`, `timestamp(_ms)`, `execution_time(_ms)`,
- * `status`, `request_id`, `client_request_id`, `name`, `run_id`, or any `tag.` / `metadata.` key. Absent or
- * empty: no terms (the store orders by `timestamp_ms DESC, request_id ASC`, and always ends with those
- * tie-breakers).
+ * `end_time_ms`, `status`, `request_id`, `client_request_id`, `name`, `run_id`, or any `tag.` / `metadata.`
+ * key, each at most once (MLflow's SQL store: "`order_by` contains duplicate fields"). Absent or empty: no
+ * terms (the store orders by `timestamp_ms DESC, request_id ASC`, and always ends with those tie-breakers).
  */
 export function parseTraceOrderBy(orderBy: string[] | undefined): TraceOrderTerm[] {
-  return parseOrderBy(orderBy, (identifier) => resolve(identifier, ORDER_BY_ATTRIBUTES), {
-    unique: false,
-  });
+  return parseOrderBy(orderBy, (identifier) => resolve(identifier, ORDER_BY_ATTRIBUTES), { unique: true });
 }

@@ -81,11 +81,26 @@ describe('limits', () => {
       key: 'mlflow.note',
       value: `123${'a'.repeat(7997)}`,
     });
-    for (const key of ['a/../b', '../', 'invalid?tag!name:(', 'k'.repeat(251)]) {
-      expect(() => validatedTraceTag(key, 'v')).toThrow(
-        expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }),
+    // Bad characters or paths: MLflow's `invalid_value` wording, the key JSON-quoted.
+    for (const [key, written] of [
+      ['a/../b', '"a/../b"'],
+      ['../', '"../"'],
+      ['invalid?tag!name:(', '"invalid?tag!name:("'],
+      ['/.:\\.', '"/.:\\\\."'],
+    ]) {
+      expect(() => validatedTraceTag(key!, 'v')).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_PARAMETER_VALUE',
+          message: expect.stringContaining(`Invalid value ${written} for parameter 'key' supplied`),
+        }),
       );
     }
+    expect(() => validatedTraceTag('k'.repeat(251), 'v')).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_PARAMETER_VALUE',
+        message: expect.stringContaining("'key' exceeds the maximum length of 250 characters"),
+      }),
+    );
   });
 
   test('a trace id must be usable as a path segment', () => {
@@ -113,6 +128,11 @@ describe('DeleteTraces arguments', () => {
     });
     expect(traceDeletion({ maxTimestampMillis: 5, maxTraces: 2, traceIds: [] })).toMatchObject({
       maxTraces: 2,
+    });
+    // MLflow tests `max_timestamp_millis and trace_ids` by truthiness: 0 with ids deletes the ids.
+    expect(traceDeletion({ maxTimestampMillis: 0, traceIds: ['a'] })).toEqual({
+      kind: 'ids',
+      traceIds: ['a'],
     });
   });
 

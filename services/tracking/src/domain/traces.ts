@@ -3,7 +3,7 @@
  * times (protobuf Timestamp and Duration JSON), previews, tag limits and DeleteTraces' argument rules.
  * Bad input raises `MlflowError` INVALID_PARAMETER_VALUE with MLflow's messages.
  */
-import { MlflowError, validateKey } from '@mast/common';
+import { MlflowError, pythonJson, validateKey } from '@mast/common';
 import { newRunId } from './ids.js';
 
 /** Tag MLflow's store stamps on every trace: where the client uploads `traces.json`. */
@@ -161,11 +161,23 @@ export function truncateEntries(
 }
 
 /**
- * SetTraceTag's rules (MLflow's SQL store): the tag-key rules of runs (≤ 250 characters, safe
- * characters, path-stable), and a value cut to 8000 characters rather than rejected.
+ * SetTraceTag's rules (MLflow's `_validate_trace_tag`): the tag-key rules of runs (≤ 250 characters, safe
+ * characters, path-stable), and a value cut to 8000 characters rather than rejected. A key breaking the
+ * character or path rules is reported as MLflow's `invalid_value` reports it (`Invalid value "../" for
+ * parameter 'key' supplied`, `tests/store/tracking/sqlalchemy_store/test_sqlalchemy_store_traces.py`).
  */
 export function validatedTraceTag(key: string, value: string): { key: string; value: string } {
-  validateKey('tag', key);
+  try {
+    validateKey('tag', key);
+  } catch (error) {
+    // Too long: MLflow's own "'key' exceeds the maximum length of 250 characters" message, kept.
+    if (!(error instanceof MlflowError) || key.length > TRACE_LIMITS.tagKey) throw error;
+    const prefix = `Invalid tag name: '${key}'. `;
+    const reason = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+    throw MlflowError.invalidParameter(
+      `Invalid value ${pythonJson(key)} for parameter 'key' supplied: ${reason}`,
+    );
+  }
   return { key, value: value.slice(0, TRACE_LIMITS.tagValue) };
 }
 
@@ -177,6 +189,8 @@ export type TraceDeletion =
 /**
  * DeleteTraces' argument rules, in MLflow's order and words (`AbstractStore.delete_traces`): exactly
  * one of `max_timestamp_millis` and `request_ids`; `max_traces` only with the former, and positive.
+ * As MLflow tests `max_timestamp_millis and trace_ids` by truthiness, a `max_timestamp_millis` of 0 sent
+ * with ids is not a conflict: the ids are deleted.
  */
 export function traceDeletion(input: {
   maxTimestampMillis?: number;
@@ -187,7 +201,7 @@ export function traceDeletion(input: {
   if (maxTimestampMillis === undefined && traceIds.length === 0) {
     throw MlflowError.invalidParameter('Either `max_timestamp_millis` or `trace_ids` must be specified.');
   }
-  if (maxTimestampMillis !== undefined && traceIds.length > 0) {
+  if (maxTimestampMillis !== undefined && maxTimestampMillis !== 0 && traceIds.length > 0) {
     throw MlflowError.invalidParameter(
       'Only one of `max_timestamp_millis` and `trace_ids` can be specified.',
     );

@@ -2,6 +2,7 @@ import {
   API_V3_PREFIXES,
   decodePageToken,
   encodePageToken,
+  invalidParameter,
   MlflowError,
   nonEmpty,
   type RequestReader,
@@ -45,11 +46,21 @@ function traceIdOf(request: FastifyRequest): string {
   return (params.trace_id ?? params.request_id)!;
 }
 
-/** V2's repeated `{key, value}` messages as a map (a repeated key keeps its last value, as MLflow's dict). */
-function readKeyValueMap(reader: RequestReader, name: string): Record<string, string> {
+/**
+ * V2's repeated `{key, value}` messages as a map (a repeated key keeps its last value, as MLflow's dict).
+ * An entry without a key (or with an empty one) fails as MLflow's `_assert_map_key_present` fails: the
+ * whole list is quoted (`Invalid value [{"value":"x"}] for parameter 'tags' supplied: …`).
+ */
+function readKeyValueMap(
+  reader: RequestReader,
+  name: string,
+  request: FastifyRequest,
+): Record<string, string> {
   const map: Record<string, string> = {};
   for (const item of reader.messageList(name)) {
-    map[item.string('key', { required: true })] = item.stringOrEmpty('value') ?? '';
+    const key = item.stringOrEmpty('key');
+    if (!key) throw invalidParameter(name, (request.body as Record<string, unknown>)[name]);
+    map[key] = item.stringOrEmpty('value') ?? '';
   }
   return map;
 }
@@ -216,12 +227,12 @@ export function traceRoutes(app: FastifyInstance, { traces }: TrackingServices):
   });
 
   // ---- V2 ------------------------------------------------------------------------------------------
-  rpc(app, 'POST', TRACES, async (reader): Promise<StartTrace_Response> => {
+  rpc(app, 'POST', TRACES, async (reader, request): Promise<StartTrace_Response> => {
     const trace = await traces.startV2({
       experimentId: reader.id('experiment_id'),
       timestampMs: checkRequestTime(readMillis(reader, 'timestamp_ms') ?? 0, 'timestamp_ms'),
-      metadata: readKeyValueMap(reader, 'request_metadata'),
-      tags: readKeyValueMap(reader, 'tags'),
+      metadata: readKeyValueMap(reader, 'request_metadata', request),
+      tags: readKeyValueMap(reader, 'tags', request),
     });
     return { trace_info: toWireTraceInfoV2(trace) };
   });
@@ -230,8 +241,8 @@ export function traceRoutes(app: FastifyInstance, { traces }: TrackingServices):
     const trace = await traces.end(traceIdOf(request), {
       timestampMs: readMillis(reader, 'timestamp_ms') ?? 0,
       state: readV2Status(reader),
-      metadata: readKeyValueMap(reader, 'request_metadata'),
-      tags: readKeyValueMap(reader, 'tags'),
+      metadata: readKeyValueMap(reader, 'request_metadata', request),
+      tags: readKeyValueMap(reader, 'tags', request),
     });
     return { trace_info: toWireTraceInfoV2(trace) };
   });

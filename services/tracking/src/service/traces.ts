@@ -49,9 +49,9 @@ export interface TraceInput {
 const TAG_LIMITS = { key: TRACE_LIMITS.tagKey, value: TRACE_LIMITS.tagValue };
 const METADATA_LIMITS = { key: TRACE_LIMITS.metadataKey, value: TRACE_LIMITS.metadataValue };
 
-/** MLflow's 404 for an unknown trace id (its SQL store's `_get_sql_trace_info`). */
+/** MLflow's 404 for an unknown trace id (its SQL store's `_get_sql_trace_info`, MLflow 3). */
 function traceNotFound(traceId: string): MlflowError {
-  return MlflowError.notFound(`Trace with request_id '${traceId}' not found.`);
+  return MlflowError.notFound(`Trace with ID '${traceId}' not found.`);
 }
 
 /** MLflow traces, V3 and legacy V2 (spec §1.6, §1.7): each command once, whatever the API version. */
@@ -60,8 +60,9 @@ export class TraceService {
 
   /**
    * StartTraceV3: stores the trace in an active experiment, stamping `mlflow.artifactLocation`
-   * (`<experiment artifact_location>/traces/<trace_id>/artifacts`) and the schema version "3" as
-   * MLflow's `TraceInfo.from_proto` and `start_trace` do. A trace id stored already is merged (its
+   * (`<experiment artifact_location>/traces/<trace_id>/artifacts`) as MLflow's `start_trace` does, and
+   * the schema version "3" when the client sent none (a version it sent is kept, as MLflow 3's
+   * `TraceInfo.from_proto` keeps it). A trace id stored already is merged (its
    * info replaced, tags and metadata merged), as MLflow's store does, so a replayed request is harmless.
    * The experiment is share-locked so it cannot be deleted meanwhile.
    */
@@ -70,7 +71,7 @@ export class TraceService {
     return this.store({
       ...input,
       tags: truncateEntries(input.tags, TAG_LIMITS),
-      metadata: { ...truncateEntries(input.metadata, METADATA_LIMITS), [SCHEMA_VERSION_METADATA]: '3' },
+      metadata: { [SCHEMA_VERSION_METADATA]: '3', ...truncateEntries(input.metadata, METADATA_LIMITS) },
     });
   }
 

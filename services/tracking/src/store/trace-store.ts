@@ -31,6 +31,11 @@ const COLUMNS: Readonly<Record<string, keyof TracesTable>> = {
   experiment_id: 'experiment_id',
 };
 
+/** An attribute of the trace `t`: a column, or `end_time_ms` (start plus duration; null while unknown). */
+function attribute(key: string): RawBuilder<unknown> {
+  return key === 'end_time_ms' ? sql`(t.request_time + t.execution_duration)` : sql.ref(`t.${COLUMNS[key]}`);
+}
+
 type KeyValueTable = 'tracking.trace_tags' | 'tracking.trace_metadata';
 
 /** Sorted by key, so concurrent writers of one trace lock its rows in one order (no deadlock). */
@@ -206,7 +211,7 @@ function traceComparison(comparison: TraceComparison): RawBuilder<boolean> {
   const trace = sql.ref('t.trace_id');
   switch (comparison.type) {
     case 'attribute':
-      return compareColumn(sql.ref(`t.${COLUMNS[comparison.key]}`), comparison);
+      return compareColumn(attribute(comparison.key), comparison);
     case 'tag':
       return compareKeyValue('tracking.trace_tags', trace, 'trace_id', comparison, compareColumn);
     case 'metadata': {
@@ -232,7 +237,7 @@ function orderTermToSql(term: TraceOrderTerm): RawBuilder<unknown>[] {
   const direction = sql.raw(term.ascending ? 'asc' : 'desc');
   const value =
     term.type === 'attribute'
-      ? sql.ref(`t.${COLUMNS[term.key]}`)
+      ? attribute(term.key)
       : sql`(select kv.value from ${sql.table(term.type === 'tag' ? 'tracking.trace_tags' : 'tracking.trace_metadata')} kv
              where kv.trace_id = t.trace_id and kv.key = ${term.key})`;
   // Missing values sort last in both directions.
