@@ -7,6 +7,9 @@ describe('RequestReader.stringMap (map<string, string> fields)', () => {
     expect(reader.stringMap('tags')).toEqual({ a: '1', 'b c': '' });
     expect(reader.stringMap('none')).toEqual({});
     expect(reader.stringMap('missing')).toEqual({});
+    // A `__proto__` tag key is kept as a key (JSON.parse makes it an own property; so must the copy).
+    const proto = RequestReader.of(JSON.parse('{"tags": {"__proto__": "x"}}')).stringMap('tags');
+    expect(Object.entries(proto)).toEqual([['__proto__', 'x']]);
   });
 
   test('anything else is INVALID_PARAMETER_VALUE naming the field', () => {

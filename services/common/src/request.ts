@@ -242,13 +242,14 @@ export class RequestReader {
     const value = this.source[name];
     if (value === undefined || value === null) return {};
     if (typeof value !== 'object' || Array.isArray(value)) throw invalidParameter(this.path(name), value);
-    const out: Record<string, string> = {};
-    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-      const path = `${this.path(name)}.${key}`;
-      if (typeof item !== 'string') throw invalidParameter(path, item);
-      out[checkText(path, key)] = checkText(path, item);
-    }
-    return out;
+    // Built from entries: a `__proto__` key is a key (an assignment would set the prototype and drop it).
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([key, item]) => {
+        const path = `${this.path(name)}.${key}`;
+        if (typeof item !== 'string') throw invalidParameter(path, item);
+        return [checkText(path, key), checkText(path, item)];
+      }),
+    );
   }
 
   /** A repeated message field, each item read with its own reader (paths like `metrics[3].key`). */

@@ -32,40 +32,35 @@ async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<voi
 describe('ExpensiveRequestLimiter', () => {
   test('runs at most `concurrency` at once, queues up to `queueSize`, refuses the rest with 429', async () => {
     const limiter = new ExpensiveRequestLimiter({ concurrency: 2, queueSize: 1 });
-    const held = gate();
-    let running = 0;
-    let most = 0;
-    const work = async () => {
-      running++;
-      most = Math.max(most, running);
-      await held.opened;
-      running--;
-      return 'done';
-    };
-    const accepted = [limiter.run(work), limiter.run(work), limiter.run(work)];
-    await expect(limiter.run(work)).rejects.toMatchObject({
+    const running = [limiter.acquire(), limiter.acquire()];
+    const queued = limiter.acquire();
+    await expect(limiter.acquire()).rejects.toMatchObject({
       code: 'REQUEST_LIMIT_EXCEEDED',
       httpStatus: 429,
     });
     expect(limiter.load).toEqual({ active: 2, waiting: 1 });
-    held.open();
-    expect(await Promise.all(accepted)).toEqual(['done', 'done', 'done']);
-    expect(most).toBe(2);
+    const [first, second] = await Promise.all(running);
+    first!();
+    // The slot passes to the waiting one; giving it back twice frees nothing more.
+    const third = await queued;
+    first!();
+    expect(limiter.load).toEqual({ active: 2, waiting: 0 });
+    second!();
+    third();
     expect(limiter.load).toEqual({ active: 0, waiting: 0 });
   });
 
   test('a waiting request whose client leaves gives up its place', async () => {
     const limiter = new ExpensiveRequestLimiter({ concurrency: 1, queueSize: 5 });
-    const held = gate();
-    const first = limiter.run(() => held.opened);
+    const release = await limiter.acquire();
     const controller = new AbortController();
-    const waiting = limiter.run(async () => 'never', controller.signal);
+    const waiting = limiter.acquire(controller.signal);
     expect(limiter.load.waiting).toBe(1);
     controller.abort();
     await expect(waiting).rejects.toBeInstanceOf(MlflowError);
-    expect(limiter.load.waiting).toBe(0);
-    held.open();
-    await first;
+    expect(limiter.load).toEqual({ active: 1, waiting: 0 });
+    release();
+    expect(limiter.load).toEqual({ active: 0, waiting: 0 });
   });
 });
 
@@ -76,6 +71,7 @@ describe('expensive RPCs over HTTP (postgres)', () => {
   let client: HttpClient;
   const held = gate();
   const streamHeld = gate();
+  let exportFailsFirst = false;
 
   beforeAll(async () => {
     database = await openTestDatabase('postgres');
@@ -119,6 +115,20 @@ describe('expensive RPCs over HTTP (postgres)', () => {
           await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
         }
         return new StreamedText('text/csv', rows());
+      },
+      { expensive: true },
+    );
+    rpc(
+      app,
+      'GET',
+      '/test/export-failing',
+      async () => {
+        // A page query that fails after the header went out, and one that fails before anything did.
+        async function* rows(first: boolean): AsyncGenerator<string> {
+          if (!first) yield 'a,b\n';
+          throw new Error('the page query failed');
+        }
+        return new StreamedText('text/csv', rows(exportFailsFirst));
       },
       { expensive: true },
     );
@@ -185,6 +195,19 @@ describe('expensive RPCs over HTTP (postgres)', () => {
     expect(app.expensiveRequests!.load.active).toBe(1);
     controller.abort();
     await eventually(async () => app.expensiveRequests!.load.active === 0);
+  });
+
+  test('a streamed answer that fails, before or after its first chunk, gives its slot back', async () => {
+    const response = await fetch(`${client.baseUrl}/api/2.0/test/export-failing`);
+    expect(response.status).toBe(200);
+    // The answer is cut short: its body cannot be read to the end.
+    await expect(response.text()).rejects.toThrow();
+    await eventually(async () => app.expensiveRequests!.load.active === 0);
+    exportFailsFirst = true;
+    const early = await client.get('/api/2.0/test/export-failing');
+    expect(early.status).toBe(500);
+    await eventually(async () => app.expensiveRequests!.load.active === 0);
+    expect(app.expensiveRequests!.load).toEqual({ active: 0, waiting: 0 });
   });
 
   test('a client that goes away cancels its PostgreSQL statement', async () => {

@@ -71,6 +71,14 @@ function sendJson(reply: FastifyReply, status: number, text: string): FastifyRep
 
 const identity = (payload: unknown) => payload as string;
 
+/** Starlette's answer to a path no route takes (MLflow's scoring server is a FastAPI app). */
+const NOT_FOUND = '{"detail":"Not Found"}';
+
+/** Whether a request is the Open Inference Protocol's, which answers errors as `{"error": ...}`. */
+function isOip(request: FastifyRequest): boolean {
+  return request.url.startsWith('/v2');
+}
+
 function isLogger(logger: ModelServerOptions['logger']): logger is FastifyBaseLogger {
   return typeof logger === 'object' && typeof (logger as FastifyBaseLogger).info === 'function';
 }
@@ -101,6 +109,15 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     return503OnClosing: true,
+    // Registered model names (the OIP routes' `{name}`) run past Fastify's default of 100 characters.
+    routerOptions: { maxParamLength: 1000 },
+    // A URL Fastify cannot route (a malformed %-escape, an over-long segment) answers as a path no
+    // route takes: Starlette's 404 (it matches the undecoded path), the OIP's `{"error"}`.
+    frameworkErrors: (error, request, reply) => {
+      const answer = reply as FastifyReply;
+      if (isOip(request)) return answer.code(error.statusCode ?? 400).send({ error: error.message });
+      return sendJson(answer, 404, NOT_FOUND);
+    },
   }) as unknown as FastifyInstance;
   const metrics = createMetrics();
 
@@ -191,7 +208,6 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
     done();
   });
 
-  const isOip = (request: FastifyRequest) => request.url.startsWith('/v2');
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof UnsupportedMediaTypeError) {
       errorCodes.set(request, 'UNSUPPORTED_MEDIA_TYPE');
@@ -243,7 +259,7 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
         .code(307)
         .header('location', `${request.protocol}://${request.host}${bare}${request.url.slice(path.length)}`)
         .send('');
-    return sendJson(reply, 404, '{"detail":"Not Found"}');
+    return sendJson(reply, 404, NOT_FOUND);
   });
 
   const loadedModel = (): LoadedModel => {

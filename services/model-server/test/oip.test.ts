@@ -100,6 +100,26 @@ describe('Open Inference Protocol v2', () => {
     expect(one.json.outputs.map((output: any) => output.name)).toEqual(['label']);
   });
 
+  test("a registered model name past 100 characters is served; a malformed path is the protocol's 400", async () => {
+    const name = `team-${'x'.repeat(150)}`;
+    const long = await startServer({ modelDir: models.classifier, modelName: name });
+    try {
+      expect((await long.get(`/v2/models/${name}/ready`)).json).toEqual({ name, ready: true });
+      const inferred = await long.post(`/v2/models/${name}/infer`, {
+        inputs: [
+          { name: 'sepal_length', shape: [1], datatype: 'FP32', data: [5.1] },
+          { name: 'petal_count', shape: [1], datatype: 'INT64', data: [3] },
+        ],
+      });
+      expect(inferred.status).toBe(200);
+      const malformed = await long.post('/v2/models/%ZZ/infer', {});
+      expect(malformed.status).toBe(400);
+      expect(malformed.json).toEqual({ error: "'/v2/models/%ZZ/infer' is not a valid url component" });
+    } finally {
+      await long.close();
+    }
+  });
+
   test('a registered version served: listed in the metadata, the only version its routes answer for', async () => {
     const versioned = await startServer({
       modelDir: models.classifier,

@@ -294,6 +294,10 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
     expect(reply.status).toBe(404);
     expect(reply.contentType).toMatch(/^application\/json/);
     expect(reply.json).toEqual({ detail: 'Not Found' });
+    // A path Fastify cannot decode is a path no route takes for Starlette too (not Fastify's own body).
+    const malformed = await server.post('/invocations%ZZ', {});
+    expect(malformed.status).toBe(404);
+    expect(malformed.json).toEqual({ detail: 'Not Found' });
     // Starlette's redirect_slashes: a known route with a trailing slash is a 307 to the route.
     const slash = await fetch(`${server.url}/invocations/?a=1`, { method: 'POST', redirect: 'manual' });
     expect(slash.status).toBe(307);

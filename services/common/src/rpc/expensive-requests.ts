@@ -30,7 +30,7 @@ export function clientGone(): MlflowError {
  */
 export class ExpensiveRequestLimiter {
   private active = 0;
-  private readonly waiting: Array<{ start: () => void; signal?: AbortSignal; onAbort: () => void }> = [];
+  private readonly waiting: Array<{ start: () => void; onAbort: () => void }> = [];
 
   constructor(readonly limits: ExpensiveRequestLimits = DEFAULT_EXPENSIVE_REQUEST_LIMITS) {}
 
@@ -49,21 +49,9 @@ export class ExpensiveRequestLimiter {
   }
 
   /**
-   * Runs `work` when a slot is free. Throws 429 `REQUEST_LIMIT_EXCEEDED` when the queue is full, and
-   * `CANCELLED` when `signal` aborts while waiting.
-   */
-  async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const release = await this.acquire(signal);
-    try {
-      return await work();
-    } finally {
-      release();
-    }
-  }
-
-  /**
    * Takes a slot, waiting for one if need be, and returns the function that gives it back (calling it
-   * again does nothing): for work that outlives a handler, as a streamed answer does. Throws as `run`.
+   * again does nothing), so that work outliving its handler (a streamed answer) keeps its slot. Throws
+   * 429 `REQUEST_LIMIT_EXCEEDED` when the queue is full, and `CANCELLED` when `signal` aborts first.
    */
   async acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) throw clientGone();
@@ -80,7 +68,6 @@ export class ExpensiveRequestLimiter {
             signal?.removeEventListener('abort', entry.onAbort);
             resolve();
           },
-          signal,
           onAbort: () => {
             const at = this.waiting.indexOf(entry);
             if (at >= 0) this.waiting.splice(at, 1);

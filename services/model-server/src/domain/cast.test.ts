@@ -47,6 +47,22 @@ describe('castBySchema (cast_df_types_according_to_schema, _cast_schema_type)', 
     );
   });
 
+  test('binary columns: base64.decodebytes skips foreign characters and refuses bad padding (binascii.Error)', () => {
+    const binary = parseSchema('[{"type": "binary", "name": "x"}]');
+    expect(castBySchema(frame({ x: ['YWJj', 'YW Jj\n', 'YQ==', 'YQ==ignored', ''] }), binary)).toMatchObject({
+      values: { x: ['YWJj', 'YW Jj\n', 'YQ==', 'YQ==ignored', ''] },
+    });
+    expect(failure(() => castBySchema(frame({ x: ['YWJ'] }), binary)).message).toMatch(
+      /Failed to convert column x to type '<class 'object'>'\. Error: 'Error\('Incorrect padding'\)'$/,
+    );
+    expect(failure(() => castBySchema(frame({ x: ['Y-WJjZg'] }), binary)).message).toMatch(
+      /Incorrect padding/,
+    );
+    expect(failure(() => castBySchema(frame({ x: ['YWJjZ'] }), binary)).message).toMatch(
+      /Error\('Invalid base64-encoded string: number of data characters \(5\) cannot be 1 more than a multiple of 4'\)'$/,
+    );
+  });
+
   test('a CSV body: the failure is a CSV parse error; tensor schemas cannot type CSV', () => {
     expect(failure(() => castBySchema(frame({ d: ['x'] }), columns, true))).toBeInstanceOf(CsvParseError);
     const tensor = parseSchema('[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 2]}}]');

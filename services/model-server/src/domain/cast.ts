@@ -111,8 +111,7 @@ function convertScalar(value: unknown, target: Target): unknown {
       return value === null ? null : pyStrOf(value);
     case 'binary':
       if (typeof value !== 'string') throw new PythonError('TypeError', 'encoding without a string argument');
-      if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(value) || value.replace(/[\s=]/g, '').length % 4 === 1)
-        throw new PythonError('Error', 'Incorrect padding');
+      checkBase64(value);
       return value;
     case 'bool':
       if (typeof value === 'string') return value.length > 0;
@@ -145,6 +144,29 @@ function convertScalar(value: unknown, target: Target): unknown {
         `int() argument must be a string, a bytes-like object or a real number, not '${pyType(value).slice(8, -2)}'`,
       );
   }
+}
+
+/**
+ * The checks of `base64.decodebytes` (binascii's `a2b_base64`, not strict), which MLflow runs on each
+ * value of a binary column: characters outside the alphabet are skipped, padding that completes the
+ * last quad ends the text, and a last quad of one character, or of two or three unpadded, is refused.
+ * Throws PythonError (`binascii.Error`).
+ */
+function checkBase64(text: string): void {
+  let data = 0;
+  let pads = 0;
+  for (const char of text) {
+    if (/^[A-Za-z0-9+/]$/.test(char)) {
+      data++;
+      pads = 0;
+    } else if (char === '=' && data % 4 >= 2 && (data % 4) + ++pads >= 4) return;
+  }
+  if (data % 4 === 1)
+    throw new PythonError(
+      'Error',
+      `Invalid base64-encoded string: number of data characters (${data}) cannot be 1 more than a multiple of 4`,
+    );
+  if (data % 4 !== 0) throw new PythonError('Error', 'Incorrect padding');
 }
 
 /** Values converted element by element, through nested lists. */

@@ -208,6 +208,9 @@ describe('enforceParams', () => {
     expect(enforceParams({ temperature: 1, other: 3 }, specs)).toEqual({ temperature: 1, stop: null });
     expect(enforceParams(undefined, specs)).toEqual({ temperature: 0.7, stop: null });
     expect(enforceParams({ a: 1 }, undefined)).toEqual({});
+    // A param named as an Object.prototype member is absent unless given, so it takes its default.
+    const named = [{ name: 'constructor', type: 'string' as const, default: 'x', shape: null }];
+    expect(enforceParams({}, named)).toEqual({ constructor: 'x' });
   });
 
   test('a value of the wrong type or shape: INVALID_PARAMETER_VALUE naming the param (_enforce_params_schema)', () => {

@@ -261,7 +261,7 @@ function specDtype(spec: TensorSpec): DType {
 }
 
 /** A JSON value as a tensor of the spec's dtype, its shape checked (`_enforce_tensor_spec`). */
-export function enforceTensor(name: string | undefined, value: unknown, spec: TensorSpec): NdArray {
+function enforceTensor(name: string | undefined, value: unknown, spec: TensorSpec): NdArray {
   const dtype = specDtype(spec);
   let flat: { shape: number[]; values: unknown[] };
   try {
@@ -457,7 +457,7 @@ export function enforceParams(
   const enforced: Record<string, unknown> = {};
   const invalid: string[] = [];
   for (const spec of specs) {
-    const value = spec.name in given ? given[spec.name] : spec.default;
+    const value = Object.hasOwn(given, spec.name) ? given[spec.name] : spec.default;
     const fits =
       value === null ||
       (spec.shape === null

@@ -81,6 +81,9 @@ describe("MLServer's codecs for the MLflow runtime", () => {
     expect(() => decodeSignatureRequest(request({ inputs: [{ ...a, shape: [1, 2] }] }), COLUMNS)).toThrow(
       /shape \[1, 2\]; a DataFrame column takes one value per row/,
     );
+    // An input named `__proto__` is a column like the others.
+    const named = decodeSignatureRequest(request({ inputs: [{ ...b, name: '__proto__' }] }), COLUMNS);
+    expect(named.kind === 'frame' && Object.entries(named.values)).toEqual([['__proto__', [1, 2]]]);
   });
 
   test('dict, np and str by the request or the signature; unsupported content types refused', () => {

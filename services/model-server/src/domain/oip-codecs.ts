@@ -112,7 +112,6 @@ export function decodeSignatureRequest(request: InferRequest, schema: Schema | u
 
 /** The inputs as DataFrame columns (`PandasCodec`: a Series per input, reshaped to its rows). */
 function frameOf(entries: ReadonlyArray<readonly [string, NdArray]>): RawInput {
-  const values: Record<string, unknown[]> = {};
   let rows: number | undefined;
   for (const [name, array] of entries) {
     const length = array.shape[0];
@@ -125,8 +124,8 @@ function frameOf(entries: ReadonlyArray<readonly [string, NdArray]>): RawInput {
         `The input '${name}' has ${length} rows where the others have ${rows}; a DataFrame's columns have one length.`,
       );
     rows = length;
-    values[name] = toFlatList(array, true);
   }
+  const values = Object.fromEntries(entries.map(([name, array]) => [name, toFlatList(array, true)]));
   return { kind: 'frame', columns: entries.map(([name]) => name), values, rows: rows ?? 0 };
 }
 

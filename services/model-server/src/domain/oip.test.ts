@@ -82,6 +82,25 @@ describe('Open Inference Protocol v2 messages', () => {
     expect(() => inferResponse('m', { inputs: {}, outputs: ['w'] }, outputs)).toThrow(/no output named 'w'/);
   });
 
+  test("names Object.prototype holds: a datatype is refused (not a 500), an input name is the client's", () => {
+    expect(() =>
+      parseInferRequest({ inputs: [{ name: 'x', shape: [1], datatype: 'toString', data: [1] }] }),
+    ).toThrow(
+      new InferenceRequestError(
+        'The input \'x\' has datatype "toString"; supported: BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP32, FP64, BYTES.',
+      ),
+    );
+    const request = parseInferRequest({
+      inputs: [
+        { name: 'toString', shape: [1], datatype: 'FP32', data: [1], parameters: { content_type: 'np' } },
+        { name: '__proto__', shape: [1], datatype: 'FP32', data: [2] },
+      ],
+    });
+    expect(Object.keys(request.inputs)).toEqual(['toString', '__proto__']);
+    expect(Object.getPrototypeOf(request.inputs)).toBe(Object.prototype);
+    expect(request.inputContentTypes).toEqual({ toString: 'np' });
+  });
+
   test('metadata lists inputs and outputs with protocol datatypes', () => {
     expect(
       modelMetadata(

@@ -65,20 +65,22 @@ export function parseInferRequest(body: unknown): InferRequest {
   const { id, inputs, outputs } = body;
   if (id !== undefined && typeof id !== 'string') throw new InferenceRequestError("'id' must be a string.");
   const contentType = contentTypeOf(body.parameters, 'the request');
-  const inputContentTypes: Record<string, string> = {};
+  // Tensor names are the client's: kept in Maps, `toString` or `__proto__` are names like any other.
+  const inputContentTypes = new Map<string, string>();
   if (!Array.isArray(inputs) || inputs.length === 0)
     throw new InferenceRequestError("'inputs' must be a non-empty list of tensors.");
-  const tensors: Record<string, NdArray> = {};
+  const tensors = new Map<string, NdArray>();
   for (const [index, tensor] of inputs.entries()) {
     if (!isObject(tensor) || typeof tensor.name !== 'string')
       throw new InferenceRequestError(`inputs[${index}] must be an object with a 'name'.`);
     const { name, shape, datatype, data } = tensor;
-    if (name in tensors) throw new InferenceRequestError(`The input '${name}' is given twice.`);
+    if (tensors.has(name)) throw new InferenceRequestError(`The input '${name}' is given twice.`);
     const inputContentType = contentTypeOf(tensor.parameters, `the input '${name}'`);
-    if (inputContentType !== undefined) inputContentTypes[name] = inputContentType;
+    if (inputContentType !== undefined) inputContentTypes.set(name, inputContentType);
     if (!Array.isArray(shape) || !shape.every((dimension) => Number.isInteger(dimension) && dimension >= 0))
       throw new InferenceRequestError(`The input '${name}' needs a 'shape' of non-negative integers.`);
-    const dtype = typeof datatype === 'string' ? DATATYPES[datatype] : undefined;
+    const dtype =
+      typeof datatype === 'string' && Object.hasOwn(DATATYPES, datatype) ? DATATYPES[datatype] : undefined;
     if (dtype === undefined)
       throw new InferenceRequestError(
         `The input '${name}' has datatype ${JSON.stringify(datatype)}; supported: ${Object.keys(DATATYPES).join(', ')}.`,
@@ -95,7 +97,7 @@ export function parseInferRequest(body: unknown): InferRequest {
         `The input '${name}' has ${values.length} elements in 'data' but shape [${shape.join(', ')}] needs ${count}.`,
       );
     try {
-      tensors[name] = fromValues(values, dtype, shape as number[]);
+      tensors.set(name, fromValues(values, dtype, shape as number[]));
     } catch (error) {
       if (!(error instanceof ConversionError)) throw error;
       throw new InferenceRequestError(
@@ -114,10 +116,10 @@ export function parseInferRequest(body: unknown): InferRequest {
   }
   return {
     ...(id === undefined ? {} : { id }),
-    inputs: tensors,
+    inputs: Object.fromEntries(tensors),
     ...(requested ? { outputs: requested } : {}),
     ...(contentType === undefined ? {} : { contentType }),
-    ...(Object.keys(inputContentTypes).length === 0 ? {} : { inputContentTypes }),
+    ...(inputContentTypes.size === 0 ? {} : { inputContentTypes: Object.fromEntries(inputContentTypes) }),
   };
 }
 

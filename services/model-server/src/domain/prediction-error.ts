@@ -41,7 +41,7 @@ function isFloatSpec(schema: Schema | undefined, name: string | undefined): bool
  * a dict of arrays as `{'x': array([...])}`, one array as numpy prints it (approximations: numpy's
  * column padding is left out).
  */
-export function dataRepr(raw: RawInput, schema: Schema | undefined): string {
+function dataRepr(raw: RawInput, schema: Schema | undefined): string {
   if (raw.kind === 'frame') {
     const labels = raw.labels ?? raw.columns;
     return pandasStr(
@@ -90,17 +90,19 @@ export function predictionFailed(
   schema: Schema | undefined,
   enforcing: boolean,
 ): MlflowError {
-  if (!(error instanceof MlflowError) || error instanceof TracedMlflowError)
-    return error instanceof TracedMlflowError ? error : unexpectedModelError(error);
+  if (error instanceof TracedMlflowError) return error;
+  if (!(error instanceof MlflowError)) return unexpectedModelError(error);
+  if (!enforcing)
+    return new MlflowError(
+      error.code,
+      `Failed to predict data '${dataRepr(raw, schema)}'. \nError: ${error.message}`,
+    );
   // Without a signature nothing is enforced: what cannot be fed fails in the runtime, unexpectedly.
-  if (enforcing && schema === undefined) return unexpectedModelError(error);
+  if (schema === undefined) return unexpectedModelError(error);
   const data = dataRepr(raw, schema);
-  const message =
-    enforcing && schema !== undefined
-      ? `Failed to enforce schema of data '${data}' with schema '${schemaRepr(schema)}'. Error: ${error.message}`
-      : error.message;
   return new MlflowError(
-    enforcing ? 'INVALID_PARAMETER_VALUE' : error.code,
-    `Failed to predict data '${data}'. \nError: ${message}`,
+    'INVALID_PARAMETER_VALUE',
+    `Failed to predict data '${data}'. \nError: Failed to enforce schema of data '${data}' with schema ` +
+      `'${schemaRepr(schema)}'. Error: ${error.message}`,
   );
 }

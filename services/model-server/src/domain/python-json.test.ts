@@ -12,6 +12,13 @@ describe("pythonJsonLoads (Python's json.loads)", () => {
     expect(special.slice(1)).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
   });
 
+  test('a `__proto__` key is an own key, as in a Python dict, not the prototype', () => {
+    const decoded = pythonJsonLoads('{"__proto__": {"a": 1}, "b": NaN}') as Record<string, unknown>;
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(Object.keys(decoded)).toEqual(['__proto__', 'b']);
+    expect(Object.getOwnPropertyDescriptor(decoded, '__proto__')?.value).toEqual({ a: 1 });
+  });
+
   test.each([
     ['this is,,,, not valid json', 'Expecting value: line 1 column 1 (char 0)'],
     ['', 'Expecting value: line 1 column 1 (char 0)'],

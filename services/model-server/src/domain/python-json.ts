@@ -109,7 +109,13 @@ export function pythonJsonLoads(text: string): unknown {
       if (text[at] !== ':') fail("Expecting ':' delimiter", at);
       at++;
       skip();
-      out[key] = value();
+      // Defined, not assigned: a `__proto__` key is a key, as in Python's dict and JSON.parse.
+      Object.defineProperty(out, key, {
+        value: value(),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       skip();
       if (text[at] === '}') {
         at++;

@@ -8,6 +8,10 @@ describe("Python's text forms (as MLflow's messages print values)", () => {
     expect([1, 2.5, 1e-5, Number.NaN].map((value) => pyNumber(value))).toEqual(['1', '2.5', '1e-05', 'nan']);
     expect(pyNumber(1e16, true)).toBe('1e+16');
     expect(pyNumber(3, true)).toBe('3.0');
+    // -0.0 keeps its sign in Python's and numpy's text, and in pandas' (JS prints it as 0).
+    expect(pyNumber(-0, true)).toBe('-0.0');
+    expect(numpyStr([-0, 0], true)).toBe('[-0. 0.]');
+    expect(pandasStr(['a'], [[-0, 0.5]], 2, [true])).toBe('      a\n0  -0.0\n1   0.5');
     expect(pyRepr({ a: [null, true, 'x'] })).toBe("{'a': [None, True, 'x']}");
     expect(pyLabels(['f0', 0])).toBe("['f0', 0]");
     expect(pyException('ValueError', "could not convert string to float: 'x'")).toBe(

@@ -20,6 +20,8 @@ export function pyNumber(value: number, float = !Number.isInteger(value)): strin
   if (Number.isNaN(value)) return 'nan';
   if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
   if (!float) return String(value);
+  // JS prints -0 as "0"; a float keeps its sign in Python (an int has no -0).
+  if (Object.is(value, -0)) return '-0.0';
   const text = String(value);
   const exponent = /^(-?[\d.]+)e([+-])(\d+)$/.exec(text);
   if (exponent) return `${exponent[1]}e${exponent[2]}${exponent[3]!.padStart(2, '0')}`;
@@ -73,6 +75,7 @@ function numpyFloat(value: number): string {
   if (!Number.isFinite(value)) return pyNumber(value, true);
   const magnitude = Math.abs(value);
   if (magnitude !== 0 && (magnitude >= 1e16 || magnitude < 1e-4)) return pyNumber(value, true);
+  if (Object.is(value, -0)) return '-0.';
   const text = String(Number(value.toFixed(8)));
   return text.includes('.') || text.includes('e') ? text : `${text}.`;
 }
@@ -138,7 +141,7 @@ export function pandasStr(
       value === null || Number.isNaN(value)
         ? 'NaN'
         : Number.isFinite(value as number)
-          ? (value as number).toFixed(Math.min(decimals, 6))
+          ? `${Object.is(value, -0) ? '-' : ''}${(value as number).toFixed(Math.min(decimals, 6))}`
           : (value as number) > 0
             ? 'inf'
             : '-inf',

@@ -178,3 +178,29 @@ describe('parseCsvRequest', () => {
     expect(() => parseCsvRequest('')).toThrow(/No columns to parse from file/);
   });
 });
+
+describe("names that Object.prototype holds are the client's names", () => {
+  test('`__proto__` and `toString` columns and inputs in every format, not a prototype (and no 500)', () => {
+    const split = parseJsonRequest('{"dataframe_split": {"columns": ["__proto__", "f0"], "data": [[1, 2]]}}');
+    expect(split.input.kind === 'frame' && Object.hasOwn(split.input.values, '__proto__')).toBe(true);
+    expect(split.input).toMatchObject({ columns: ['__proto__', 'f0'], values: { f0: [2] } });
+    // A record without `toString` has a gap there, not Object.prototype.toString.
+    const records = parseJsonRequest('{"dataframe_records": [{"toString": 1}, {"f0": 2}]}');
+    expect(records.input).toMatchObject({ values: { toString: [1, null], f0: [null, 2] } });
+    const instances = parseJsonRequest(
+      '{"instances": [{"__proto__": 1, "f0": 2}, {"__proto__": 3, "f0": 4}]}',
+    );
+    expect(instances.input.kind === 'tensors' && Object.entries(instances.input.values)).toEqual([
+      ['__proto__', [1, 3]],
+      ['f0', [2, 4]],
+    ]);
+    const csv = parseCsvRequest('__proto__,f0\n1,2\n');
+    expect(csv.input.kind === 'frame' && Object.keys(csv.input.values)).toEqual(['__proto__', 'f0']);
+  });
+
+  test('a `__proto__` key of a body Python-only JSON reads is a key: it does not make the body an LLM one', () => {
+    const parsed = parseJsonRequest('{"__proto__": {"messages": []}, "inputs": [NaN]}');
+    expect(parsed.unwrapped).toBe(false);
+    expect(parsed.input).toEqual({ kind: 'tensor', value: [Number.NaN] });
+  });
+});

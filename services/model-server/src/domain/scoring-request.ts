@@ -12,15 +12,15 @@ import { PythonJsonError, pythonJsonLoads } from './python-json.js';
  */
 
 /** The two media types `/invocations` accepts (MLflow's code accepts `text/csv`, not `application/csv`). */
-export const CONTENT_TYPE_CSV = 'text/csv';
-export const CONTENT_TYPE_JSON = 'application/json';
+const CONTENT_TYPE_CSV = 'text/csv';
+const CONTENT_TYPE_JSON = 'application/json';
 
 /** The order MLflow's messages list the input fields in (a Python set there; fixed here). */
-export const SUPPORTED_FORMATS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const;
+const SUPPORTED_FORMATS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const;
 const LLM_KEYS = ['messages', 'prompt', 'input'];
 
 /** MLflow's note on the 2.0 protocol change, appended to envelope errors and 415s about parameters. */
-export const SCORING_PROTOCOL_CHANGE_INFO =
+const SCORING_PROTOCOL_CHANGE_INFO =
   'IMPORTANT: The MLflow Model scoring protocol has changed in MLflow version 2.0. If you are seeing this ' +
   'error, you are likely using an outdated scoring request format. To resolve the error, either update ' +
   "your request format or adjust your MLflow Model's requirements file to specify an older version of " +
@@ -132,14 +132,16 @@ export function parseJsonRequest(body: string, paramNames: readonly string[] = [
   if (!isObject(decoded))
     throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received unexpected input type '${pyType(decoded)}.`);
 
-  if (LLM_KEYS.some((key) => key in decoded)) {
-    const values: Record<string, unknown> = {};
-    const params: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(decoded)) {
-      if (paramNames.includes(key)) params[key] = value;
-      else values[key] = value;
-    }
-    return { input: { kind: 'tensors', values }, params, unwrapped: true };
+  if (LLM_KEYS.some((key) => Object.hasOwn(decoded, key))) {
+    const entries = Object.entries(decoded);
+    return {
+      input: {
+        kind: 'tensors',
+        values: Object.fromEntries(entries.filter(([key]) => !paramNames.includes(key))),
+      },
+      params: Object.fromEntries(entries.filter(([key]) => paramNames.includes(key))),
+      unwrapped: true,
+    };
   }
   // The body's input fields in its own order (`_split_data_and_params` keeps only those).
   const formats = Object.keys(decoded).filter((key) =>
@@ -206,10 +208,9 @@ function splitFrame(payload: unknown): RawInput {
       'split',
       `Shape of passed values is (${rows.length}, ${columns.length}), indices imply (${Array.isArray(index) ? index.length : 1}, ${columns.length})`,
     );
-  const values: Record<string, unknown[]> = {};
-  columns.forEach((column, at) => {
-    values[column] = rows.map((row) => row[at]);
-  });
+  // Column names are the client's: built as entries, `__proto__` is a column like any other (an
+  // assignment would set the object's prototype instead).
+  const values = Object.fromEntries(columns.map((column, at) => [column, rows.map((row) => row[at])]));
   return {
     kind: 'frame',
     columns,
@@ -249,8 +250,13 @@ function recordsToFrame(records: Record<string, unknown>[]): RawInput {
   const columns: string[] = [];
   for (const record of records)
     for (const key of Object.keys(record)) if (!columns.includes(key)) columns.push(key);
-  const values: Record<string, unknown[]> = {};
-  for (const column of columns) values[column] = records.map((record) => record[column] ?? null);
+  const values = Object.fromEntries(
+    columns.map((column) => [
+      column,
+      // A record without the column is a gap, whatever Object.prototype holds (`toString`).
+      records.map((record) => (Object.hasOwn(record, column) ? (record[column] ?? null) : null)),
+    ]),
+  );
   return { kind: 'frame', columns, values, rows: records.length };
 }
 
@@ -260,16 +266,17 @@ function recordsToFrame(records: Record<string, unknown>[]): RawInput {
  */
 function instancesInput(payload: unknown): RawInput {
   if (Array.isArray(payload) && payload.length > 0 && payload.every(isObject)) {
-    const values: Record<string, unknown[]> = {};
+    const columns = new Map<string, unknown[]>();
     for (const item of payload)
       for (const [key, value] of Object.entries(item)) {
-        values[key] ??= [];
-        values[key].push(value);
+        const column = columns.get(key) ?? [];
+        column.push(value);
+        columns.set(key, column);
       }
-    const lengths = new Set(Object.values(values).map((list) => list.length));
+    const lengths = new Set([...columns.values()].map((list) => list.length));
     if (lengths.size > 1)
       throw invalidInput('The length of values for each input/column name are not the same');
-    return { kind: 'tensors', values };
+    return { kind: 'tensors', values: Object.fromEntries(columns) };
   }
   return { kind: 'tensor', value: payload };
 }
@@ -295,11 +302,12 @@ export function parseCsvRequest(body: string, stringColumns: readonly string[] =
   }
   const [header, ...rows] = records;
   if (header === undefined) throw new CsvParseError('No columns to parse from file');
-  const values: Record<string, unknown[]> = {};
-  header.forEach((column, index) => {
-    const cells = rows.map((row) => row[index]!);
-    values[column] = stringColumns.includes(column) ? cells : csvColumn(cells);
-  });
+  const values = Object.fromEntries(
+    header.map((column, index) => {
+      const cells = rows.map((row) => row[index]!);
+      return [column, stringColumns.includes(column) ? cells : csvColumn(cells)];
+    }),
+  );
   return { input: { kind: 'frame', columns: header, values, rows: rows.length }, unwrapped: false };
 }
 

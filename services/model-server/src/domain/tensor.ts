@@ -5,7 +5,7 @@
  */
 
 /** The element types the server handles: onnxruntime's tensor types but float16. */
-export const DTYPES = [
+const DTYPES = [
   'float32',
   'float64',
   'int8',
@@ -62,7 +62,7 @@ const INTEGER_RANGES: Partial<Record<DType, [number, number]>> = {
 };
 
 /** Whether a dtype is a floating-point type. */
-export function isFloat(dtype: DType): boolean {
+function isFloat(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64';
 }
 
@@ -77,7 +77,7 @@ export function dtypeFromNumpy(name: string): DType | undefined {
 }
 
 /** The number of elements of an array of this shape (1 for a 0-d array). */
-export function elementCount(shape: readonly number[]): number {
+function elementCount(shape: readonly number[]): number {
   return shape.reduce((count, dimension) => count * dimension, 1);
 }
 
@@ -115,7 +115,7 @@ export function allocate(dtype: DType, length: number): TensorData {
  * into floats; integral numbers within range into integers; booleans into bool; strings into string.
  * Throws ConversionError otherwise (a string into a number, 1.5 into an integer, ...).
  */
-export function toElement(value: unknown, dtype: DType): number | bigint | string {
+function toElement(value: unknown, dtype: DType): number | bigint | string {
   switch (dtype) {
     case 'string':
       if (typeof value === 'string') return value;
