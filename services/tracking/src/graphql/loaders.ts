@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
 import { parseExperimentId } from '../domain/ids.js';
 import type { RunRecord } from '../domain/records.js';
+import type { TraceRecord } from '../domain/traces.js';
+import type { TraceService } from '../service/traces.js';
 import { toDatasetInputRecord } from '../store/dataset-inputs.js';
 import type { DownsampleStrategy, GraphStore, MetricStatsRow, SeriesRange } from '../store/graph-store.js';
 import {
@@ -36,8 +38,9 @@ export interface MetricHistoryArgs extends SeriesRange {
 
 /**
  * The DataLoaders of one request: every field that resolves per parent (a run's metrics, params, tags,
- * datasets, experiment; an experiment's tags and run count; a run's metric history) is fetched for all
- * parents of the request at once, one SQL statement per field whatever the number of parents.
+ * datasets, experiment; an experiment's tags and run count; a run's metric history; a trace by id, its
+ * linked runs) is fetched for all parents of the request at once, one SQL statement per field whatever
+ * the number of parents.
  */
 export class Loaders {
   readonly run: DataLoader<string, RunModel | null>;
@@ -47,12 +50,15 @@ export class Loaders {
   readonly params: DataLoader<string, KeyValueModel[]>;
   readonly tags: DataLoader<string, KeyValueModel[]>;
   readonly datasetInputs: DataLoader<string, DatasetInputModel[]>;
+  readonly trace: DataLoader<string, TraceRecord | null>;
+  readonly linkedRunIds: DataLoader<string, string[]>;
   private readonly runCounts = new Map<string, DataLoader<string, number>>();
   private readonly histories = new Map<string, DataLoader<string, MetricSeriesModel>>();
   private readonly stats = new Map<string, DataLoader<string, MetricStatsRow[]>>();
 
   constructor(
     private readonly graph: GraphStore,
+    traces: TraceService,
     private readonly strategy: DownsampleStrategy = 'auto',
   ) {
     const options = { maxBatchSize: MAX_BATCH };
@@ -97,6 +103,12 @@ export class Loaders {
         group(ids, await graph.datasetInputs(ids), (d) => datasetInputFromRecord(toDatasetInputRecord(d))),
       options,
     );
+    // Through the trace service, as REST's BatchGetTraceInfos reads traces.
+    this.trace = new DataLoader(async (ids) => {
+      const byId = new Map((await traces.getMany([...ids])).map((trace) => [trace.traceId, trace]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }, options);
+    this.linkedRunIds = new DataLoader((ids) => traces.linkedRunIds(ids), options);
   }
 
   /** Run counts per experiment for one lifecycle view. */
@@ -161,5 +173,11 @@ export class Loaders {
     this.tags.prime(model.id, run.tags);
     this.datasetInputs.prime(model.id, run.datasetInputs.map(datasetInputFromRecord));
     return model;
+  }
+
+  /** Seeds the trace loader with what a trace search already read. */
+  primeTrace(trace: TraceRecord): TraceRecord {
+    this.trace.prime(trace.traceId, trace);
+    return trace;
   }
 }

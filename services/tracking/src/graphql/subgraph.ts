@@ -8,6 +8,7 @@ import { trackingSdl } from './generated/schema.js';
 import { Loaders } from './loaders.js';
 import { loggedModelResolvers } from './logged-model-resolvers.js';
 import { createResolvers, DEFAULT_GRAPH_LIMITS, type GraphLimits, type GraphServices } from './resolvers.js';
+import { traceResolvers } from './trace-resolvers.js';
 import { viewResolvers } from './view-resolvers.js';
 
 /** The subgraph's name in the supergraph. */
@@ -37,7 +38,7 @@ export function trackingSubgraphSchema(
     loaders(context) {
       let current = loaders.get(context);
       if (!current) {
-        current = new Loaders(services.graph, options.downsampleStrategy);
+        current = new Loaders(services.graph, services.traces, options.downsampleStrategy);
         loaders.set(context, current);
       }
       return current;
@@ -48,12 +49,15 @@ export function trackingSubgraphSchema(
   };
   const base = createResolvers(graphServices);
   const loggedModels = withErrorCodes(loggedModelResolvers(graphServices));
+  const traces = withErrorCodes(traceResolvers(graphServices));
   const views = withErrorCodes(viewResolvers(services));
   const resolvers = {
     ...base,
     ...loggedModels,
+    ...traces,
     ...views,
-    Query: { ...base.Query, ...loggedModels.Query, ...views.Query },
+    Query: { ...base.Query, ...loggedModels.Query, ...traces.Query, ...views.Query },
+    Experiment: { ...base.Experiment, ...traces.Experiment },
     Mutation: { ...base.Mutation, ...views.Mutation },
   };
   return buildSubgraphSchema({

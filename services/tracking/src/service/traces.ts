@@ -27,6 +27,7 @@ import {
   linkTracesToRun,
   lockTrace,
   searchTraces,
+  traceRunLinks,
   upsertTrace,
   upsertTraceKeyValues,
 } from '../store/trace-store.js';
@@ -50,7 +51,7 @@ const TAG_LIMITS = { key: TRACE_LIMITS.tagKey, value: TRACE_LIMITS.tagValue };
 const METADATA_LIMITS = { key: TRACE_LIMITS.metadataKey, value: TRACE_LIMITS.metadataValue };
 
 /** MLflow's 404 for an unknown trace id (its SQL store's `_get_sql_trace_info`, MLflow 3). */
-function traceNotFound(traceId: string): MlflowError {
+export function traceNotFound(traceId: string): MlflowError {
   return MlflowError.notFound(`Trace with ID '${traceId}' not found.`);
 }
 
@@ -157,6 +158,17 @@ export class TraceService {
   async getMany(traceIds: string[]): Promise<TraceRecord[]> {
     const byId = new Map((await findTraces(this.db, traceIds)).map((trace) => [trace.traceId, trace]));
     return [...new Set(traceIds)].flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /**
+   * The runs each trace was linked to with LinkTracesToRun, sorted, in the order of `traceIds` (none for
+   * an unknown trace); GraphQL's `Trace.linkedRunIds`, one statement per batch.
+   */
+  async linkedRunIds(traceIds: readonly string[]): Promise<string[][]> {
+    const byId = new Map<string, string[]>(traceIds.map((id) => [id, []]));
+    for (const link of await traceRunLinks(this.db, [...byId.keys()]))
+      byId.get(link.trace_id)!.push(link.run_uuid);
+    return traceIds.map((id) => byId.get(id)!);
   }
 
   /** One page of traces of the experiments (ids that name no experiment match nothing). */

@@ -11,7 +11,7 @@ import {
   type TraceRecord,
   type TraceState,
 } from '../domain/traces.js';
-import type { TracesTable, TrackingExecutor } from './schema.js';
+import type { TraceRunsTable, TracesTable, TrackingExecutor } from './schema.js';
 
 export interface TraceSearch {
   experimentIds: number[];
@@ -200,6 +200,18 @@ export async function linkTracesToRun(
     for key share
     on conflict do nothing
   `.execute(db);
+}
+
+/** The LinkTracesToRun links of the traces among `traceIds`, by trace id, then run id. */
+export function traceRunLinks(db: TrackingExecutor, traceIds: readonly string[]): Promise<TraceRunsTable[]> {
+  if (traceIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('tracking.trace_runs')
+    .select(['trace_id', 'run_uuid'])
+    .where('trace_id', 'in', traceIds)
+    .orderBy('trace_id')
+    .orderBy('run_uuid')
+    .execute();
 }
 
 /**

@@ -860,4 +860,133 @@ extend type Mutation {
   "Deletes one of your named views; returns it as it was."
   deleteView("The view's id." id: ID!): SavedView!
 }
+
+"""
+The state of a trace (MLflow's \`TraceInfoV3.State\`; a legacy V2 trace's \`TraceStatus\`).
+"""
+enum TraceState {
+  "No state was given."
+  STATE_UNSPECIFIED
+  "The traced call succeeded."
+  OK
+  "The traced call failed."
+  ERROR
+  "The trace is still being recorded."
+  IN_PROGRESS
+}
+
+"""
+A metadata entry of a trace (\`mlflow.user\`, \`mlflow.sourceRun\`, \`mlflow.trace_schema.version\`, ...):
+written with the trace, unlike tags, which can be set and deleted later.
+"""
+type TraceMetadata {
+  "The entry's key."
+  key: String!
+  "The entry's value."
+  value: String!
+}
+
+"""
+An MLflow trace: one recorded call of a GenAI application or agent, as MLflow 3's \`TraceInfoV3\`
+describes it (legacy V2 traces too). Its spans are not here: the client uploads them as an artifact
+(\`traces.json\` under the \`mlflow.artifactLocation\` tag).
+"""
+type Trace @key(fields: "id") {
+  "The trace's id (\`trace_id\`: \`tr-\` and 32 hexadecimal characters from MLflow 3 clients)."
+  id: ID!
+  "The id the client gave the request, when it gave one."
+  clientRequestId: String
+  "The id of the experiment the trace belongs to."
+  experimentId: ID!
+  "The experiment the trace belongs to."
+  experiment: Experiment!
+  "The trace's name: its \`mlflow.traceName\` tag (the filter attribute \`name\`)."
+  name: String
+  "When the traced call started, in milliseconds since the epoch."
+  requestTime: Long!
+  "How long the call took, in milliseconds (null while unknown, e.g. a V2 trace not yet ended)."
+  executionDurationMs: Long
+  "The trace's state."
+  state: TraceState!
+  "The start of the call's input, as the client recorded it (at most 1000 characters)."
+  requestPreview: String
+  "The start of the call's output, as the client recorded it (at most 1000 characters)."
+  responsePreview: String
+  "The trace's tags, sorted by key; only the given keys when \`keys\` is set."
+  tags("Tag keys to return (all when omitted)." keys: [String!]): [Tag!]! @listSize(assumedSize: 20)
+  "The trace's metadata, sorted by key; only the given keys when \`keys\` is set."
+  metadata("Metadata keys to return (all when omitted)." keys: [String!]): [TraceMetadata!]!
+    @listSize(assumedSize: 20)
+  "The id of the run the trace was recorded in: its \`mlflow.sourceRun\` metadata (the filter attribute \`run_id\`)."
+  sourceRunId: ID
+  "The run the trace was recorded in (null when none was given or it no longer exists)."
+  sourceRun: Run
+  """
+  The ids of the runs the trace was linked to with LinkTracesToRun (\`mlflow.link_traces_to_run\`), sorted.
+  A \`run_id = '...'\` filter finds the trace by these too.
+  """
+  linkedRunIds: [ID!]! @listSize(assumedSize: 5)
+  "The runs the trace was linked to, in the order of \`linkedRunIds\` (links to runs that do not exist left out)."
+  linkedRuns: [Run!]! @listSize(assumedSize: 5)
+}
+
+"""
+A trace in a page of traces.
+"""
+type TraceEdge {
+  "Pass as \`after\` to get the traces that follow this one."
+  cursor: String!
+  "The trace."
+  node: Trace!
+}
+
+"""
+A page of traces.
+"""
+type TraceConnection {
+  "The traces with their cursors."
+  edges: [TraceEdge!]!
+  "The traces (the same as \`edges.node\`)."
+  nodes: [Trace!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+extend type Experiment {
+  "A page of the experiment's traces, as \`Query.traces\` with this experiment alone."
+  traces(
+    "An MLflow trace search filter; all traces when omitted."
+    filter: String
+    "MLflow order_by clauses, e.g. \`[\\"execution_time_ms DESC\\"]\`; newest first by default."
+    orderBy: [String!]
+    "How many traces to return (1 to the server's maximum page size, 1000 by default)."
+    first: Int! = 100
+    "Return the traces after this cursor (an \`endCursor\` or edge \`cursor\` of the same field)."
+    after: String
+  ): TraceConnection! @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])
+}
+
+extend type Query {
+  """
+  A page of traces of some experiments, filtered and ordered as MLflow's \`search_traces\` does and the
+  REST \`traces/search\` route does (filters such as \`trace.status = 'OK'\`, \`trace.timestamp_ms >
+  1700000000000\`, \`trace.name = 'predict'\`, \`trace.run_id = '<run id>'\`, \`tags.team = 'nlp'\`,
+  \`metadata.env = 'prod'\`); newest first by default. Offset cursors, as MLflow's page tokens: traces
+  added between pages can shift the next page.
+  """
+  traces(
+    "The experiments whose traces to search."
+    experimentIds: [ID!]!
+    "An MLflow trace search filter; all traces when omitted."
+    filter: String
+    "MLflow order_by clauses, e.g. \`[\\"execution_time_ms DESC\\"]\`; newest first by default."
+    orderBy: [String!]
+    "How many traces to return (1 to the server's maximum page size, 1000 by default)."
+    first: Int! = 100
+    "Return the traces after this cursor (an \`endCursor\` or edge \`cursor\` of the same query)."
+    after: String
+  ): TraceConnection! @listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])
+  "One trace by id."
+  trace("The trace's id (\`trace_id\`)." id: ID!): Trace
+}
 `;

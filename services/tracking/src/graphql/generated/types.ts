@@ -2,6 +2,7 @@
 /** biome-ignore-all lint/suspicious/noExplicitAny: generated resolver types use any */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { LoggedModelRecord, MetricRecord } from '../../domain/records.js';
+import type { TraceRecord } from '../../domain/traces.js';
 import type { SavedViewRecord } from '../../domain/views.js';
 import type { GraphContext } from '../context.js';
 import type {
@@ -146,6 +147,8 @@ export type Experiment = {
   runs: RunConnection;
   /** The experiment's tags, sorted by key; only those with the given keys when `keys` is set. */
   tags: Array<Tag>;
+  /** A page of the experiment's traces, as `Query.traces` with this experiment alone. */
+  traces: TraceConnection;
 };
 
 /** An MLflow experiment: a named group of runs. */
@@ -165,6 +168,14 @@ export type ExperimentRunsArgs = {
 /** An MLflow experiment: a named group of runs. */
 export type ExperimentTagsArgs = {
   keys?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** An MLflow experiment: a named group of runs. */
+export type ExperimentTracesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<Scalars['String']['input']>;
+  first?: Scalars['Int']['input'];
+  orderBy?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 /** A page of experiments. */
@@ -711,6 +722,16 @@ export type Query = {
    * parentheses.
    */
   runs: RunConnection;
+  /** One trace by id. */
+  trace: Maybe<Trace>;
+  /**
+   * A page of traces of some experiments, filtered and ordered as MLflow's `search_traces` does and the
+   * REST `traces/search` route does (filters such as `trace.status = 'OK'`, `trace.timestamp_ms >
+   * 1700000000000`, `trace.name = 'predict'`, `trace.run_id = '<run id>'`, `tags.team = 'nlp'`,
+   * `metadata.env = 'prod'`); newest first by default. Offset cursors, as MLflow's page tokens: traces
+   * added between pages can shift the next page.
+   */
+  traces: TraceConnection;
   /** A saved view by id; another user's personal view is not found (`RESOURCE_DOES_NOT_EXIST`). */
   view: SavedView;
   /**
@@ -809,6 +830,26 @@ export type QueryRunsArgs = {
   first?: Scalars['Int']['input'];
   orderBy?: InputMaybe<Array<Scalars['String']['input']>>;
   viewType?: ViewType;
+};
+
+/**
+ * Reads. Lists are cursor connections; ids that do not exist are errors with code
+ * `RESOURCE_DOES_NOT_EXIST`; bad arguments are errors with code `INVALID_PARAMETER_VALUE`.
+ */
+export type QueryTraceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/**
+ * Reads. Lists are cursor connections; ids that do not exist are errors with code
+ * `RESOURCE_DOES_NOT_EXIST`; bad arguments are errors with code `INVALID_PARAMETER_VALUE`.
+ */
+export type QueryTracesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  experimentIds: Array<Scalars['ID']['input']>;
+  filter?: InputMaybe<Scalars['String']['input']>;
+  first?: Scalars['Int']['input'];
+  orderBy?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 /**
@@ -1028,6 +1069,111 @@ export type TagInput = {
   value: Scalars['String']['input'];
 };
 
+/**
+ * An MLflow trace: one recorded call of a GenAI application or agent, as MLflow 3's `TraceInfoV3`
+ * describes it (legacy V2 traces too). Its spans are not here: the client uploads them as an artifact
+ * (`traces.json` under the `mlflow.artifactLocation` tag).
+ */
+export type Trace = {
+  __typename?: 'Trace';
+  /** The id the client gave the request, when it gave one. */
+  clientRequestId: Maybe<Scalars['String']['output']>;
+  /** How long the call took, in milliseconds (null while unknown, e.g. a V2 trace not yet ended). */
+  executionDurationMs: Maybe<Scalars['Long']['output']>;
+  /** The experiment the trace belongs to. */
+  experiment: Experiment;
+  /** The id of the experiment the trace belongs to. */
+  experimentId: Scalars['ID']['output'];
+  /** The trace's id (`trace_id`: `tr-` and 32 hexadecimal characters from MLflow 3 clients). */
+  id: Scalars['ID']['output'];
+  /**
+   * The ids of the runs the trace was linked to with LinkTracesToRun (`mlflow.link_traces_to_run`), sorted.
+   * A `run_id = '...'` filter finds the trace by these too.
+   */
+  linkedRunIds: Array<Scalars['ID']['output']>;
+  /** The runs the trace was linked to, in the order of `linkedRunIds` (links to runs that do not exist left out). */
+  linkedRuns: Array<Run>;
+  /** The trace's metadata, sorted by key; only the given keys when `keys` is set. */
+  metadata: Array<TraceMetadata>;
+  /** The trace's name: its `mlflow.traceName` tag (the filter attribute `name`). */
+  name: Maybe<Scalars['String']['output']>;
+  /** The start of the call's input, as the client recorded it (at most 1000 characters). */
+  requestPreview: Maybe<Scalars['String']['output']>;
+  /** When the traced call started, in milliseconds since the epoch. */
+  requestTime: Scalars['Long']['output'];
+  /** The start of the call's output, as the client recorded it (at most 1000 characters). */
+  responsePreview: Maybe<Scalars['String']['output']>;
+  /** The run the trace was recorded in (null when none was given or it no longer exists). */
+  sourceRun: Maybe<Run>;
+  /** The id of the run the trace was recorded in: its `mlflow.sourceRun` metadata (the filter attribute `run_id`). */
+  sourceRunId: Maybe<Scalars['ID']['output']>;
+  /** The trace's state. */
+  state: TraceState;
+  /** The trace's tags, sorted by key; only the given keys when `keys` is set. */
+  tags: Array<Tag>;
+};
+
+/**
+ * An MLflow trace: one recorded call of a GenAI application or agent, as MLflow 3's `TraceInfoV3`
+ * describes it (legacy V2 traces too). Its spans are not here: the client uploads them as an artifact
+ * (`traces.json` under the `mlflow.artifactLocation` tag).
+ */
+export type TraceMetadataArgs = {
+  keys?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/**
+ * An MLflow trace: one recorded call of a GenAI application or agent, as MLflow 3's `TraceInfoV3`
+ * describes it (legacy V2 traces too). Its spans are not here: the client uploads them as an artifact
+ * (`traces.json` under the `mlflow.artifactLocation` tag).
+ */
+export type TraceTagsArgs = {
+  keys?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** A page of traces. */
+export type TraceConnection = {
+  __typename?: 'TraceConnection';
+  /** The traces with their cursors. */
+  edges: Array<TraceEdge>;
+  /** The traces (the same as `edges.node`). */
+  nodes: Array<Trace>;
+  /** Where the page ends. */
+  pageInfo: PageInfo;
+};
+
+/** A trace in a page of traces. */
+export type TraceEdge = {
+  __typename?: 'TraceEdge';
+  /** Pass as `after` to get the traces that follow this one. */
+  cursor: Scalars['String']['output'];
+  /** The trace. */
+  node: Trace;
+};
+
+/**
+ * A metadata entry of a trace (`mlflow.user`, `mlflow.sourceRun`, `mlflow.trace_schema.version`, ...):
+ * written with the trace, unlike tags, which can be set and deleted later.
+ */
+export type TraceMetadata = {
+  __typename?: 'TraceMetadata';
+  /** The entry's key. */
+  key: Scalars['String']['output'];
+  /** The entry's value. */
+  value: Scalars['String']['output'];
+};
+
+/** The state of a trace (MLflow's `TraceInfoV3.State`; a legacy V2 trace's `TraceStatus`). */
+export type TraceState =
+  /** The traced call failed. */
+  | 'ERROR'
+  /** The trace is still being recorded. */
+  | 'IN_PROGRESS'
+  /** The traced call succeeded. */
+  | 'OK'
+  /** No state was given. */
+  | 'STATE_UNSPECIFIED';
+
 /** Changes to a run; omitted fields are left as they are. */
 export type UpdateRunInput = {
   /** When the run ended, in milliseconds since the epoch. */
@@ -1149,6 +1295,7 @@ export type FederationTypes = {
   Experiment: Experiment;
   LoggedModel: LoggedModel;
   Run: Run;
+  Trace: Trace;
 };
 
 /** Mapping of federation reference types */
@@ -1162,6 +1309,7 @@ export type FederationReferenceTypes = {
     { id: true }
   >;
   Run: { __typename: 'Run' } & GraphQLRecursivePick<FederationTypes['Run'], { id: true }>;
+  Trace: { __typename: 'Trace' } & GraphQLRecursivePick<FederationTypes['Trace'], { id: true }>;
 };
 
 /** Mapping between all available schema types and the resolvers types */
@@ -1222,6 +1370,17 @@ export type ResolversTypes = {
   StepRange: ResolverTypeWrapper<StepRangeModel>;
   Tag: ResolverTypeWrapper<KeyValueModel>;
   TagInput: TagInput;
+  Trace: ResolverTypeWrapper<TraceRecord>;
+  TraceConnection: ResolverTypeWrapper<
+    Omit<TraceConnection, 'edges' | 'nodes' | 'pageInfo'> & {
+      edges: Array<ResolversTypes['TraceEdge']>;
+      nodes: Array<ResolversTypes['Trace']>;
+      pageInfo: ResolversTypes['PageInfo'];
+    }
+  >;
+  TraceEdge: ResolverTypeWrapper<Omit<TraceEdge, 'node'> & { node: ResolversTypes['Trace'] }>;
+  TraceMetadata: ResolverTypeWrapper<KeyValueModel>;
+  TraceState: TraceState;
   UpdateRunInput: UpdateRunInput;
   ViewType: ViewType;
 };
@@ -1275,6 +1434,14 @@ export type ResolversParentTypes = {
   StepRange: StepRangeModel;
   Tag: KeyValueModel;
   TagInput: TagInput;
+  Trace: TraceRecord;
+  TraceConnection: Omit<TraceConnection, 'edges' | 'nodes' | 'pageInfo'> & {
+    edges: Array<ResolversParentTypes['TraceEdge']>;
+    nodes: Array<ResolversParentTypes['Trace']>;
+    pageInfo: ResolversParentTypes['PageInfo'];
+  };
+  TraceEdge: Omit<TraceEdge, 'node'> & { node: ResolversParentTypes['Trace'] };
+  TraceMetadata: KeyValueModel;
   UpdateRunInput: UpdateRunInput;
 };
 
@@ -1347,6 +1514,12 @@ export type ExperimentResolvers<
     RequireFields<ExperimentRunsArgs, 'first' | 'viewType'>
   >;
   tags?: Resolver<Array<ResolversTypes['Tag']>, ParentType, ContextType, Partial<ExperimentTagsArgs>>;
+  traces?: Resolver<
+    ResolversTypes['TraceConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<ExperimentTracesArgs, 'first'>
+  >;
 };
 
 export type ExperimentConnectionResolvers<
@@ -1671,6 +1844,18 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryRunsArgs, 'experimentIds' | 'first' | 'viewType'>
   >;
+  trace?: Resolver<
+    Maybe<ResolversTypes['Trace']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryTraceArgs, 'id'>
+  >;
+  traces?: Resolver<
+    ResolversTypes['TraceConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryTracesArgs, 'experimentIds' | 'first'>
+  >;
   view?: Resolver<ResolversTypes['SavedView'], ParentType, ContextType, RequireFields<QueryViewArgs, 'id'>>;
   views?: Resolver<
     Array<ResolversTypes['SavedView']>,
@@ -1781,6 +1966,64 @@ export type TagResolvers<
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type TraceResolvers<
+  ContextType = GraphContext,
+  ParentType extends ResolversParentTypes['Trace'] = ResolversParentTypes['Trace'],
+  FederationReferenceType extends FederationReferenceTypes['Trace'] = FederationReferenceTypes['Trace'],
+> = {
+  __resolveReference?: ReferenceResolver<
+    Maybe<ResolversTypes['Trace']> | FederationReferenceType,
+    FederationReferenceType,
+    ContextType
+  >;
+  clientRequestId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  executionDurationMs?: Resolver<Maybe<ResolversTypes['Long']>, ParentType, ContextType>;
+  experiment?: Resolver<ResolversTypes['Experiment'], ParentType, ContextType>;
+  experimentId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  linkedRunIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  linkedRuns?: Resolver<Array<ResolversTypes['Run']>, ParentType, ContextType>;
+  metadata?: Resolver<
+    Array<ResolversTypes['TraceMetadata']>,
+    ParentType,
+    ContextType,
+    Partial<TraceMetadataArgs>
+  >;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  requestPreview?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  requestTime?: Resolver<ResolversTypes['Long'], ParentType, ContextType>;
+  responsePreview?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  sourceRun?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType>;
+  sourceRunId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['TraceState'], ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['Tag']>, ParentType, ContextType, Partial<TraceTagsArgs>>;
+};
+
+export type TraceConnectionResolvers<
+  ContextType = GraphContext,
+  ParentType extends ResolversParentTypes['TraceConnection'] = ResolversParentTypes['TraceConnection'],
+> = {
+  edges?: Resolver<Array<ResolversTypes['TraceEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Trace']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type TraceEdgeResolvers<
+  ContextType = GraphContext,
+  ParentType extends ResolversParentTypes['TraceEdge'] = ResolversParentTypes['TraceEdge'],
+> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Trace'], ParentType, ContextType>;
+};
+
+export type TraceMetadataResolvers<
+  ContextType = GraphContext,
+  ParentType extends ResolversParentTypes['TraceMetadata'] = ResolversParentTypes['TraceMetadata'],
+> = {
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GraphContext> = {
   ComparedSeries?: ComparedSeriesResolvers<ContextType>;
   Dataset?: DatasetResolvers<ContextType>;
@@ -1812,4 +2055,8 @@ export type Resolvers<ContextType = GraphContext> = {
   SavedView?: SavedViewResolvers<ContextType>;
   StepRange?: StepRangeResolvers<ContextType>;
   Tag?: TagResolvers<ContextType>;
+  Trace?: TraceResolvers<ContextType>;
+  TraceConnection?: TraceConnectionResolvers<ContextType>;
+  TraceEdge?: TraceEdgeResolvers<ContextType>;
+  TraceMetadata?: TraceMetadataResolvers<ContextType>;
 };
