@@ -1,4 +1,5 @@
 export * from './addresses.js';
+export * from './base-path.js';
 export * from './config.js';
 export * from './config-fragments.js';
 export * from './database.js';

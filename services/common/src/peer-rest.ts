@@ -33,7 +33,7 @@ export function peerRest(serviceName: string, link: PeerLink, timeoutMs = 10_000
       async request({ method = 'GET', path, query, body }) {
         const response = await link.app.inject({
           method,
-          url: path,
+          url: `${link.basePath ?? ''}${path}`,
           ...(query ? { query } : {}),
           ...(body === undefined ? {} : { payload: body as object }),
         });

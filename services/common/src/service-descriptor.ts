@@ -57,8 +57,14 @@ export interface ServiceDescriptor<Config extends object = any> {
   create(context: ServiceContext<Config>): Promise<ServiceInstance>;
 }
 
-/** How a service reaches another one: on the same app (all-in-one) or at a base URL (cluster). */
-export type PeerLink = { kind: 'in-process'; app: FastifyInstance } | { kind: 'http'; url: string };
+/**
+ * How a service reaches another one: on the same app (all-in-one) or at a base URL (cluster; a path in
+ * it, such as the peer's `--static-prefix`, is kept). `basePath` is the app's `--static-prefix`
+ * (`/mlflow`; unset: none): its routes answer only under it, injected requests included.
+ */
+export type PeerLink =
+  | { kind: 'in-process'; app: FastifyInstance; basePath?: string }
+  | { kind: 'http'; url: string };
 
 /** The dependencies a process hands each service it hosts. */
 export interface ServiceContext<Config extends object = object> {

@@ -80,7 +80,9 @@ export async function buildAllInOne(
       metrics: http.metrics,
       config,
       db: database?.db,
-      peer: (name) => (names.has(name) ? { kind: 'in-process', app: http.app } : undefined),
+      // Requests on the app go through its --static-prefix as outside ones do.
+      peer: (name) =>
+        names.has(name) ? { kind: 'in-process', app: http.app, basePath: config.staticPrefix } : undefined,
       queue,
       onCloser: (closer) => shutdown.add(closer.name, () => closer.close()),
       onReadinessCheck: (check) => readinessChecks.push(check),

@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type RestRoute, restRoutes, routeMatches } from '@mast/common';
+import { proxiedLocation, type RestRoute, requestBasePath, restRoutes, routeMatches } from '@mast/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SERVICES } from './services.js';
 
@@ -75,7 +75,8 @@ export async function registerRestProxy(app: FastifyInstance, options: RestProxy
       });
     }
     const target = targets.get(route.service)!;
-    const url = new URL(target.pathname.replace(/\/+$/, '') + path, target);
+    const upstreamBase = target.pathname.replace(/\/+$/, '');
+    const url = new URL(upstreamBase + path, target);
     const headers = forwardable(request.headers);
     const forwardedFor = request.headers['x-forwarded-for'];
     headers['x-forwarded-for'] = forwardedFor ? `${forwardedFor}, ${request.ip}` : request.ip;
@@ -96,6 +97,11 @@ export async function registerRestProxy(app: FastifyInstance, options: RestProxy
           reply.code(response.statusCode ?? 502);
           for (const [name, value] of Object.entries(forwardable(response.headers)))
             reply.header(name, value);
+          // A service's redirect to one of its paths is followed through this gateway (and its
+          // --static-prefix), not at the service's own address.
+          const location = response.headers.location;
+          if (location !== undefined)
+            reply.header('location', proxiedLocation(location, upstreamBase, requestBasePath(request)));
           reply.send(response);
           resolve();
         },

@@ -1,4 +1,4 @@
-import { API_PREFIXES, MlflowError, RequestReader } from '@mast/common';
+import { API_PREFIXES, MlflowError, RequestReader, requestBasePath } from '@mast/common';
 import type { FastifyInstance } from 'fastify';
 import { safeRelativePath } from '../domain/artifact-location.js';
 import type { RegistryService } from '../service/registry.js';
@@ -11,7 +11,8 @@ export const GET_ARTIFACT_PATH = '/model-versions/get-artifact';
  * redirects (302) to where the artifact service serves that file — the artifact proxy for
  * `mlflow-artifacts:` locations and `http(s)` URLs of the proxy's route, `/get-artifact` for `runs:/`
  * sources and for local paths inside their run's local artifact root — so the bytes stream from the
- * service that owns them in both wirings. Other storage (s3://, ...) is answered NOT_IMPLEMENTED.
+ * service that owns them in both wirings; under `--static-prefix` the target is under it too. Other
+ * storage (s3://, ...) is answered NOT_IMPLEMENTED.
  */
 export function artifactRoutes(app: FastifyInstance, registry: RegistryService): void {
   const urls = [GET_ARTIFACT_PATH, ...API_PREFIXES.map((prefix) => `${prefix}/mlflow${GET_ARTIFACT_PATH}`)];
@@ -28,7 +29,7 @@ export function artifactRoutes(app: FastifyInstance, registry: RegistryService):
           `The artifacts of model version ${name}/${version} are at '${uri}', which this server does not proxy; read them from there.`,
         );
       }
-      return reply.redirect(target, 302);
+      return reply.redirect(`${requestBasePath(request)}${target}`, 302);
     });
   }
 }
