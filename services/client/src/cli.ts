@@ -70,8 +70,10 @@ Runs every Mast service on one port. Flags are named as mlflow server's.
   --cors-allowed-origins LIST     origins allowed to call /graphql from a browser (MAST_CORS_ORIGINS)
   -w, --workers N                 N processes sharing the port (PostgreSQL only; default 1)
   --expose-prometheus DIR         accepted: /metrics is always served
-  --gunicorn-opts, --uvicorn-opts, --waitress-opts, --app-name, --dev
+  --gunicorn-opts, --uvicorn-opts, --waitress-opts, --dev
                                   accepted and ignored, with a warning
+  --app-name NAME                 refused: Mast has no built-in authentication (basic-auth) nor app
+                                  plugins; put an authenticating reverse proxy in front of it
   --help                          this text (-h is --host, as in mlflow server)
   --version                       Mast's version and the MLflow API level it serves`;
 
@@ -106,7 +108,9 @@ Open Inference Protocol (/v2/...). Flags are named as mlflow models serve's.
   -p, --port PORT                 port (MAST_PORT, default 5000)
   -h, --host HOST                 interface to listen on (MAST_HOST, default 127.0.0.1)
   --tracking-uri URI              the Mast or MLflow server that resolves and serves remote model URIs
-                                  (MLFLOW_TRACKING_URI); files are downloaded through its artifact routes
+                                  (MLFLOW_TRACKING_URI); files are downloaded through its artifact routes.
+                                  Credentials: http://user:password@host, else MLFLOW_TRACKING_USERNAME
+                                  and MLFLOW_TRACKING_PASSWORD (basic auth), else MLFLOW_TRACKING_TOKEN
   -t, --timeout SECONDS           a request's time limit, 504 after it
                                   (MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, default 60)
   -w, --workers N                 workers of MLflow's scoring server when it serves the model
@@ -181,7 +185,6 @@ const IGNORED_FLAGS: Record<string, string> = {
   'gunicorn-opts': 'Mast is not served by gunicorn; use --workers N for more processes',
   'uvicorn-opts': 'Mast is not served by uvicorn; use --workers N for more processes',
   'waitress-opts': 'Mast is not served by waitress; use --workers N for more processes',
-  'app-name': 'Mast has no Flask app plugins; authentication belongs in a reverse proxy',
   dev: 'Mast has no debug/reload mode; MAST_LOG_LEVEL=debug logs more',
 };
 
@@ -337,6 +340,18 @@ function serverEnvironment(
   return { env: layered, sources };
 }
 
+/**
+ * `--app-name basic-auth` (or another app plugin) is refused, not ignored: an operator moving MLflow's
+ * auth setup over would otherwise get a server open to anyone.
+ */
+function refuseAppName(values: ServerValues): void {
+  if (values['app-name'] !== undefined)
+    throw new StartupError(
+      `--app-name ${values['app-name']}: Mast has no built-in authentication nor app plugins; put an authenticating reverse proxy (oauth2-proxy, your ingress) in front of it and start it without --app-name`,
+      USAGE_ERROR,
+    );
+}
+
 function workerCount(values: ServerValues): number {
   if (values.workers === undefined) return 1;
   const workers = Number(values.workers);
@@ -357,6 +372,7 @@ async function runServer(argv: string[]): Promise<void> {
   return runCommand(
     isWorker ? `mast server (worker ${cluster.worker?.id})` : 'mast server',
     async (context) => {
+      refuseAppName(values);
       const { env, sources } = serverEnvironment(values, process.env);
       const { buildAllInOne, loadAllInOneConfig, SERVICES } = await loadGateway();
       const config = loadAllInOneConfig(env, { sources });
@@ -388,6 +404,10 @@ async function runServer(argv: string[]): Promise<void> {
           host: sources.MAST_HOST,
           port: sources.MAST_PORT,
         });
+        // Before the database too: a destination that cannot be written fails in one line, not after
+        // migrating (the artifact service would open it last).
+        const { ArtifactStorage } = await import('@mast/artifact');
+        await ArtifactStorage.prepareDestination(config.artifactsDestination, { sources });
         if (workers > 1) return runPrimary(context, config, workers, progress, artifactsOnly);
       }
       const server = await buildAllInOne(config, {
@@ -498,6 +518,7 @@ async function serveModelCommand(argv: string[]): Promise<void> {
     const serving = serveModel({
       modelUri,
       trackingUri: config.modelServe.trackingUri,
+      credentials: config.modelServe.credentials,
       host: config.host,
       port: config.port,
       requestTimeoutMs: config.modelServer.requestTimeoutMs,

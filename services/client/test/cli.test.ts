@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,7 +146,9 @@ describe('mast server: start-up failures are one line and exit 1, before any dat
         where,
       ]);
       expect(result.code).toBe(1);
-      const failure = result.stderrLines.filter((line) => !line.includes('opening the embedded database'));
+      const failure = result.stderrLines.filter(
+        (line) => !/(creating|opening) the embedded database in/.test(line),
+      );
       expect(failure).toHaveLength(1);
       expect(failure[0]).toContain(`cannot create the embedded database directory ${where}: ${reason}`);
     }
@@ -193,6 +195,47 @@ describe('mast server: start-up failures are one line and exit 1, before any dat
     expect(s3.stderrLines).toEqual([
       'mast server: AWS_ACCESS_KEY_ID: an s3:// artifacts destination needs AWS_ACCESS_KEY_ID and ' +
         'AWS_SECRET_ACCESS_KEY (presigned URLs need a key pair)',
+    ]);
+    expect(existsSync(dbDir)).toBe(false);
+  });
+
+  test('an artifacts destination that cannot be a writable directory: one line naming the flag, before the database', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    const dangling = join(dir, 'dangling');
+    symlinkSync('/mnt/mast-nonexistent-volume/x', dangling);
+    for (const [destination, reason] of [
+      [
+        dangling,
+        `ENOENT: ${dangling} is a symbolic link to /mnt/mast-nonexistent-volume/x, which does not exist`,
+      ],
+      [file, `ENOTDIR: ${file} is not a directory`],
+      [join(file, 'sub'), `ENOTDIR: ${file} is not a directory`],
+      // Node's recursive mkdir never returns under /proc: created one level at a time instead.
+      ['/proc/mast-nope', "ENOENT: no such file or directory, mkdir '/proc/mast-nope'"],
+    ]) {
+      const result = await run(MAST, [
+        'server',
+        '--backend-store-uri',
+        dbDir,
+        '--artifacts-destination',
+        destination!,
+      ]);
+      expect(result).toEqual({
+        code: 2,
+        stdout: '',
+        stderrLines: [
+          `mast server: --artifacts-destination: cannot use ${destination} as an artifact root: ${reason}`,
+        ],
+      });
+    }
+    // Set by its variable, it is named by it, and a configuration error (exit 1).
+    const byVariable = await run(MAST, ['server', '--backend-store-uri', dbDir], {
+      MAST_ARTIFACTS_DESTINATION: file,
+    });
+    expect(byVariable.code).toBe(1);
+    expect(byVariable.stderrLines).toEqual([
+      `mast server: MAST_ARTIFACTS_DESTINATION: cannot use ${file} as an artifact root: ENOTDIR: ${file} is not a directory`,
     ]);
     expect(existsSync(dbDir)).toBe(false);
   });
@@ -310,6 +353,11 @@ describe('the command line: help, and usage mistakes in one line with exit 2', (
         "mast server: flag '--serve-artifacts' takes no value (see 'mast server --help')",
       ],
       [['server', 'now'], "mast server: unexpected argument 'now' (see 'mast server --help')"],
+      // MLflow's auth app: refused, not ignored (Mast would run without authentication).
+      [
+        ['server', '--backend-store-uri', dbDir, '--app-name', 'basic-auth'],
+        'mast server: --app-name basic-auth: Mast has no built-in authentication nor app plugins; put an authenticating reverse proxy (oauth2-proxy, your ingress) in front of it and start it without --app-name',
+      ],
       [['db', 'downgrade'], "mast db: unknown command 'downgrade' (see 'mast db --help')"],
       [
         ['db', 'upgrade', '--force'],

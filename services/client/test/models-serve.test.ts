@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -222,6 +222,109 @@ describe('mast models serve', () => {
       } finally {
         stalling.closeAllConnections();
         await new Promise((resolve) => stalling.close(resolve));
+      }
+    },
+    CHILD_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'two SIGTERMs (as GNU timeout sends them) exit at once and still remove the download',
+    async () => {
+      const port = await freePort();
+      const child = mast(['-m', 'models:/churn@champion', '-p', String(port)], {
+        ...env,
+        MAST_LOG_LEVEL: 'info',
+      });
+      await waitFor(() => child.stderr().includes(' at http://'), 'the server to listen');
+      expect(downloadsIn(downloads)).toHaveLength(1);
+      // A request whose body never ends keeps the graceful shutdown waiting, so the second signal
+      // comes while the download is still there; its 100 Continue says the server took it.
+      const socket = connect(port, '127.0.0.1');
+      socket.write(
+        'POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n',
+      );
+      await new Promise((resolve) => socket.once('data', resolve));
+      socket.write('{');
+      try {
+        child.kill('SIGTERM');
+        await waitFor(() => child.stderr().includes('shutting down (SIGTERM)'), 'the shutdown to start');
+        expect(downloadsIn(downloads)).toHaveLength(1);
+        child.kill('SIGTERM');
+        expect(await child.exited).toBe(1);
+        expect(child.stderr()).toContain('SIGTERM again: exiting now');
+        expect(downloadsIn(downloads)).toEqual([]);
+      } finally {
+        socket.destroy();
+      }
+    },
+    CHILD_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'a tracking URI with credentials: sent as basic auth, the password printed nowhere',
+    async () => {
+      const expected = `Basic ${Buffer.from('admin:hunter2').toString('base64')}`;
+      const guard = createHttpServer(async (request, response) => {
+        if (request.headers.authorization !== expected) {
+          response.writeHead(401, { 'content-type': 'application/json' });
+          response.end('{"error_code": "UNAUTHENTICATED", "message": "You are not authenticated."}');
+          return;
+        }
+        const upstream = await fetch(`${trackingUri}${request.url}`);
+        response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? '' });
+        response.end(Buffer.from(await upstream.arrayBuffer()));
+      });
+      await new Promise<void>((resolve) => guard.listen(0, '127.0.0.1', resolve));
+      const guarded = `127.0.0.1:${(guard.address() as AddressInfo).port}`;
+      try {
+        const port = await freePort();
+        const child = mast(
+          [
+            '-m',
+            'models:/churn@champion',
+            '-p',
+            String(port),
+            '--tracking-uri',
+            `http://admin:hunter2@${guarded}`,
+          ],
+          { ...env, MAST_LOG_LEVEL: 'info' },
+        );
+        await waitFor(() => child.stderr().includes(' at http://'), 'the server to listen');
+        child.kill('SIGTERM');
+        expect(await child.exited).toBe(0);
+        // MLflow's variables, as its client reads them.
+        const fromVariables = mast(['-m', 'models:/churn@champion', '-p', String(await freePort())], {
+          ...env,
+          MLFLOW_TRACKING_URI: `http://${guarded}`,
+          MLFLOW_TRACKING_USERNAME: 'admin',
+          MLFLOW_TRACKING_PASSWORD: 'hunter2',
+        });
+        await waitFor(() => fromVariables.stderr().includes(' at http://'), 'the server to listen');
+        fromVariables.kill('SIGTERM');
+        expect(await fromVariables.exited).toBe(0);
+        expect(child.stderr() + fromVariables.stderr()).not.toContain('hunter2');
+
+        const wrong = await run(
+          ['-m', 'models:/churn@champion', '--tracking-uri', `http://admin:wrong-pw@${guarded}`],
+          env,
+        );
+        expect(wrong).toEqual({
+          code: 1,
+          lines: ['mast models serve: Cannot resolve models:/churn@champion: You are not authenticated.'],
+        });
+        const closed = await freePort();
+        const unreachable = await run(
+          ['-m', 'models:/churn@champion', '--tracking-uri', `http://admin:hunter2@127.0.0.1:${closed}`],
+          { ...env, MAST_LOG_LEVEL: 'debug' },
+        );
+        expect(unreachable.code).toBe(1);
+        expect(unreachable.lines).toContain(
+          `mast models serve: Cannot resolve models:/churn@champion: the tracking server at http://127.0.0.1:${closed} is unreachable (ECONNREFUSED).`,
+        );
+        expect(unreachable.lines.join('\n')).not.toContain('hunter2');
+        expect(downloadsIn(downloads)).toEqual([]);
+      } finally {
+        await new Promise((resolve) => guard.close(resolve));
       }
     },
     CHILD_TEST_TIMEOUT_MS,

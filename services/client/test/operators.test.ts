@@ -216,14 +216,20 @@ describe('item 5: the CLI', () => {
     try {
       expect(child.stderr()).toMatch(/warning: --gunicorn-opts is ignored: .*--workers/);
       expect(child.stderr()).toMatch(/warning: --dev is ignored/);
-      expect(child.stderr()).toMatch(/opening the embedded database/);
+      expect(child.stderr()).toMatch(
+        /creating the embedded database in memory:\/\/ \(first start: 10-40 s\)/,
+      );
       expect(child.stderr()).toMatch(/migrating the database/);
       const created = await post(`${url}/mlflow/api/2.0/mlflow/experiments/create`, { name: 'prefixed' });
       expect(created.status).toBe(200);
       expect(await status(`${url}/api/2.0/mlflow/experiments/search?max_results=1`)).toBe(404);
       expect(await status(`${url}/mlflow/metrics`)).toBe(200);
-      expect(await statusWithHost(`${url}/mlflow/health`, 'attacker.example:80')).toBe(403);
-      expect(await statusWithHost(`${url}/mlflow/health`, 'mlflow.internal:5000')).toBe(200);
+      const search = `${url}/mlflow/api/2.0/mlflow/experiments/search?max_results=1`;
+      expect(await statusWithHost(search, 'attacker.example:80')).toBe(403);
+      expect(await statusWithHost(search, 'mlflow.internal:5000')).toBe(200);
+      // Probes answer whatever the Host (MLflow exempts /health and /version; Mast /ready and /metrics too).
+      for (const probe of ['health', 'version', 'ready', 'metrics'])
+        expect(await statusWithHost(`${url}/mlflow/${probe}`, 'lb.example.com')).toBe(200);
 
       // Item 7: /graphql in a browser is GraphiQL, every asset from this server.
       const explorer = await fetch(`${url}/mlflow/graphql`, { headers: { accept: 'text/html' } });
@@ -504,6 +510,10 @@ describe('item 1: one process per embedded database', () => {
         '--artifacts-destination',
         join(dir, 'a'),
       ]);
+      // The slow first start is announced only when the database is created.
+      expect(first.child.stderr()).toContain(
+        `creating the embedded database in ${dbDir} (first start: 10-40 s)`,
+      );
       const lock = JSON.parse(readFileSync(join(dbDir, 'mast.lock'), 'utf8'));
       expect(lock).toMatchObject({ pid: first.child.pid });
       const second = await run(['server', '--port', String(await freePort()), '--backend-store-uri', dbDir]);
@@ -531,6 +541,8 @@ describe('item 1: one process per embedded database', () => {
         join(dir, 'a'),
       ]);
       try {
+        expect(next.child.stderr()).toContain(`opening the embedded database in ${dbDir}\n`);
+        expect(next.child.stderr()).not.toContain('first start');
         const kept = await fetch(`${next.url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=kept`);
         expect(kept.status).toBe(200);
       } finally {

@@ -8,8 +8,9 @@ import Fastify, {
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { HttpConfig } from './config-fragments.js';
 import { API_DOCS_HINT, isConnectionError, MlflowError, unavailable } from './errors.js';
+import { isInProcessCall } from './in-process-call.js';
 import type { ProcessContext } from './process.js';
-import { invalidParameter } from './request.js';
+import { checkWellFormedStrings, invalidParameter } from './request.js';
 import { ExpensiveRequestLimiter, type ExpensiveRequestLimits } from './rpc/expensive-requests.js';
 import { redactSecrets } from './secrets.js';
 import { parseRequestJson } from './wire.js';
@@ -71,6 +72,14 @@ export function httpAppOptions(
 /** MLflow 3's default allowed hosts: loopback and private (RFC 1918, unique-local, link-local) addresses. */
 const DEFAULT_ALLOWED_HOST =
   /^(localhost|127(\.\d{1,3}){3}|10(\.\d{1,3}){3}|192\.168(\.\d{1,3}){2}|172\.(1[6-9]|2\d|3[01])(\.\d{1,3}){2}|169\.254(\.\d{1,3}){2}|\[(::1|f[cd][0-9a-f:]*|fe80:[0-9a-f:]*)\])$/i;
+
+/**
+ * Routes answered whatever the Host header (under `--static-prefix` too). MLflow exempts `/health` and
+ * `/version` (HEALTH_ENDPOINTS in mlflow/server/security_utils.py). `/ready` and `/metrics` as well:
+ * Kubernetes probes and Prometheus reach a pod by its IP or a service name, which `--allowed-hosts`
+ * rarely lists; neither changes anything or shows tracking data.
+ */
+const HOST_CHECK_EXEMPT = new Set(['/health', '/version', '/ready', '/metrics']);
 
 /** A Host-header predicate from `--allowed-hosts` patterns (with or without a port; `*` matches anything). */
 export function hostMatcher(patterns: readonly string[] | 'default'): (host: string | undefined) => boolean {
@@ -135,7 +144,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   if (options.allowedHosts !== undefined) {
     const allowed = hostMatcher(options.allowedHosts);
     app.addHook('onRequest', async (request, reply) => {
-      if (allowed(request.headers.host)) return;
+      if (HOST_CHECK_EXEMPT.has(request.routeOptions.url ?? '') || allowed(request.headers.host)) return;
+      if (isInProcessCall(request.headers)) return;
       return reply.code(403).type('application/json').send({
         error_code: 'PERMISSION_DENIED',
         message: 'Invalid Host header - possible DNS rebinding attack detected (see --allowed-hosts).',
@@ -152,9 +162,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   });
 
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, parseRequestJson(body as string));
+      done(null, parseJsonBody(body as Buffer));
     } catch (error) {
       done(error as Error, undefined);
     }
@@ -209,6 +219,25 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   );
 
   return { app, metrics };
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A JSON request body as MLflow reads it (`parseRequestJson`). Bytes that are not UTF-8 and strings
+ * with an unpaired surrogate are 400 INVALID_PARAMETER_VALUE (MLflow's JSON and protobuf parsers refuse
+ * both), never text with U+FFFD in their place.
+ */
+function parseJsonBody(body: Buffer): unknown {
+  let text: string;
+  try {
+    text = UTF8.decode(body);
+  } catch {
+    throw MlflowError.invalidParameter(`Malformed JSON request body: it is not valid UTF-8.${API_DOCS_HINT}`);
+  }
+  const parsed = parseRequestJson(text);
+  checkWellFormedStrings(text, parsed);
+  return parsed;
 }
 
 /** Maps any error to MLflow's `{"error_code","message"}` body: client faults 4xx, the rest 500. */

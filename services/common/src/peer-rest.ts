@@ -1,4 +1,5 @@
 import { MlflowError } from './errors.js';
+import { inProcessCallHeaders } from './in-process-call.js';
 import type { PeerLink } from './service-descriptor.js';
 
 /** A peer service's REST answer: HTTP status and body text. */
@@ -34,6 +35,7 @@ export function peerRest(serviceName: string, link: PeerLink, timeoutMs = 10_000
         const response = await link.app.inject({
           method,
           url: `${link.basePath ?? ''}${path}`,
+          headers: inProcessCallHeaders(),
           ...(query ? { query } : {}),
           ...(body === undefined ? {} : { payload: body as object }),
         });

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AnyConfigFragment, LoadConfigOptions } from './config.js';
 import {
   type DatabaseConfig,
@@ -47,10 +49,14 @@ export async function openServicesDatabase(
     throw new Error('The database configuration fragment is missing.');
   const log = options.log ?? (() => {});
   const store = parseBackendStoreUri(config.backendStoreUri);
+  // PGlite writes PG_VERSION when it creates a database (its initdb: the slow first start).
+  const exists = store.kind === 'pglite' && existsSync(join(store.dataDir, 'PG_VERSION'));
   log(
     store.kind === 'postgres'
       ? `connecting to PostgreSQL at ${describeBackendStore(config.backendStoreUri)}`
-      : `opening the embedded database in ${store.dataDir} (first start: 10-40 s)`,
+      : exists
+        ? `opening the embedded database in ${store.dataDir}`
+        : `creating the embedded database in ${store.dataDir} (first start: 10-40 s)`,
   );
   const database = await openDatabase<unknown>({
     uri: config.backendStoreUri,

@@ -23,11 +23,20 @@ export function missingParameter(path: string): MlflowError {
   return MlflowError.invalidParameter(`Missing value for required parameter '${path}'.${API_DOCS_HINT}`);
 }
 
+/** How deep `pythonJson` prints nested lists and objects; deeper ones are abbreviated `[...]`, `{...}`. */
+const PRINT_DEPTH = 32;
+
 /**
  * A value as MLflow's `invalid_value` prints it: Python's `json.dumps(value, sort_keys=True,
  * separators=(",", ":"))` — strings double-quoted with non-ASCII escaped, keys sorted, no spaces.
+ * Lists and objects nested deeper than PRINT_DEPTH print as `[...]` / `{...}`: a request may nest
+ * thousands deep (where Python's own `json.dumps` would fail), and the message stays short.
  */
 export function pythonJson(value: unknown): string {
+  return printJson(value, 0);
+}
+
+function printJson(value: unknown, depth: number): string {
   if (typeof value === 'string') {
     return JSON.stringify(value).replace(
       /[\u0080-\uffff]/g,
@@ -37,11 +46,15 @@ export function pythonJson(value: unknown): string {
   if (typeof value === 'bigint') return String(value);
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : wireNonFinite(value);
   if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    if (depth >= PRINT_DEPTH) return '[...]';
+    return `[${value.map((item) => printJson(item, depth + 1)).join(',')}]`;
+  }
   if (typeof value === 'object') {
+    if (depth >= PRINT_DEPTH) return '{...}';
     const entries = Object.keys(value)
       .sort()
-      .map((key) => `${pythonJson(key)}:${pythonJson((value as Source)[key])}`);
+      .map((key) => `${printJson(key, depth)}:${printJson((value as Source)[key], depth + 1)}`);
     return `{${entries.join(',')}}`;
   }
   return String(value);
@@ -76,13 +89,18 @@ export class RequestReader {
     private readonly fromQuery = false,
   ) {}
 
-  /** A reader over a JSON object body or a parsed query string (anything else is rejected). */
+  /**
+   * A reader over a JSON object body or a parsed query string (anything else is rejected). Unless
+   * `fromQuery` says, an object without `Object.prototype` (Fastify's parsed query) is a query string,
+   * and a plain object (what `JSON.parse` makes) a JSON body.
+   */
   static of(value: unknown, options: { fromQuery?: boolean } = {}): RequestReader {
     if (value === undefined || value === null || value === '') return new RequestReader({});
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw MlflowError.invalidParameter(`Request body must be a JSON object.${API_DOCS_HINT}`);
     }
-    return new RequestReader(value as Source, '', options.fromQuery);
+    const fromQuery = options.fromQuery ?? Object.getPrototypeOf(value) !== Object.prototype;
+    return new RequestReader(value as Source, '', fromQuery);
   }
 
   path(name: string): string {
@@ -101,8 +119,10 @@ export class RequestReader {
 
   private raw(name: string, options: FieldOptions): unknown {
     let value = this.source[name];
-    // A repeated query key given for a scalar field: protobuf keeps the last one.
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) value = value[value.length - 1];
+    // A repeated query key given for a scalar field: the last one is kept. In a JSON body a list for a
+    // scalar field is a wrong type, MLflow's `_assert_string` 400 (handlers.py), never its last item.
+    if (this.fromQuery && Array.isArray(value) && value.every((v) => typeof v === 'string'))
+      value = value[value.length - 1];
     if (value === undefined || value === null || value === '') {
       if (options.required) throw missingParameter(this.path(name));
       return undefined;
@@ -279,6 +299,41 @@ export class RequestReader {
     if (typeof value !== 'object' || Array.isArray(value)) throw invalidParameter(this.path(name), value);
     return new RequestReader(value as Source, this.path(name));
   }
+}
+
+/** An escaped UTF-16 surrogate (`\ud800`) in JSON text: the only way a body's strings can hold a lone one. */
+const ESCAPED_SURROGATE = /\\u[dD][89a-fA-F]/;
+const NOT_UNICODE = 'Strings must be valid Unicode (an unpaired surrogate).';
+
+/**
+ * Rejects a parsed JSON body holding a string (value or key) with an unpaired UTF-16 surrogate
+ * (`"a\ud800b"`), which no UTF-8 text can hold: MLflow's protobuf parser refuses it, PostgreSQL's json
+ * types fail on it and text columns would store U+FFFD. `text` is the body as received: bodies without
+ * an escaped surrogate (nearly all) are not walked. The walk is iterative, for bodies nested thousands
+ * deep. Throws INVALID_PARAMETER_VALUE naming the string's path (`tags[0].value`).
+ */
+export function checkWellFormedStrings(text: string, body: unknown): void {
+  if (!ESCAPED_SURROGATE.test(text)) return;
+  const pending: Array<[path: string, value: unknown]> = [['', body]];
+  while (pending.length > 0) {
+    const [path, value] = pending.pop()!;
+    if (typeof value === 'string') {
+      if (!isWellFormed(value)) throw invalidParameter(path, value, NOT_UNICODE);
+    } else if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) pending.push([`${path}[${i}]`, item]);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        // A bad key is named by where it stands: the object's path (the key itself is the bad value).
+        if (!isWellFormed(key)) throw invalidParameter(path || 'request body', key, NOT_UNICODE);
+        pending.push([path ? `${path}.${key}` : key, item]);
+      }
+    }
+  }
+}
+
+/** `String.prototype.isWellFormed` (Node 20+): no lone surrogate. */
+function isWellFormed(value: string): boolean {
+  return (value as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 /** PostgreSQL text cannot hold NUL characters: reject them as bad input rather than fail in the database. */

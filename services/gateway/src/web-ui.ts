@@ -42,6 +42,9 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'self'",
 ].join('; ');
 
+/** Files of the UI's `public/` folder, which Vite copies unhashed to the build's root, by type. */
+const PUBLIC_FILES: Record<string, string> = { 'favicon.svg': 'image/svg+xml' };
+
 const NOT_BUILT =
   'The Mast web UI is not built. Run `npm run build` in the Mast repository, then restart the server. ' +
   'The MLflow REST API (/api/2.0/mlflow/...) and GraphQL (/graphql) work without it.\n';
@@ -80,7 +83,8 @@ export interface WebUiOptions {
 }
 
 /**
- * Serves the web UI (services/ui) at `/`: hashed files under `/assets/` as immutable, and `index.html`
+ * Serves the web UI (services/ui) at `/`: hashed files under `/assets/` as immutable, the files of
+ * its `public/` folder (`/favicon.svg`), and `index.html`
  * (never cached, so a new build is picked up) for `/` and every client route that is neither an API
  * path nor a file (a missing `/favicon.ico` is a 404, not the app's page),
  * with `<base href>` set to the static prefix so its relative asset and `/graphql` URLs resolve under
@@ -122,6 +126,17 @@ export async function registerWebUi(app: FastifyInstance, options: WebUiOptions 
       .type('text/html; charset=utf-8')
       .send(index.replace('<head>', headWithBase));
   };
+  for (const [name, type] of Object.entries(PUBLIC_FILES))
+    app.get(`/${name}`, async (_request, reply) => {
+      let file: Buffer;
+      try {
+        file = await readFile(`${root}/${name}`);
+      } catch {
+        return reply.callNotFound();
+      }
+      // Unhashed: revalidated daily, so a new build's icon shows within a day.
+      return uiHeaders(reply).header('cache-control', 'public, max-age=86400').type(type).send(file);
+    });
   app.get('/', sendIndex);
   app.get('/*', sendIndex);
 }

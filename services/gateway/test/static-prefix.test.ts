@@ -12,7 +12,7 @@ import { loadAllInOneConfig } from '../src/services.js';
 const API = '/api/2.0/mlflow';
 
 /**
- * `mast server --static-prefix /mlflow` over HTTP: the routes where one service asks another on the
+ * `mast server --static-prefix /mlflow --allowed-hosts '127.0.0.1:*'` over HTTP: the routes where one service asks another on the
  * same app (artifact → tracking, registry → tracking) and the registry's download redirect answer under
  * the prefix, as MLflow's do.
  */
@@ -28,6 +28,8 @@ describe('all-in-one under --static-prefix', () => {
         MAST_BACKEND_STORE_URI: 'memory://',
         MAST_ARTIFACTS_DESTINATION: artifactsDir,
         MAST_STATIC_PREFIX: '/mlflow',
+        // A list without localhost: in-process calls between services pass the Host check all the same.
+        MAST_ALLOWED_HOSTS: '127.0.0.1:*',
         MAST_LOG_LEVEL: 'silent',
       }),
     );

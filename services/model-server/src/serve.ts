@@ -25,12 +25,30 @@ export const ENV_MANAGERS = ['local', 'virtualenv', 'conda', 'uv'] as const;
 /**
  * `mast models serve`'s settings besides the model server's own (`modelServerConfig`: batching,
  * request timeout) and `httpConfig` (host, port, log level, body limit): MLflow's variables for the
- * tracking server and the scoring server's workers (spec mlflow-registry-models §5.4).
+ * tracking server, its credentials (`_get_default_host_creds` in
+ * `mlflow/tracking/_tracking_service/utils.py`) and the scoring server's workers (spec
+ * mlflow-registry-models §5.4).
  */
 export const modelServeConfig = configFragment(
   'models serve',
-  { MLFLOW_TRACKING_URI: optionalString, MLFLOW_MODELS_WORKERS: positiveInteger(1) },
-  (e) => ({ modelServe: { trackingUri: e.MLFLOW_TRACKING_URI, workers: e.MLFLOW_MODELS_WORKERS } }),
+  {
+    MLFLOW_TRACKING_URI: optionalString,
+    MLFLOW_TRACKING_USERNAME: optionalString,
+    MLFLOW_TRACKING_PASSWORD: optionalString,
+    MLFLOW_TRACKING_TOKEN: optionalString,
+    MLFLOW_MODELS_WORKERS: positiveInteger(1),
+  },
+  (e) => ({
+    modelServe: {
+      trackingUri: e.MLFLOW_TRACKING_URI,
+      credentials: {
+        username: e.MLFLOW_TRACKING_USERNAME,
+        password: e.MLFLOW_TRACKING_PASSWORD,
+        token: e.MLFLOW_TRACKING_TOKEN,
+      },
+      workers: e.MLFLOW_MODELS_WORKERS,
+    },
+  }),
 );
 
 /** Every fragment `mast models serve` reads (`s3Config` for `s3://` model URIs). */
@@ -41,6 +59,8 @@ export interface ServeModelOptions {
   modelUri: string;
   /** The tracking server for remote URIs (MLFLOW_TRACKING_URI / `--tracking-uri`). */
   trackingUri?: string;
+  /** Its credentials (MLFLOW_TRACKING_USERNAME/PASSWORD/TOKEN; `fetchModel`). */
+  credentials?: FetchModelOptions['credentials'];
   host: string;
   /** 0 picks a free port (Mast's own server only). */
   port: number;
@@ -163,6 +183,7 @@ export async function serveModel(options: ServeModelOptions): Promise<ServedMode
   }
   const model = await fetchModel(options.modelUri, {
     trackingUri: options.trackingUri,
+    credentials: options.credentials,
     cwd: options.cwd,
     downloadRoot: options.downloadRoot,
     openStore: options.openStore,

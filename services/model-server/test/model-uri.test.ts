@@ -208,6 +208,77 @@ describe('serveModel on model URIs through the registry and artifact services', 
     expect(readdirSync(downloadRoot)).toEqual([]);
   });
 
+  test("credentials (URI userinfo, MLflow's username/password or token) are sent on every call and download, never printed", async () => {
+    // In front of the tracking server: 401 as MLflow's basic-auth app answers, unless the header is right.
+    const accepted = [`Basic ${Buffer.from('admin:hun@ter2').toString('base64')}`, 'Bearer t0ken'];
+    const seen: Array<string | undefined> = [];
+    const guard = createServer(async (request, response) => {
+      seen.push(request.headers.authorization);
+      if (!accepted.includes(request.headers.authorization ?? '')) {
+        response.writeHead(401, { 'content-type': 'application/json' });
+        response.end('{"error_code": "UNAUTHENTICATED", "message": "You are not authenticated."}');
+        return;
+      }
+      const upstream = await fetch(`${trackingUri}${request.url}`);
+      response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? '' });
+      response.end(Buffer.from(await upstream.arrayBuffer()));
+    });
+    await new Promise<void>((resolve) => guard.listen(0, '127.0.0.1', resolve));
+    const guarded = `127.0.0.1:${(guard.address() as AddressInfo).port}`;
+    const path = `${artifactUri.replace(/^mlflow-artifacts:\//, '')}/model`;
+    try {
+      const cases: Array<[string, Parameters<typeof fetchModel>[1]]> = [
+        // The password's @ percent-encoded, as requests decodes it.
+        ['models:/churn@champion', { trackingUri: `http://admin:hun%40ter2@${guarded}/` }],
+        [
+          `runs:/${runId}/model`,
+          { trackingUri: `http://${guarded}`, credentials: { username: 'admin', password: 'hun@ter2' } },
+        ],
+        [`${artifactUri}/model`, { trackingUri: `http://${guarded}`, credentials: { token: 't0ken' } }],
+        // Userinfo wins over the variables (requests sets Basic from the URL last).
+        [
+          `http://admin:hun%40ter2@${guarded}/api/2.0/mlflow-artifacts/artifacts/${path}`,
+          { credentials: { token: 'wrong' } },
+        ],
+      ];
+      for (const [uri, options] of cases) {
+        seen.length = 0;
+        const fetched = await fetchModel(uri, { ...options, downloadRoot });
+        try {
+          expect(filesUnder(fetched.dir)).toEqual(expect.arrayContaining(filesUnder(modelDir)));
+          expect(fetched.source).not.toContain('hun');
+        } finally {
+          await fetched.remove();
+        }
+        expect(seen.length).toBeGreaterThan(filesUnder(modelDir).length);
+        expect(seen.every((header) => accepted.includes(header ?? ''))).toBe(true);
+      }
+      // Wrong or no credentials: the server's message; the password is in no message.
+      for (const options of [
+        { trackingUri: `http://admin:wrong-pw@${guarded}` },
+        { trackingUri: `http://${guarded}`, credentials: { username: 'admin', password: 'wrong-pw' } },
+        { trackingUri: `http://${guarded}`, credentials: { username: 'admin' } },
+      ]) {
+        await expect(fetchModel('models:/churn@champion', { ...options, downloadRoot })).rejects.toThrow(
+          'Cannot resolve models:/churn@champion: You are not authenticated.',
+        );
+      }
+      const port = await freePort();
+      const unreachable = await fetchModel('models:/churn@champion', {
+        trackingUri: `http://admin:wrong-pw@127.0.0.1:${port}`,
+      }).catch((error: Error) => error.message);
+      expect(unreachable).toBe(
+        `Cannot resolve models:/churn@champion: the tracking server at http://127.0.0.1:${port} is unreachable (ECONNREFUSED).`,
+      );
+      await expect(
+        fetchModel('models:/churn@champion', { trackingUri: 'postgresql://admin:wrong-pw@db/mast' }),
+      ).rejects.toThrow(/^The tracking URI 'postgresql:\/\/admin:\*\*\*@db\/mast' is not an http\(s\) URL/);
+    } finally {
+      await new Promise((resolve) => guard.close(resolve));
+    }
+    expect(readdirSync(downloadRoot)).toEqual([]);
+  });
+
   test('an unreachable tracking server is one line naming it', async () => {
     // A port that was free a moment ago: nothing listens there.
     const port = await freePort();

@@ -281,7 +281,18 @@ describe('linear model (column signature f0..f3, one ONNX input)', () => {
     const empty = await server.post('/invocations', '', 'text/csv');
     expect(empty.status).toBe(400);
     expect(empty.json.message).toMatch(/Error: 'No columns to parse from file'$/);
-    expect(typeof empty.json.stack_trace).toBe('string');
+    expect(empty.json.stack_trace).toBe('pandas.errors.EmptyDataError: No columns to parse from file');
+    // A value the signature's type refuses: the Python exception the JSON path's message quotes.
+    const typed = await server.post('/invocations', 'f0,f1,f2,f3\nabc,1,2,3\n', 'text/csv');
+    expect(typed.status).toBe(400);
+    expect(typed.json.stack_trace).toBe("ValueError: could not convert string to float: 'abc'");
+    const json = await server.post('/invocations', {
+      dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: [['abc', 1, 2, 3]] },
+    });
+    expect(json.json.message).toContain(`Error: 'ValueError("could not convert string to float: 'abc'")'`);
+    // Node's frames (this installation's file paths) never leave the server.
+    for (const reply of [bad, empty, typed])
+      expect(reply.json.stack_trace).not.toMatch(/file:|\.js:\d|\n\s+at /);
     const good = await server.post('/invocations', {
       dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: ROWS },
     });
@@ -619,6 +630,7 @@ describe('a model without a signature (types inferred from the JSON)', () => {
       'Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is ' +
         'compatible with the model for inference.',
     );
-    expect(typeof replies[2]!.json.stack_trace).toBe('string');
+    expect(replies[2]!.json.stack_trace).toMatch(/^Error: /);
+    expect(replies[2]!.json.stack_trace).not.toMatch(/file:|\.js:\d|\n\s+at /);
   });
 });

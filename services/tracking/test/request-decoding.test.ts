@@ -149,14 +149,15 @@ describe.each(BACKENDS)('request decoding and transport (%s)', (backend) => {
     });
 
     test('booleans are read as MLflow reads them: true/false in any case, anything else rejected', () => {
-      const reader = (value: unknown) => RequestReader.of({ flag: value });
+      const reader = (value: unknown, fromQuery = false) => RequestReader.of({ flag: value }, { fromQuery });
       expect(reader('True').boolean('flag')).toBe(true);
       expect(reader('true').boolean('flag')).toBe(true);
       expect(reader('TRUE').boolean('flag')).toBe(true);
       expect(reader('False').boolean('flag')).toBe(false);
       expect(reader('false').boolean('flag')).toBe(false);
       expect(reader(true).boolean('flag')).toBe(true);
-      expect(reader(['false', 'True']).boolean('flag')).toBe(true);
+      // A repeated query key: its last value.
+      expect(reader(['false', 'True'], true).boolean('flag')).toBe(true);
       expect(reader(undefined).boolean('flag')).toBeUndefined();
       for (const bad of ['yes', '1', 1, {}]) {
         expect(() => reader(bad).boolean('flag')).toThrow(/Invalid value .* for parameter 'flag'/);

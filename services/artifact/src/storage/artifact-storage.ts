@@ -7,7 +7,7 @@ import {
   type StorageRoot,
   storageRootUri,
 } from '../domain/artifact-uri.js';
-import { LocalStore } from './local-store.js';
+import { LocalRootError, LocalStore, prepareLocalRoot } from './local-store.js';
 import { S3Connection, type S3ConnectionOptions } from './s3-connection.js';
 import { S3Store } from './s3-store.js';
 import type { ArtifactStore } from './store.js';
@@ -31,6 +31,33 @@ export interface StoreLocation {
   path: string;
 }
 
+function parseRoot(uri: string, what: string, cwd: string): StorageRoot {
+  try {
+    return parseStorageRoot(uri, cwd);
+  } catch (error) {
+    throw new ConfigError(`Invalid ${what} '${uri}': ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Creates a local destination directory and checks that it can be written (nothing for S3, whose
+ * bucket `/ready` checks). One that cannot be used is a ConfigError naming MAST_ARTIFACTS_DESTINATION,
+ * or the flag `sources` says set it, with the system's reason.
+ */
+async function prepareLocalDestination(
+  root: StorageRoot,
+  sources: Record<string, string> = {},
+): Promise<void> {
+  if (root.kind !== 'local') return;
+  try {
+    await prepareLocalRoot(root.path);
+  } catch (error) {
+    if (!(error instanceof LocalRootError)) throw error;
+    const variable = 'MAST_ARTIFACTS_DESTINATION';
+    throw ConfigError.of([{ variable, source: sources[variable] ?? variable, message: error.message }]);
+  }
+}
+
 /**
  * The artifact service's storage: the proxy destination, plus the direct roots it may serve, each a
  * store opened on first use. One S3 connection (one keep-alive pool) is shared by every S3 root.
@@ -46,18 +73,28 @@ export class ArtifactStorage {
     private readonly options: ArtifactStorageOptions,
   ) {}
 
-  /** Opens the destination (creating a local directory); configuration mistakes are ConfigErrors. */
+  /**
+   * Prepares the destination `--artifacts-destination` names before anything else is opened: creates
+   * a local directory and checks that it can be written (see `open`). `sources`: variable -> the flag
+   * that set it, to name the flag in the error.
+   */
+  static async prepareDestination(
+    destination: string,
+    options: { cwd?: string; sources?: Record<string, string> } = {},
+  ): Promise<void> {
+    const root = parseRoot(destination, 'artifacts destination', options.cwd ?? process.cwd());
+    await prepareLocalDestination(root, options.sources);
+  }
+
+  /**
+   * Opens the destination (creating a local directory); configuration mistakes, and a local
+   * destination that cannot be created or written, are ConfigErrors.
+   */
   static async open(options: ArtifactStorageOptions): Promise<ArtifactStorage> {
     const cwd = options.cwd ?? process.cwd();
-    const parse = (uri: string, what: string): StorageRoot => {
-      try {
-        return parseStorageRoot(uri, cwd);
-      } catch (error) {
-        throw new ConfigError(`Invalid ${what} '${uri}': ${(error as Error).message}`);
-      }
-    };
-    const destinationRoot = parse(options.destination, 'artifacts destination');
-    const allowed = options.allowedRoots.map((uri) => parse(uri, 'allowed artifact root'));
+    const destinationRoot = parseRoot(options.destination, 'artifacts destination', cwd);
+    const allowed = options.allowedRoots.map((uri) => parseRoot(uri, 'allowed artifact root', cwd));
+    await prepareLocalDestination(destinationRoot);
     const storage = new ArtifactStorage(destinationRoot, [destinationRoot, ...allowed], options);
     storage.destinationStore = await storage.storeFor(destinationRoot);
     return storage;

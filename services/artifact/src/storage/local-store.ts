@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, type Dirent, constants as fsConstants } from 'node:fs';
-import { access, mkdir, open, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { createWriteStream, type Dirent, constants as fsConstants, type Stats } from 'node:fs';
+import {
+  access,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,6 +37,68 @@ function outsideRoot(path: string): MlflowError {
 }
 
 /**
+ * A local artifact root that cannot be used: it, or the deepest of its parents that exists, is not a
+ * directory (or is a symbolic link to nothing), or it cannot be created or written. `code` is the
+ * system's (ENOTDIR, ENOENT, EACCES, EROFS...), so `toStorageError` maps it as the failed call.
+ */
+export class LocalRootError extends Error {
+  override name = 'LocalRootError';
+  constructor(
+    readonly root: string,
+    readonly code: string,
+    reason: string,
+  ) {
+    super(`cannot use ${root} as an artifact root: ${reason}`);
+  }
+}
+
+/** A failed file-system call as a LocalRootError (Node's message: `EACCES: permission denied, mkdir '/x'`). */
+function rootFailure(root: string, error: unknown): LocalRootError {
+  return new LocalRootError(root, errorCode(error) ?? 'EIO', (error as Error).message);
+}
+
+/**
+ * Creates the directory `root` (an absolute path) and its missing parents one level at a time, then
+ * its staging directory, and checks that one is writable. Node's recursive mkdir never returns where a
+ * parent cannot be made (under /proc), so the deepest existing parent is found first and must be a
+ * directory. Throws a LocalRootError. `LocalStore.open` runs it; run alone, it checks a root up front.
+ */
+export async function prepareLocalRoot(root: string): Promise<void> {
+  const toCreate: string[] = [];
+  for (let path = root; ; path = dirname(path)) {
+    let info: Stats;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      if (!missing(error) || dirname(path) === path) throw rootFailure(root, error);
+      // stat follows links: a link whose target is gone (an unmounted volume) cannot be made a directory.
+      if ((await lstat(path).catch(() => undefined))?.isSymbolicLink())
+        throw new LocalRootError(
+          root,
+          'ENOENT',
+          `ENOENT: ${path} is a symbolic link to ${await readlink(path)}, which does not exist`,
+        );
+      toCreate.unshift(path);
+      continue;
+    }
+    if (!info.isDirectory()) throw new LocalRootError(root, 'ENOTDIR', `ENOTDIR: ${path} is not a directory`);
+    break;
+  }
+  const staging = join(root, STAGING_DIR);
+  try {
+    for (const path of [...toCreate, staging]) {
+      await mkdir(path).catch((error: unknown) => {
+        if (errorCode(error) !== 'EEXIST') throw error;
+      });
+    }
+    // Creating it proved nothing when it existed (a volume remounted read-only since: EROFS).
+    await access(staging, fsConstants.W_OK);
+  } catch (error) {
+    throw rootFailure(root, error);
+  }
+}
+
+/**
  * Artifacts in a local directory (the embedded default). Every path is checked twice: the request
  * path is already free of `..`, and the real path (symlinks resolved) must stay under the root's real
  * path, so a symlink cannot lead a read, write, list or delete outside. Uploads go to a staging file
@@ -43,7 +117,7 @@ export class LocalStore implements ArtifactStore {
   /** Opens (creating it if needed) the directory `root`, an absolute path. */
   static async open(root: string): Promise<LocalStore> {
     try {
-      await mkdir(join(root, STAGING_DIR), { recursive: true });
+      await prepareLocalRoot(root);
       const store = new LocalStore(root, await realpath(root));
       await store.removeStaleStaging();
       return store;

@@ -71,6 +71,33 @@ describe('castBySchema (cast_df_types_according_to_schema, _cast_schema_type)', 
     );
   });
 
+  test('an integer beyond int64 is OverflowError, as numpy fails to hold the Python int', () => {
+    for (const n of [1e20, '99999999999999999999', -(2 ** 64)]) {
+      expect(failure(() => castBySchema(frame({ n: [1, n] }), columns)).message).toBe(
+        "Invalid input. Data is not compatible with model signature. Failed to convert column n to type 'int64'. " +
+          "Error: 'OverflowError('Python int too large to convert to C long')'",
+      );
+    }
+    const csv = failure(() => castBySchema(frame({ n: ['99999999999999999999'] }), columns, true));
+    expect(csv.message).toMatch(/Error: 'Python int too large to convert to C long'$/);
+    expect((csv as CsvParseError).stackTrace).toBe(
+      'OverflowError: Python int too large to convert to C long',
+    );
+    // The largest int64 is no overflow.
+    expect(castBySchema(frame({ n: [-(2 ** 63)] }), columns)).toMatchObject({ values: { n: [-(2 ** 63)] } });
+  });
+
+  test("a CSV cast failure's stack trace is the Python exception the JSON message quotes, without Node's frames", () => {
+    const json = failure(() => castBySchema(frame({ n: ['abc'] }), columns));
+    const csv = failure(() => castBySchema(frame({ n: ['abc'] }), columns, true)) as CsvParseError;
+    expect(json.message).toMatch(/Error: 'ValueError\("invalid literal for int\(\) with base 10: 'abc'"\)'$/);
+    expect(csv.message).toMatch(/Error: 'invalid literal for int\(\) with base 10: 'abc''$/);
+    expect(csv.toJSON()).toMatchObject({
+      error_code: 'BAD_REQUEST',
+      stack_trace: "ValueError: invalid literal for int() with base 10: 'abc'",
+    });
+  });
+
   test('inputs as numpy arrays of the dtypes; a dict for an unnamed tensor is refused', () => {
     const cast = castBySchema({ kind: 'tensors', values: { d: ['1.5'], n: [2.5], s: [1] } }, columns);
     expect(cast).toEqual({ kind: 'tensors', values: { d: [1.5], n: [2], s: ['1'] } });

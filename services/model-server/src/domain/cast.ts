@@ -81,9 +81,14 @@ function pyInt(text: string): number {
   throw new PythonError('ValueError', `invalid literal for int() with base 10: ${pyStr(text)}`);
 }
 
-/** A number truncated into an integer dtype, wrapping as numpy's `astype` does for int32. */
+/**
+ * A number truncated into an integer dtype, wrapping as numpy's `astype` does for int32. Beyond int64
+ * numpy cannot hold the Python int at all (`np.array([10**20], dtype=np.int64)`: OverflowError).
+ */
 function toInteger(value: number, target: Target): number {
   const truncated = Math.trunc(value);
+  if (truncated >= 2 ** 63 || truncated < -(2 ** 63))
+    throw new PythonError('OverflowError', 'Python int too large to convert to C long');
   return target === 'int32' ? truncated | 0 : truncated;
 }
 

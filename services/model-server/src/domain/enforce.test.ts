@@ -53,6 +53,9 @@ describe('enforceColumn: MLflow safe conversions', () => {
     ['integer', [2 ** 40], 'Incompatible input types for column c. Can not safely convert int64 to int32.'],
     ['datetime', ['yesterday'], 'Failed to convert column c from type object to datetime.'],
     ['long', ['2.5'], 'Incompatible input types for column c. Can not safely convert object to int64.'],
+    // Integers beyond int64: pandas holds them as uint64 up to 2**64, as Python ints (object) beyond.
+    ['long', [2 ** 63], 'Incompatible input types for column c. Can not safely convert uint64 to int64.'],
+    ['long', [1e20, 1], 'Incompatible input types for column c. Can not safely convert object to int64.'],
     [
       'double',
       ['3', 'x'],

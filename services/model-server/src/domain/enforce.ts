@@ -56,9 +56,17 @@ const NUMPY_NAMES: Record<DataType, string> = {
   datetime: 'datetime64[ns]',
 };
 
-/** The numpy dtype pandas gives a column of these JSON values (`object` for text or a mix). */
+/**
+ * The numpy dtype pandas gives a column of these JSON values (`object` for text or a mix). Integers
+ * beyond int64 are `uint64` up to 2**64 (none negative), else Python ints in an `object` column.
+ */
 function pandasDtype(values: readonly unknown[]): string {
   const dtype = inferDtype(values);
+  if (dtype === 'int64') {
+    const numbers = values as readonly number[];
+    if (numbers.some((value) => value >= 2 ** 63 || value < -(2 ** 63)))
+      return numbers.every((value) => value >= 0 && value < 2 ** 64) ? 'uint64' : 'object';
+  }
   return dtype === undefined || dtype === 'string' ? 'object' : dtype;
 }
 

@@ -1,3 +1,4 @@
+import { MAX_DIMENSIONS, nestsDeeperThan } from './errors.js';
 import {
   ConversionError,
   type DType,
@@ -79,6 +80,11 @@ export function parseInferRequest(body: unknown): InferRequest {
     if (inputContentType !== undefined) inputContentTypes.set(name, inputContentType);
     if (!Array.isArray(shape) || !shape.every((dimension) => Number.isInteger(dimension) && dimension >= 0))
       throw new InferenceRequestError(`The input '${name}' needs a 'shape' of non-negative integers.`);
+    // Tensors are built and printed by walks over their dimensions: numpy's bound keeps them shallow.
+    if (shape.length > MAX_DIMENSIONS || nestsDeeperThan(data, MAX_DIMENSIONS))
+      throw new InferenceRequestError(
+        `The input '${name}' has more than ${MAX_DIMENSIONS} dimensions (numpy's most).`,
+      );
     const dtype =
       typeof datatype === 'string' && Object.hasOwn(DATATYPES, datatype) ? DATATYPES[datatype] : undefined;
     if (dtype === undefined)

@@ -1,3 +1,5 @@
+import { MAX_NESTING, nestedTooDeep } from './errors.js';
+
 /**
  * Python's `json.loads`, for the request bodies `JSON.parse` refuses: Python also reads the literals
  * `NaN`, `Infinity` and `-Infinity` (what Python clients send for missing or infinite values), and
@@ -12,9 +14,20 @@ export class PythonJsonError extends Error {
 const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/y;
 const WHITESPACE = /[ \t\n\r]*/y;
 
-/** Parses as Python's `json.loads` does; throws PythonJsonError with Python's message otherwise. */
+/**
+ * Parses as Python's `json.loads` does; throws PythonJsonError with Python's message otherwise, and
+ * `nestedTooDeep` (400) for lists or objects nested more than MAX_NESTING deep (where Python fails
+ * with a RecursionError), before the recursion here would overflow.
+ */
 export function pythonJsonLoads(text: string): unknown {
   let at = 0;
+  let depth = 0;
+  const nested = <T>(read: () => T): T => {
+    if (++depth > MAX_NESTING) throw nestedTooDeep();
+    const result = read();
+    depth--;
+    return result;
+  };
   const fail = (message: string, position: number): never => {
     const before = text.slice(0, position);
     const line = before.split('\n').length;
@@ -75,8 +88,8 @@ export function pythonJsonLoads(text: string): unknown {
   const value = (): unknown => {
     const char = text[at];
     if (char === '"') return string();
-    if (char === '{') return object();
-    if (char === '[') return array();
+    if (char === '{') return nested(object);
+    if (char === '[') return nested(array);
     for (const [word, result] of [
       ['null', null],
       ['true', true],

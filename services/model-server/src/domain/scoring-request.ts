@@ -1,6 +1,6 @@
 import { MlflowError } from '@mast/common';
 import { parse as parseCsvText } from 'csv-parse/sync';
-import { CsvParseError } from './errors.js';
+import { CsvParseError, MAX_NESTING, nestedTooDeep, nestsDeeperThan } from './errors.js';
 import { type Label, pyException, pyType } from './python.js';
 import { PythonJsonError, pythonJsonLoads } from './python-json.js';
 
@@ -108,7 +108,8 @@ export function pythonList(items: readonly string[]): string {
 /**
  * Parses a JSON scoring body as Python's `json.loads` reads it (NaN and Infinity too). Errors:
  * malformed JSON (400 BAD_REQUEST "Invalid input. Ensure that input is a valid JSON formatted
- * string. Error: 'JSONDecodeError(...)'" and the body) or a non-object body, zero or several input
+ * string. Error: 'JSONDecodeError(...)'" and the body), input nested more than MAX_NESTING deep, or
+ * a non-object body, zero or several input
  * fields, a malformed DataFrame or TF-serving payload (400 BAD_REQUEST). `params` are returned as
  * they came; they are checked at prediction (`enforceParams`).
  */
@@ -127,6 +128,8 @@ export function parseJsonRequest(body: string, paramNames: readonly string[] = [
       );
     }
   }
+  // Every later step (schema casting, tensor building, messages printing values) walks the values.
+  if (nestsDeeperThan(decoded, MAX_NESTING)) throw nestedTooDeep();
   if (Array.isArray(decoded)) throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received a list.`);
   // MLflow's text has no closing quote after the type (`_decode_json_input`).
   if (!isObject(decoded))
@@ -301,7 +304,10 @@ export function parseCsvRequest(body: string, stringColumns: readonly string[] =
     throw new CsvParseError((error as Error).message, error);
   }
   const [header, ...rows] = records;
-  if (header === undefined) throw new CsvParseError('No columns to parse from file');
+  if (header === undefined) {
+    const message = 'No columns to parse from file';
+    throw new CsvParseError(message, { pyName: 'pandas.errors.EmptyDataError', message });
+  }
   const values = Object.fromEntries(
     header.map((column, index) => {
       const cells = rows.map((row) => row[index]!);

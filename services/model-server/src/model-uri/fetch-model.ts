@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, rmSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,7 +6,12 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'yaml';
 import { locateModel, type ModelLocation, ModelUriError, PROXY_ROUTE } from './location.js';
-import { TrackingServer } from './tracking-server.js';
+import {
+  credentialsHeader,
+  type TrackingCredentials,
+  TrackingServer,
+  withoutUserinfo,
+} from './tracking-server.js';
 
 /** A model directory on this machine, ready for `loadModel`. */
 export interface FetchedModel {
@@ -19,7 +24,10 @@ export interface FetchedModel {
   /** Files and bytes downloaded; 0 for a local directory, which is used in place. */
   files: number;
   bytes: number;
-  /** Removes the downloaded copy; a no-op for a local directory. */
+  /**
+   * Removes the downloaded copy; a no-op for a local directory. Until then the copy is also removed
+   * when the process exits (a forced exit skips asynchronous cleanup).
+   */
   remove(): Promise<void>;
 }
 
@@ -35,8 +43,13 @@ export interface ModelStore {
 }
 
 export interface FetchModelOptions {
-  /** The tracking server for remote URIs (MLFLOW_TRACKING_URI / `--tracking-uri`), http(s). */
+  /**
+   * The tracking server for remote URIs (MLFLOW_TRACKING_URI / `--tracking-uri`), http(s); userinfo in
+   * it (`http://user:password@host`) is sent as HTTP basic auth, never printed.
+   */
   trackingUri?: string;
+  /** MLflow's `MLFLOW_TRACKING_USERNAME`/`_PASSWORD`/`_TOKEN`, sent to the servers the model is fetched from. */
+  credentials?: TrackingCredentials;
   /** Where relative paths resolve (default the process's working directory). */
   cwd?: string;
   /** Parent of the download directory (default the OS temp directory). */
@@ -213,13 +226,21 @@ async function downloadAll(
  * through `openStore`. Errors are one-line ModelUriErrors: an unknown model/version/alias/run (the
  * server's message), an unreachable server or store, a directory without `MLmodel`.
  */
-export async function fetchModel(uri: string, options: FetchModelOptions = {}): Promise<FetchedModel> {
+export async function fetchModel(modelUri: string, options: FetchModelOptions = {}): Promise<FetchedModel> {
   const cwd = options.cwd ?? process.cwd();
-  const location = locateModel(uri, options.trackingUri, cwd);
+  // Credentials in a URI become the Authorization header, and leave the URIs messages print: those of
+  // an artifact proxy URL (`https://user:pw@host/api/2.0/mlflow-artifacts/…`) first, as requests does.
+  const model = withoutUserinfo(modelUri);
+  const tracking = options.trackingUri === undefined ? undefined : withoutUserinfo(options.trackingUri);
+  const authorization =
+    model.authorization ?? tracking?.authorization ?? credentialsHeader(options.credentials ?? {});
+  const uri = model.uri;
+  const location = locateModel(uri, tracking?.uri, cwd);
+  const connect = (server: string) => new TrackingServer(server, authorization, options.signal);
   let target: Exclude<ModelLocation, { kind: 'registry' }>;
   let registeredVersion: FetchedModel['registeredVersion'];
   if (location.kind === 'registry') {
-    const server = new TrackingServer(location.server, options.signal);
+    const server = connect(location.server);
     const resolved = await server.resolveModel(uri);
     if (resolved.artifact_uri === undefined || resolved.artifact_uri === '') {
       throw new ModelUriError(`${uri} has no artifact location on ${server.url}.`);
@@ -233,7 +254,7 @@ export async function fetchModel(uri: string, options: FetchModelOptions = {}): 
   if (target.kind === 'local') return localModel(uri, target.path);
   const source = target === location ? uri : `${uri} -> ${describe(target)}`;
   if (target.kind !== 's3') {
-    const files = await remoteFiles(new TrackingServer(target.server, options.signal), target);
+    const files = await remoteFiles(connect(target.server), target);
     return download(source, files, registeredVersion, options);
   }
   if (options.openStore === undefined) {
@@ -259,7 +280,14 @@ async function download(
     throw new ModelUriError(`${source} is not an MLflow model: it has no MLmodel file at its top.`);
   }
   const dir = await mkdtemp(join(options.downloadRoot ?? tmpdir(), 'mast-model-'));
-  const remove = () => rm(dir, { recursive: true, force: true });
+  // A second signal exits at once (runProcess), before any asynchronous cleanup could run: the copy
+  // is then removed synchronously as the process exits.
+  const removeAtExit = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeAtExit);
+  const remove = async () => {
+    process.removeListener('exit', removeAtExit);
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     await downloadAll(files, dir, options.concurrency ?? 8, options.signal);
     if (registeredVersion !== undefined) {

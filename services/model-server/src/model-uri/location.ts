@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StartupError } from '@mast/common';
+import { redactSecrets, StartupError } from '@mast/common';
 
 /**
  * A model that cannot be found or fetched: printed as one line naming the URI (an expected start-up
@@ -54,7 +54,7 @@ function requireServer(uri: string, trackingUri: string | undefined): string {
   }
   if (!/^https?:\/\//i.test(trackingUri)) {
     throw new ModelUriError(
-      `The tracking URI '${trackingUri}' is not an http(s) URL: Mast fetches ${uri} from a Mast or MLflow server over REST.`,
+      `The tracking URI '${redactSecrets(trackingUri)}' is not an http(s) URL: Mast fetches ${uri} from a Mast or MLflow server over REST.`,
     );
   }
   return trackingUri.replace(/\/+$/, '');
@@ -117,7 +117,7 @@ export function locateModel(uri: string, trackingUri: string | undefined, cwd: s
       try {
         url = new URL(uri);
       } catch {
-        throw new ModelUriError(`Not a proper URL: ${uri}.`);
+        throw new ModelUriError(`Not a proper URL: ${redactSecrets(uri)}.`);
       }
       const at = url.pathname.indexOf(PROXY_ROUTE);
       const after = at === -1 ? undefined : url.pathname.slice(at + PROXY_ROUTE.length);

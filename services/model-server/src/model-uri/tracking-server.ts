@@ -20,6 +20,62 @@ export interface ResolvedModel {
 }
 
 /**
+ * How requests to the tracking server authenticate, as MLflow's client reads it
+ * (`_get_default_host_creds` in `mlflow/tracking/_tracking_service/utils.py`): `MLFLOW_TRACKING_USERNAME`
+ * and `MLFLOW_TRACKING_PASSWORD`, or `MLFLOW_TRACKING_TOKEN`.
+ */
+export interface TrackingCredentials {
+  username?: string;
+  password?: string;
+  token?: string;
+}
+
+function basic(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
+/**
+ * The `Authorization` header MLflow's client builds from its variables (`http_request` in
+ * `mlflow/utils/rest_utils.py`): Basic when both username and password are set, else Bearer.
+ * Userinfo in the URI wins over it (`withoutUserinfo`).
+ */
+export function credentialsHeader({ username, password, token }: TrackingCredentials): string | undefined {
+  if (username && password) return basic(username, password);
+  return token ? `Bearer ${token}` : undefined;
+}
+
+/**
+ * An http(s) URI without its userinfo (`http://admin:pw@host` -> `http://host`; fetch refuses URLs
+ * holding credentials), and the Basic `Authorization` header they make: requests' `prepare_auth`
+ * sets it from the URL's userinfo (percent-decoded) over the header MLflow built. Another URI, or one
+ * without userinfo, is returned as it is.
+ */
+export function withoutUserinfo(uri: string): { uri: string; authorization?: string } {
+  let url: URL | undefined;
+  try {
+    url = /^https?:\/\//i.test(uri) ? new URL(uri) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url !== undefined && (url.username !== '' || url.password !== '')) {
+    const decode = (text: string) => {
+      try {
+        return decodeURIComponent(text);
+      } catch {
+        return text;
+      }
+    };
+    const authorization = basic(decode(url.username), decode(url.password));
+    url.username = '';
+    url.password = '';
+    // URL adds a `/` to a bare origin; the rest of the URI is kept as given.
+    const path = /^[a-z]+:\/\/[^/?#]*([/?#].*)?$/i.exec(uri)?.[1] ?? '';
+    return { uri: `${url.origin}${path}`, authorization };
+  }
+  return { uri };
+}
+
+/**
  * Answers worth asking again, and how long to wait before each new try: MLflow's client retries the
  * same statuses (`_TRANSIENT_FAILURE_RESPONSE_CODES`) and refused connections, with backoff.
  */
@@ -41,8 +97,10 @@ function causeOf(error: unknown): string {
  */
 export class TrackingServer {
   constructor(
-    /** Base URL, no trailing slash (`http://127.0.0.1:5000`). */
+    /** Base URL, no trailing slash and no userinfo (`http://127.0.0.1:5000`): it is printed in messages. */
     readonly url: string,
+    /** The `Authorization` header every call and download sends (`withoutUserinfo`). */
+    private readonly authorization?: string,
     /** Stops every call and transfer (a shutdown while the model downloads). */
     private readonly signal?: AbortSignal,
     /** How long one JSON call may take (ms). */
@@ -64,7 +122,10 @@ export class TrackingServer {
       const last = attempt === RETRY_DELAYS_MS.length;
       try {
         const response = await fetch(url, {
-          headers: { accept: 'application/json' },
+          headers: {
+            accept: 'application/json',
+            ...(this.authorization === undefined ? {} : { authorization: this.authorization }),
+          },
           signal: signals.length === 0 ? undefined : AbortSignal.any(signals),
         });
         if (last || !TRANSIENT_STATUSES.has(response.status)) return response;
