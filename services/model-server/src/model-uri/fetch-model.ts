@@ -284,9 +284,10 @@ async function download(
   // is then removed synchronously as the process exits.
   const removeAtExit = () => rmSync(dir, { recursive: true, force: true });
   process.once('exit', removeAtExit);
+  // The exit hook stays until the copy is gone: a second signal may land while `rm` runs.
   const remove = async () => {
-    process.removeListener('exit', removeAtExit);
     await rm(dir, { recursive: true, force: true });
+    process.removeListener('exit', removeAtExit);
   };
   try {
     await downloadAll(files, dir, options.concurrency ?? 8, options.signal);
