@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHttpApp, type Database } from '@mast/common';
-import { BACKENDS, HttpClient, openTestDatabase } from '@mast/test-support';
-import type { FastifyInstance } from 'fastify';
-import { createTracking, prepareTrackingDatabase } from '../src/plugin.js';
-import type { TrackingDatabase } from '../src/store/schema.js';
+import { BACKENDS, type HttpClient } from '@mast/test-support';
+import { startTrackingServer, type TrackingServer } from './harness.js';
 
 const RUNS_QUERY = `
   query Runs($ids: [ID!]!, $orderBy: [String!], $first: Int!, $after: String) {
@@ -60,8 +57,7 @@ const ORDERS: Array<string[] | null> = [
  * values and id), so runs created between two pages neither repeat nor push runs off a page.
  */
 describe.each(BACKENDS)('keyset cursors of runs connections (%s)', (backend) => {
-  let database: Database<TrackingDatabase>;
-  let app: FastifyInstance;
+  let server: TrackingServer;
   let http: HttpClient;
   const next = random(14);
   let serial = 0;
@@ -107,19 +103,10 @@ describe.each(BACKENDS)('keyset cursors of runs connections (%s)', (backend) => 
   }
 
   beforeAll(async () => {
-    database = await openTestDatabase<TrackingDatabase>(backend);
-    const deps = { db: database.db, defaultArtifactRoot: 'mlflow-artifacts:/' };
-    await prepareTrackingDatabase(deps);
-    app = createHttpApp({ logLevel: 'silent', bodyLimit: 1024 * 1024 }).app;
-    const tracking = createTracking(deps);
-    await tracking.registerRest(app);
-    tracking.registerSubgraph(app);
-    http = new HttpClient(await app.listen({ host: '127.0.0.1', port: 0 }));
+    server = await startTrackingServer(backend);
+    http = server.client;
   });
-  afterAll(async () => {
-    await app?.close();
-    await database?.close();
-  });
+  afterAll(async () => server?.close());
 
   test.each(
     ORDERS.map((order): [string, string[] | null] => [order ? order.join(', ') : 'default order', order]),

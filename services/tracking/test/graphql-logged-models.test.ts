@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHttpApp, type Database } from '@mast/common';
-import { BACKENDS, HttpClient, openTestDatabase } from '@mast/test-support';
-import type { FastifyInstance } from 'fastify';
-import { createTracking, prepareTrackingDatabase } from '../src/plugin.js';
-import type { TrackingDatabase } from '../src/store/schema.js';
+import { BACKENDS, type HttpClient } from '@mast/test-support';
+import { startTrackingServer, type TrackingServer } from './harness.js';
 
 const API = '/api/2.0/mlflow';
 const START = 1_700_000_000_000;
@@ -46,8 +43,7 @@ interface ModelsData {
  * with its params, tags, metrics, source run and experiment.
  */
 describe.each(BACKENDS)('GraphQL logged models (%s)', (backend) => {
-  let database: Database<TrackingDatabase>;
-  let app: FastifyInstance;
+  let server: TrackingServer;
   let http: HttpClient;
   let experimentId: string;
   let runId: string;
@@ -58,14 +54,8 @@ describe.each(BACKENDS)('GraphQL logged models (%s)', (backend) => {
   }
 
   beforeAll(async () => {
-    database = await openTestDatabase<TrackingDatabase>(backend);
-    const deps = { db: database.db, defaultArtifactRoot: 'mlflow-artifacts:/' };
-    await prepareTrackingDatabase(deps);
-    app = createHttpApp({ logLevel: 'silent', bodyLimit: 1024 * 1024 }).app;
-    const tracking = createTracking(deps);
-    await tracking.registerRest(app);
-    tracking.registerSubgraph(app);
-    http = new HttpClient(await app.listen({ host: '127.0.0.1', port: 0 }));
+    server = await startTrackingServer(backend);
+    http = server.client;
 
     experimentId = (await http.post(`${API}/experiments/create`, { name: 'models' })).body.experiment_id;
     const run = await http.post(`${API}/runs/create`, { experiment_id: experimentId, run_name: 'trainer' });
@@ -103,10 +93,7 @@ describe.each(BACKENDS)('GraphQL logged models (%s)', (backend) => {
       (await http.request('DELETE', `${API}/logged-models/${deleted.body.model.info.model_id}`)).status,
     ).toBe(200);
   });
-  afterAll(async () => {
-    await app?.close();
-    await database?.close();
-  });
+  afterAll(async () => server?.close());
 
   test('loggedModels: active models, newest first; filter and metric order as MLflow; cursor pages', async () => {
     const all = await graphql<ModelsData>(MODELS_QUERY, { ids: [experimentId], first: 10 });

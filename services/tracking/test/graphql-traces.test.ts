@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHttpApp, type Database } from '@mast/common';
-import { BACKENDS, HttpClient, openTestDatabase } from '@mast/test-support';
-import type { FastifyInstance } from 'fastify';
-import { createTracking, prepareTrackingDatabase } from '../src/plugin.js';
-import type { TrackingDatabase } from '../src/store/schema.js';
+import { BACKENDS, type HttpClient } from '@mast/test-support';
 import { API, createExperiment, createRunId, expectEmptyOk } from './fixtures.js';
+import { startTrackingServer, type TrackingServer } from './harness.js';
 
 const V3 = '/api/3.0/mlflow/traces';
 const T0 = Date.UTC(2025, 1, 3, 4, 5, 6, 789);
@@ -59,8 +56,7 @@ function newTraceId(): string {
  * search with the REST route's service, filter and order_by grammar and errors.
  */
 describe.each(BACKENDS)('GraphQL traces (%s)', (backend) => {
-  let database: Database<TrackingDatabase>;
-  let app: FastifyInstance;
+  let server: TrackingServer;
   let http: HttpClient;
   let experimentId: string;
   let experimentName: string;
@@ -98,14 +94,8 @@ describe.each(BACKENDS)('GraphQL traces (%s)', (backend) => {
   }
 
   beforeAll(async () => {
-    database = await openTestDatabase<TrackingDatabase>(backend);
-    const deps = { db: database.db, defaultArtifactRoot: 'mlflow-artifacts:/' };
-    await prepareTrackingDatabase(deps);
-    app = createHttpApp({ logLevel: 'silent', bodyLimit: 1024 * 1024 }).app;
-    const tracking = createTracking(deps);
-    await tracking.registerRest(app);
-    tracking.registerSubgraph(app);
-    http = new HttpClient(await app.listen({ host: '127.0.0.1', port: 0 }));
+    server = await startTrackingServer(backend);
+    http = server.client;
 
     experimentName = `traces-${process.pid}`;
     experimentId = await createExperiment(http, experimentName);
@@ -142,10 +132,7 @@ describe.each(BACKENDS)('GraphQL traces (%s)', (backend) => {
     );
     expectEmptyOk(await http.post(`${API}/traces/link-to-run`, { trace_ids: [ids[2]], run_id: runId }));
   });
-  afterAll(async () => {
-    await app?.close();
-    await database?.close();
-  });
+  afterAll(async () => server?.close());
 
   test('trace: every field of TraceInfoV3, tags and metadata sorted, source and linked runs', async () => {
     const { data, errors } = await graphql<{ trace: Record<string, unknown> }>(TRACE_QUERY, { id: ids[1] });

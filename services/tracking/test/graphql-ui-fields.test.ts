@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createHttpApp, type Database } from '@mast/common';
-import { BACKENDS, HttpClient, openTestDatabase } from '@mast/test-support';
-import type { FastifyInstance } from 'fastify';
-import { createTracking, prepareTrackingDatabase } from '../src/plugin.js';
-import type { TrackingDatabase } from '../src/store/schema.js';
+import { BACKENDS, type HttpClient } from '@mast/test-support';
+import { startTrackingServer, type TrackingServer } from './harness.js';
 
 const KEYS_QUERY = `query Keys($id: ID!) { experimentKeys(experimentId: $id) { metrics params tags } }`;
 const EXPERIMENT_RUNS_QUERY = `
@@ -27,8 +24,7 @@ interface GraphQLBody<T> {
  * `Experiment.runs`, an experiment's runs as a connection.
  */
 describe.each(BACKENDS)('GraphQL fields of the web UI (%s)', (backend) => {
-  let database: Database<TrackingDatabase>;
-  let app: FastifyInstance;
+  let server: TrackingServer;
   let http: HttpClient;
 
   async function graphql<T>(query: string, variables: Record<string, unknown>): Promise<GraphQLBody<T>> {
@@ -50,19 +46,10 @@ describe.each(BACKENDS)('GraphQL fields of the web UI (%s)', (backend) => {
   }
 
   beforeAll(async () => {
-    database = await openTestDatabase<TrackingDatabase>(backend);
-    const deps = { db: database.db, defaultArtifactRoot: 'mlflow-artifacts:/' };
-    await prepareTrackingDatabase(deps);
-    app = createHttpApp({ logLevel: 'silent', bodyLimit: 1024 * 1024 }).app;
-    const tracking = createTracking(deps);
-    await tracking.registerRest(app);
-    tracking.registerSubgraph(app);
-    http = new HttpClient(await app.listen({ host: '127.0.0.1', port: 0 }));
+    server = await startTrackingServer(backend);
+    http = server.client;
   });
-  afterAll(async () => {
-    await app?.close();
-    await database?.close();
-  });
+  afterAll(async () => server?.close());
 
   type Keys = { experimentKeys: { metrics: string[]; params: string[]; tags: string[] } };
 

@@ -11,7 +11,10 @@ export interface TrackingServer {
   close(): Promise<void>;
 }
 
-/** The tracking service on a fresh database of the given backend, listening on a loopback port. */
+/**
+ * The tracking service (REST and its GraphQL subgraph at `/graphql`) on a fresh database of the given
+ * backend, listening on a loopback port.
+ */
 export async function startTrackingServer(
   backend: Backend,
   defaultArtifactRoot = 'mlflow-artifacts:/',
@@ -24,7 +27,9 @@ export async function startTrackingServer(
     bodyLimit: 32 * 1024 * 1024,
     readinessChecks: [database.ping],
   });
-  await createTracking(deps).registerRest(app);
+  const tracking = createTracking(deps);
+  await tracking.registerRest(app);
+  tracking.registerSubgraph(app);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     client: new HttpClient(address),
