@@ -59,10 +59,10 @@ export class InProcessWorker<T> implements QueueWorker {
     this.source.settle(job);
   }
 
-  close(): Promise<void> {
+  close(force = false): Promise<void> {
     this.closed = true;
     this.closing ??= (async () => {
-      while (this.running.size > 0) await Promise.allSettled([...this.running]);
+      while (!force && this.running.size > 0) await Promise.allSettled([...this.running]);
       this.source.detach(this);
     })();
     return this.closing;

@@ -262,6 +262,24 @@ describe.each(IMPLEMENTATIONS)('job queue contract: %s', (kind, open) => {
     expect(() => connection.queue('another')).toThrow(QueueClosedError);
   });
 
+  it('close(true) resolves without waiting for running handlers', async () => {
+    const connection = open();
+    const queue = connection.queue<string>(queueName());
+    const events: string[] = [];
+    const release = gate();
+    const worker = queue.process(async () => {
+      events.push('started');
+      await release.promise;
+      events.push('handler finished');
+    });
+    await queue.add('long', 'x');
+    await waitFor(() => events.includes('started'), 'handler started');
+    await worker.close(true);
+    expect(events).toEqual(['started']);
+    release.open();
+    await connection.close();
+  });
+
   it('rejects job ids BullMQ cannot store', async () => {
     const connection = open();
     try {

@@ -45,7 +45,6 @@ export class RedisQueueWorker<T> implements QueueWorker {
     await this.worker.waitUntilReady();
   }
 
-  /** `force`: do not wait for running handlers. */
   close(force = false): Promise<void> {
     this.closing ??= this.worker.close(force);
     return this.closing;

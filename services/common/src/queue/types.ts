@@ -89,8 +89,12 @@ export interface WorkerOptions<T = unknown> {
 
 /** A running consumer of one queue. */
 export interface QueueWorker {
-  /** Stops taking jobs and resolves once the handlers already running have finished. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and resolves once the handlers already running have finished; with `force`, at
+   * once, leaving them running (BullMQ hands their jobs out again once their locks expire). Idempotent:
+   * the first call decides.
+   */
+  close(force?: boolean): Promise<void>;
 }
 
 /** One named queue. */

@@ -201,9 +201,9 @@ export async function startDeployWorkers(options: {
   return [
     consumer,
     {
-      async close() {
+      async close(force?: boolean) {
         abort.abort();
-        await pipeline.close();
+        await pipeline.close(force);
       },
     },
   ];
