@@ -238,8 +238,8 @@ describe.each(IMPLEMENTATIONS)('job queue contract: %s', (kind, open) => {
     }
   });
 
-  it('close() waits for running handlers, and the queue then refuses jobs', async () => {
-    const connection = open();
+  /** A queue on `connection` whose one job's handler has started and runs until `release.open()`. */
+  async function startLongJob(connection: QueueConnection) {
     const queue = connection.queue<string>(queueName());
     const events: string[] = [];
     const release = gate();
@@ -250,6 +250,12 @@ describe.each(IMPLEMENTATIONS)('job queue contract: %s', (kind, open) => {
     });
     await queue.add('long', 'x');
     await waitFor(() => events.includes('started'), 'handler started');
+    return { queue, worker, events, release };
+  }
+
+  it('close() waits for running handlers, and the queue then refuses jobs', async () => {
+    const connection = open();
+    const { queue, worker, events, release } = await startLongJob(connection);
     const closed = worker.close().then(() => events.push('worker closed'));
     const connectionClosed = connection.close().then(() => events.push('connection closed'));
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -264,16 +270,7 @@ describe.each(IMPLEMENTATIONS)('job queue contract: %s', (kind, open) => {
 
   it('close(true) resolves without waiting for running handlers', async () => {
     const connection = open();
-    const queue = connection.queue<string>(queueName());
-    const events: string[] = [];
-    const release = gate();
-    const worker = queue.process(async () => {
-      events.push('started');
-      await release.promise;
-      events.push('handler finished');
-    });
-    await queue.add('long', 'x');
-    await waitFor(() => events.includes('started'), 'handler started');
+    const { worker, events, release } = await startLongJob(connection);
     await worker.close(true);
     expect(events).toEqual(['started']);
     release.open();
