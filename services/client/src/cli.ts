@@ -110,7 +110,10 @@ Open Inference Protocol (/v2/...). Flags are named as mlflow models serve's.
   --tracking-uri URI              the Mast or MLflow server that resolves and serves remote model URIs
                                   (MLFLOW_TRACKING_URI); files are downloaded through its artifact routes.
                                   Credentials: http://user:password@host, else MLFLOW_TRACKING_USERNAME
-                                  and MLFLOW_TRACKING_PASSWORD (basic auth), else MLFLOW_TRACKING_TOKEN
+                                  and MLFLOW_TRACKING_PASSWORD (basic auth), else MLFLOW_TRACKING_TOKEN.
+                                  TLS: MLFLOW_TRACKING_SERVER_CERT_PATH (CA bundle, PEM),
+                                  MLFLOW_TRACKING_CLIENT_CERT_PATH (one PEM: certificate and private key),
+                                  MLFLOW_TRACKING_INSECURE_TLS=true (no certificate verification)
   -t, --timeout SECONDS           a request's time limit, 504 after it
                                   (MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, default 60)
   -w, --workers N                 workers of MLflow's scoring server when it serves the model

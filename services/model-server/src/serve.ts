@@ -4,6 +4,7 @@ import {
   httpConfig,
   optionalString,
   positiveInteger,
+  type ReportProblem,
   reachableHost,
   StartupError,
   s3Config,
@@ -23,11 +24,24 @@ import { buildModelServer, type ModelServerOptions } from './server.js';
 export const ENV_MANAGERS = ['local', 'virtualenv', 'conda', 'uv'] as const;
 
 /**
+ * A boolean variable as MLflow's `_BooleanEnvironmentVariable` reads it (`mlflow/environment_variables.py`):
+ * `true`/`false`/`1`/`0` in any case, nothing else (no `yes`, no spaces), with MLflow's message;
+ * unset (or empty, as every Mast variable) is false, the default of MLflow's TLS switch.
+ */
+function mlflowBoolean(variable: string, value: string | undefined, report: ReportProblem): boolean {
+  const word = value?.toLowerCase();
+  if (word === undefined || ['true', 'false', '1', '0'].includes(word))
+    return word === 'true' || word === '1';
+  report(variable, `value must be one of ['true', 'false', '1', '0'] (case-insensitive), but got ${value}`);
+  return false;
+}
+
+/**
  * `mast models serve`'s settings besides the model server's own (`modelServerConfig`: batching,
  * request timeout) and `httpConfig` (host, port, log level, body limit): MLflow's variables for the
- * tracking server, its credentials (`_get_default_host_creds` in
- * `mlflow/tracking/_tracking_service/utils.py`) and the scoring server's workers (spec
- * mlflow-registry-models §5.4).
+ * tracking server, its credentials and TLS settings (`_get_default_host_creds` in
+ * `mlflow/tracking/_tracking_service/utils.py`; the files are read when a remote model is fetched,
+ * `tlsDispatcher`) and the scoring server's workers (spec mlflow-registry-models §5.4).
  */
 export const modelServeConfig = configFragment(
   'models serve',
@@ -36,15 +50,25 @@ export const modelServeConfig = configFragment(
     MLFLOW_TRACKING_USERNAME: optionalString,
     MLFLOW_TRACKING_PASSWORD: optionalString,
     MLFLOW_TRACKING_TOKEN: optionalString,
+    MLFLOW_TRACKING_INSECURE_TLS: optionalString,
+    MLFLOW_TRACKING_SERVER_CERT_PATH: optionalString,
+    MLFLOW_TRACKING_CLIENT_CERT_PATH: optionalString,
     MLFLOW_MODELS_WORKERS: positiveInteger(1),
   },
-  (e) => ({
+  (e, report) => ({
     modelServe: {
       trackingUri: e.MLFLOW_TRACKING_URI,
       credentials: {
         username: e.MLFLOW_TRACKING_USERNAME,
         password: e.MLFLOW_TRACKING_PASSWORD,
         token: e.MLFLOW_TRACKING_TOKEN,
+        ignoreTlsVerification: mlflowBoolean(
+          'MLFLOW_TRACKING_INSECURE_TLS',
+          e.MLFLOW_TRACKING_INSECURE_TLS,
+          report,
+        ),
+        serverCertPath: e.MLFLOW_TRACKING_SERVER_CERT_PATH,
+        clientCertPath: e.MLFLOW_TRACKING_CLIENT_CERT_PATH,
       },
       workers: e.MLFLOW_MODELS_WORKERS,
     },
@@ -59,7 +83,7 @@ export interface ServeModelOptions {
   modelUri: string;
   /** The tracking server for remote URIs (MLFLOW_TRACKING_URI / `--tracking-uri`). */
   trackingUri?: string;
-  /** Its credentials (MLFLOW_TRACKING_USERNAME/PASSWORD/TOKEN; `fetchModel`). */
+  /** Its credentials and TLS settings (MLFLOW_TRACKING_USERNAME/PASSWORD/TOKEN, …_INSECURE_TLS, …_CERT_PATH; `fetchModel`). */
   credentials?: FetchModelOptions['credentials'];
   host: string;
   /** 0 picks a free port (Mast's own server only). */

@@ -8,8 +8,10 @@ import { stringify } from 'yaml';
 import { locateModel, type ModelLocation, ModelUriError, PROXY_ROUTE } from './location.js';
 import {
   credentialsHeader,
+  type TrackingConnection,
   type TrackingCredentials,
   TrackingServer,
+  tlsDispatcher,
   withoutUserinfo,
 } from './tracking-server.js';
 
@@ -48,7 +50,11 @@ export interface FetchModelOptions {
    * it (`http://user:password@host`) is sent as HTTP basic auth, never printed.
    */
   trackingUri?: string;
-  /** MLflow's `MLFLOW_TRACKING_USERNAME`/`_PASSWORD`/`_TOKEN`, sent to the servers the model is fetched from. */
+  /**
+   * MLflow's `MLFLOW_TRACKING_USERNAME`/`_PASSWORD`/`_TOKEN`, sent to the servers the model is fetched
+   * from, and its TLS settings (`MLFLOW_TRACKING_INSECURE_TLS`, `_SERVER_CERT_PATH`, `_CLIENT_CERT_PATH`;
+   * `tlsDispatcher`), used for every call and download, redirects included.
+   */
   credentials?: TrackingCredentials;
   /** Where relative paths resolve (default the process's working directory). */
   cwd?: string;
@@ -224,7 +230,8 @@ async function downloadAll(
  * fresh directory under `downloadRoot`, with MLflow's `registered_model_meta` (`model_name`,
  * `model_version`) for registry versions (spec mlflow-registry-models §4.1). `s3://` prefixes are read
  * through `openStore`. Errors are one-line ModelUriErrors: an unknown model/version/alias/run (the
- * server's message), an unreachable server or store, a directory without `MLmodel`.
+ * server's message), an unreachable server or store, a failed TLS handshake or an unreadable TLS file
+ * (`tlsDispatcher`), a directory without `MLmodel`.
  */
 export async function fetchModel(modelUri: string, options: FetchModelOptions = {}): Promise<FetchedModel> {
   const cwd = options.cwd ?? process.cwd();
@@ -234,9 +241,31 @@ export async function fetchModel(modelUri: string, options: FetchModelOptions = 
   const tracking = options.trackingUri === undefined ? undefined : withoutUserinfo(options.trackingUri);
   const authorization =
     model.authorization ?? tracking?.authorization ?? credentialsHeader(options.credentials ?? {});
-  const uri = model.uri;
-  const location = locateModel(uri, tracking?.uri, cwd);
-  const connect = (server: string) => new TrackingServer(server, authorization, options.signal);
+  const location = locateModel(model.uri, tracking?.uri, cwd);
+  // Only a tracking server's URIs read the TLS settings, as MLflow builds its host creds only for them.
+  const remote = location.kind !== 'local' && location.kind !== 's3';
+  const dispatcher = remote ? await tlsDispatcher(options.credentials ?? {}) : undefined;
+  try {
+    return await fetchLocated(model.uri, location, cwd, options, {
+      authorization,
+      dispatcher,
+      signal: options.signal,
+    });
+  } finally {
+    // Every transfer is over (or failed): no connection of this fetch is kept open.
+    await dispatcher?.destroy();
+  }
+}
+
+/** `fetchModel` once the URI is located; `connection` is how its tracking servers are reached. */
+async function fetchLocated(
+  uri: string,
+  location: ModelLocation,
+  cwd: string,
+  options: FetchModelOptions,
+  connection: TrackingConnection,
+): Promise<FetchedModel> {
+  const connect = (server: string) => new TrackingServer(server, connection);
   let target: Exclude<ModelLocation, { kind: 'registry' }>;
   let registeredVersion: FetchedModel['registeredVersion'];
   if (location.kind === 'registry') {

@@ -1,8 +1,12 @@
 import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createSecureContext } from 'node:tls';
+// undici's own fetch, not Node's global one: only it takes an Agent of this undici version (TLS options).
+import { Agent, type Dispatcher, fetch, type Response } from 'undici';
 import { ModelUriError } from './location.js';
 
 /** One entry of an artifact listing: `path` as the server gives it, `file_size` in bytes for files. */
@@ -21,13 +25,20 @@ export interface ResolvedModel {
 
 /**
  * How requests to the tracking server authenticate, as MLflow's client reads it
- * (`_get_default_host_creds` in `mlflow/tracking/_tracking_service/utils.py`): `MLFLOW_TRACKING_USERNAME`
- * and `MLFLOW_TRACKING_PASSWORD`, or `MLFLOW_TRACKING_TOKEN`.
+ * (`_get_default_host_creds` in `mlflow/tracking/_tracking_service/utils.py`, its `MlflowHostCreds`):
+ * `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD`, or `MLFLOW_TRACKING_TOKEN`; and the TLS
+ * settings `tlsDispatcher` applies.
  */
 export interface TrackingCredentials {
   username?: string;
   password?: string;
   token?: string;
+  /** `MLFLOW_TRACKING_INSECURE_TLS`: the server's certificate is not verified. */
+  ignoreTlsVerification?: boolean;
+  /** `MLFLOW_TRACKING_SERVER_CERT_PATH`: a PEM CA bundle the server is verified with (requests' `verify`). */
+  serverCertPath?: string;
+  /** `MLFLOW_TRACKING_CLIENT_CERT_PATH`: one PEM file with the client certificate and its key (requests' `cert`). */
+  clientCertPath?: string;
 }
 
 function basic(username: string, password: string): string {
@@ -75,6 +86,68 @@ export function withoutUserinfo(uri: string): { uri: string; authorization?: str
   return { uri };
 }
 
+/** The reason in a file-system error's message (`ENOENT: no such file or directory, open '…'`). */
+function fsReason(error: unknown): string {
+  const message = (error as Error).message ?? String(error);
+  return /^[A-Z]+: ([^,]+)/.exec(message)?.[1] ?? message.split('\n')[0]!;
+}
+
+/** A setting's file, read whole; a ModelUriError naming the variable and the path when it cannot be. */
+async function readSetting(variable: string, path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new ModelUriError(`Cannot read ${variable} ${path}: ${fsReason(error)}.`);
+  }
+}
+
+/**
+ * The TLS settings MLflow's `http_request` (`mlflow/utils/rest_utils.py`) gives requests, as an undici
+ * Agent that every call and download uses (a redirect to another host, such as a presigned URL, too):
+ * `verify=False` for `ignoreTlsVerification`; `verify=<serverCertPath>`, whose PEM bundle replaces the
+ * system's CAs; `cert=<clientCertPath>`, one PEM file holding the certificate and its private key.
+ * Undefined when none is set (the system's CAs verify the server). As `MlflowHostCreds` does, it refuses
+ * `ignoreTlsVerification` together with `serverCertPath`. A file that cannot be read, or holds no PEM of
+ * its kind, is one ModelUriError line naming its variable and path (never its contents).
+ */
+export async function tlsDispatcher(credentials: TrackingCredentials): Promise<Agent | undefined> {
+  const { ignoreTlsVerification = false, serverCertPath, clientCertPath } = credentials;
+  if (ignoreTlsVerification && serverCertPath !== undefined) {
+    // MLflow's message (`MlflowHostCreds.__init__`), word for word.
+    throw new ModelUriError(
+      "When 'ignore_tls_verification' is true then 'server_cert_path' must not be set! This error may have occurred because the 'MLFLOW_TRACKING_INSECURE_TLS' and 'MLFLOW_TRACKING_SERVER_CERT_PATH' environment variables are both set - only one of these environment variables may be set.",
+    );
+  }
+  if (!ignoreTlsVerification && serverCertPath === undefined && clientCertPath === undefined)
+    return undefined;
+  const ca =
+    serverCertPath === undefined
+      ? undefined
+      : await readSetting('MLFLOW_TRACKING_SERVER_CERT_PATH', serverCertPath);
+  // Node skips what is no certificate in a CA bundle: one without any would verify nothing.
+  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ModelUriError(
+      `MLFLOW_TRACKING_SERVER_CERT_PATH ${serverCertPath} holds no PEM certificate (-----BEGIN CERTIFICATE-----).`,
+    );
+  }
+  const client =
+    clientCertPath === undefined
+      ? undefined
+      : await readSetting('MLFLOW_TRACKING_CLIENT_CERT_PATH', clientCertPath);
+  if (client !== undefined) {
+    try {
+      createSecureContext({ cert: client, key: client });
+    } catch (error) {
+      throw new ModelUriError(
+        `MLFLOW_TRACKING_CLIENT_CERT_PATH ${clientCertPath} is not one PEM file holding a certificate and its private key (${(error as Error).message.split('\n')[0]}).`,
+      );
+    }
+  }
+  return new Agent({
+    connect: { rejectUnauthorized: !ignoreTlsVerification, ca, cert: client, key: client },
+  });
+}
+
 /**
  * Answers worth asking again, and how long to wait before each new try: MLflow's client retries the
  * same statuses (`_TRANSIENT_FAILURE_RESPONSE_CODES`) and refused connections, with backoff.
@@ -82,30 +155,62 @@ export function withoutUserinfo(uri: string): { uri: string; authorization?: str
 const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 const RETRY_DELAYS_MS = [250, 1000, 3000];
 
-/** A network failure's cause code (`ECONNREFUSED`, `ENOTFOUND`, …), as undici nests it. */
+/** A network failure's cause as undici nests it: a system code (`ECONNREFUSED`), else undici's words. */
 function causeOf(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if ((error as Error).name === 'TimeoutError') return 'no answer in time';
+  // undici's own codes (`UND_ERR_SOCKET`) say less than its message (`other side closed`).
+  if (cause?.code?.startsWith('UND_ERR_') && cause.message) return cause.message;
   return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
+/**
+ * A failed TLS handshake, which asking again cannot mend: the server's certificate failed verification
+ * (OpenSSL's `X509_V_ERR_*` names as Node gives them, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
+ * `CERT_HAS_EXPIRED`, …, or `ERR_TLS_CERT_ALTNAME_INVALID`), or OpenSSL refused the connection
+ * (`ERR_SSL_…`, e.g. an alert from a server that wants a client certificate under TLS 1.2).
+ */
+function tlsFailure(error: unknown, server: string): string | undefined {
+  const cause = (error as { cause?: { code?: unknown; message?: string } }).cause;
+  const code = typeof cause?.code === 'string' ? cause.code : '';
+  if (code.startsWith('ERR_SSL_')) return `the TLS handshake with ${server} failed (${code})`;
+  if (!/CERT|^UNABLE_TO_|^INVALID_(CA|PURPOSE)$|^PATH_LENGTH_EXCEEDED$|^HOSTNAME_MISMATCH$/.test(code)) {
+    return undefined;
+  }
+  return (
+    `the TLS certificate of ${server} is not trusted (${code}: ${(cause?.message ?? '').split('\n')[0]}); ` +
+    'set MLFLOW_TRACKING_SERVER_CERT_PATH to the CA bundle that signed it, or MLFLOW_TRACKING_INSECURE_TLS=true not to verify it'
+  );
+}
+
+/** How every call and download to a tracking server goes. */
+export interface TrackingConnection {
+  /** The `Authorization` header every call and download sends (`withoutUserinfo`, `credentialsHeader`). */
+  authorization?: string;
+  /** Connects them, redirects included (`tlsDispatcher`); default undici's global dispatcher. */
+  dispatcher?: Dispatcher;
+  /** Stops every call and transfer (a shutdown while the model downloads). */
+  signal?: AbortSignal;
 }
 
 /**
  * The REST calls `mast models serve` makes to a tracking server (Mast, or MLflow for the MLflow-standard
  * routes), each tried again on a transient failure. Every failure is one ModelUriError line: the
- * server's MLflow error message (`{"error_code","message"}`), or "unreachable" naming the server and
- * the cause.
+ * server's MLflow error message (`{"error_code","message"}`), a failed TLS handshake (not tried
+ * again), or "unreachable" naming the server and the cause.
  */
 export class TrackingServer {
+  private readonly signal?: AbortSignal;
+
   constructor(
     /** Base URL, no trailing slash and no userinfo (`http://127.0.0.1:5000`): it is printed in messages. */
     readonly url: string,
-    /** The `Authorization` header every call and download sends (`withoutUserinfo`). */
-    private readonly authorization?: string,
-    /** Stops every call and transfer (a shutdown while the model downloads). */
-    private readonly signal?: AbortSignal,
+    private readonly connection: TrackingConnection = {},
     /** How long one JSON call may take (ms). */
     private readonly timeoutMs = 30_000,
-  ) {}
+  ) {
+    this.signal = connection.signal;
+  }
 
   /** The one line a stopped call fails with. */
   private stopped(what: string): ModelUriError {
@@ -121,17 +226,21 @@ export class TrackingServer {
     for (let attempt = 0; ; attempt++) {
       const last = attempt === RETRY_DELAYS_MS.length;
       try {
+        const { authorization, dispatcher } = this.connection;
         const response = await fetch(url, {
           headers: {
             accept: 'application/json',
-            ...(this.authorization === undefined ? {} : { authorization: this.authorization }),
+            ...(authorization === undefined ? {} : { authorization }),
           },
           signal: signals.length === 0 ? undefined : AbortSignal.any(signals),
+          dispatcher,
         });
         if (last || !TRANSIENT_STATUSES.has(response.status)) return response;
         await response.body?.cancel();
       } catch (error) {
         if (this.signal?.aborted) throw this.stopped(what);
+        const tls = tlsFailure(error, this.url);
+        if (tls !== undefined) throw new ModelUriError(`Cannot ${what}: ${tls}.`);
         if (last) {
           throw new ModelUriError(
             `Cannot ${what}: the tracking server at ${this.url} is unreachable (${causeOf(error)}).`,
