@@ -427,7 +427,6 @@ describe.each(BACKENDS)('traces (%s)', (backend) => {
     for (const path of [`${V3}/get?trace_id=tr-1`, `${V3}/batchGet?trace_ids=tr-1`]) {
       expectError(await http().get(path), 404, 'ENDPOINT_NOT_FOUND');
     }
-    expectError(await http().post('/api/3.0/mlflow/traces/tr-1/assessments', {}), 404, 'ENDPOINT_NOT_FOUND');
   });
 
   test("MLflow's errors", async () => {

@@ -1015,7 +1015,11 @@ export interface TraceInfoV3 {
     | { [key: string]: string }
     | undefined;
   /** Mutable key/values (e.g. `mlflow.traceName`, `mlflow.artifactLocation`). */
-  tags?: { [key: string]: string } | undefined;
+  tags?:
+    | { [key: string]: string }
+    | undefined;
+  /** The trace's assessments (feedback and expectations), oldest first. */
+  assessments?: Assessment[] | undefined;
 }
 
 export const TraceInfoV3_State = {
@@ -1228,4 +1232,147 @@ export interface SearchTraces {
 export interface SearchTraces_Response {
   traces?: TraceInfo[] | undefined;
   next_page_token?: string | undefined;
+}
+
+/** Who or what made an assessment. */
+export interface AssessmentSource {
+  source_type?:
+    | AssessmentSource_SourceType
+    | undefined;
+  /** A user name, a judge's model, a script; absent when not given. */
+  source_id?: string | undefined;
+}
+
+export const AssessmentSource_SourceType = {
+  SOURCE_TYPE_UNSPECIFIED: "SOURCE_TYPE_UNSPECIFIED",
+  HUMAN: "HUMAN",
+  LLM_JUDGE: "LLM_JUDGE",
+  CODE: "CODE",
+} as const;
+
+export type AssessmentSource_SourceType = typeof AssessmentSource_SourceType[keyof typeof AssessmentSource_SourceType];
+
+export namespace AssessmentSource_SourceType {
+  export type SOURCE_TYPE_UNSPECIFIED = typeof AssessmentSource_SourceType.SOURCE_TYPE_UNSPECIFIED;
+  export type HUMAN = typeof AssessmentSource_SourceType.HUMAN;
+  export type LLM_JUDGE = typeof AssessmentSource_SourceType.LLM_JUDGE;
+  export type CODE = typeof AssessmentSource_SourceType.CODE;
+}
+
+/** Why a feedback has no value. */
+export interface AssessmentError {
+  /** Always written (possibly empty). */
+  error_code?: string | undefined;
+  error_message?:
+    | string
+    | undefined;
+  /** At most 10000 characters (a longer one keeps its end, after a truncation prefix). */
+  stack_trace?: string | undefined;
+}
+
+/** What a model or agent should produce. */
+export interface Expectation {
+  /** A string, number or boolean. */
+  value?:
+    | any
+    | undefined;
+  /** Any other JSON value (lists, objects), as text. */
+  serialized_value?: Expectation_SerializedValue | undefined;
+}
+
+export interface Expectation_SerializedValue {
+  /** "JSON_FORMAT" (the only format the server reads). */
+  serialization_format?: string | undefined;
+  value?: string | undefined;
+}
+
+/** Feedback on a trace's outputs. */
+export interface Feedback {
+  /** Any JSON value; null when the feedback carries an error instead. */
+  value?: any | undefined;
+  error?: AssessmentError | undefined;
+}
+
+/** An assessment of a trace (or of one of its spans): exactly one of feedback and expectation. */
+export interface Assessment {
+  /** "a-" + 32 hex chars, chosen by the server. */
+  assessment_id?: string | undefined;
+  assessment_name?: string | undefined;
+  trace_id?: string | undefined;
+  span_id?: string | undefined;
+  source?:
+    | AssessmentSource
+    | undefined;
+  /** google.protobuf.Timestamp in its JSON form: "2025-02-03T04:05:06.789Z". */
+  create_time?: string | undefined;
+  last_update_time?: string | undefined;
+  feedback?: Feedback | undefined;
+  expectation?:
+    | Expectation
+    | undefined;
+  /** Feedback only. */
+  rationale?: string | undefined;
+  metadata?:
+    | { [key: string]: string }
+    | undefined;
+  /** The id of the assessment of the same trace this one replaces (feedback only). */
+  overrides?:
+    | string
+    | undefined;
+  /** False once another assessment overrides this one. */
+  valid?: boolean | undefined;
+}
+
+export interface Assessment_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+/** POST /api/3.0/mlflow/traces/{trace_id}/assessments */
+export interface CreateAssessment {
+  /** R: the assessment (its id, trace id and validity are the server's). */
+  assessment?: Assessment | undefined;
+}
+
+export interface CreateAssessment_Response {
+  assessment?: Assessment | undefined;
+}
+
+/** GET /api/3.0/mlflow/traces/{trace_id}/assessments/{assessment_id} */
+export interface GetAssessmentRequest {
+  /** R (path parameters). */
+  trace_id?: string | undefined;
+  assessment_id?: string | undefined;
+}
+
+export interface GetAssessmentRequest_Response {
+  assessment?: Assessment | undefined;
+}
+
+/** PATCH /api/3.0/mlflow/traces/{trace_id}/assessments/{assessment_id} */
+export interface UpdateAssessment {
+  /** R: the new values of the fields the mask names. */
+  assessment?:
+    | Assessment
+    | undefined;
+  /**
+   * R: a google.protobuf.FieldMask in its JSON form, comma-separated camelCase paths
+   * ("assessmentName,feedback"): assessment_name, feedback, expectation, rationale, metadata.
+   */
+  update_mask?: string | undefined;
+}
+
+export interface UpdateAssessment_Response {
+  assessment?: Assessment | undefined;
+}
+
+/** DELETE /api/3.0/mlflow/traces/{trace_id}/assessments/{assessment_id} */
+export interface DeleteAssessment {
+  /** R (path parameters). */
+  trace_id?: string | undefined;
+  assessment_id?: string | undefined;
+}
+
+/** Empty. */
+export interface DeleteAssessment_Response {
 }

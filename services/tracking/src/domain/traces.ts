@@ -4,6 +4,7 @@
  * Bad input raises `MlflowError` INVALID_PARAMETER_VALUE with MLflow's messages.
  */
 import { MlflowError, pythonJson, validateKey } from '@mast/common';
+import type { AssessmentRecord } from './assessments.js';
 import { newRunId } from './ids.js';
 
 /** Tag MLflow's store stamps on every trace: where the client uploads `traces.json`. */
@@ -20,7 +21,7 @@ export type TraceState = 'STATE_UNSPECIFIED' | 'OK' | 'ERROR' | 'IN_PROGRESS';
 /** Enum order (numbers 0..3) of TraceInfoV3.State; V2's TraceStatus has the same order. */
 export const TRACE_STATES: readonly TraceState[] = ['STATE_UNSPECIFIED', 'OK', 'ERROR', 'IN_PROGRESS'];
 
-/** A trace as stored: times in milliseconds, tags and metadata as maps. */
+/** A trace as stored: times in milliseconds, tags and metadata as maps, its assessments oldest first. */
 export interface TraceRecord {
   traceId: string;
   experimentId: number;
@@ -32,6 +33,7 @@ export interface TraceRecord {
   responsePreview: string | null;
   tags: Record<string, string>;
   metadata: Record<string, string>;
+  assessments: AssessmentRecord[];
 }
 
 /** MLflow's limits (`MAX_CHARS_IN_TRACE_INFO_*` in `mlflow/tracing/constant.py`, its SQL columns). */

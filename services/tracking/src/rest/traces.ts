@@ -11,16 +11,30 @@ import {
 } from '@mast/common';
 import type {
   BatchGetTraceInfos_Response,
+  CreateAssessment_Response,
   DeleteTraces_Response,
   EndTrace_Response,
+  GetAssessmentRequest_Response,
   GetTraceInfo_Response,
   GetTraceInfoV3_Response,
   SearchTraces_Response,
   SearchTracesV3_Response,
   StartTrace_Response,
   StartTraceV3_Response,
+  UpdateAssessment_Response,
 } from '@mast/proto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  ASSESSMENT_SOURCE_TYPES,
+  type AssessmentDraft,
+  type AssessmentUpdate,
+  type AssessmentValue,
+  expectationValue,
+  feedbackValue,
+  type JsonValue,
+  parseUpdateMask,
+  toJsonValue,
+} from '../domain/assessments.js';
 import { parseTraceFilter, parseTraceOrderBy } from '../domain/trace-search.js';
 import {
   checkRequestTime,
@@ -32,9 +46,10 @@ import {
   traceDeletion,
 } from '../domain/traces.js';
 import type { TrackingServices } from '../service/index.js';
-import { toWireTraceInfoV2, toWireTraceInfoV3 } from './wire.js';
+import { toWireAssessment, toWireTraceInfoV2, toWireTraceInfoV3 } from './wire.js';
 
 const TRACES = '/mlflow/traces';
+const ASSESSMENTS = `${TRACES}/:trace_id/assessments`;
 const V3 = { prefixes: API_V3_PREFIXES };
 const V3_EXPENSIVE = { prefixes: API_V3_PREFIXES, expensive: true };
 
@@ -98,6 +113,110 @@ function readDeletion(reader: RequestReader) {
   });
 }
 
+function assessmentIdOf(request: FastifyRequest): string {
+  return (request.params as { assessment_id: string }).assessment_id;
+}
+
+/**
+ * A google.protobuf.Value field of the request body (any JSON value), at `path` under the body:
+ * RequestReader reads typed fields only. Undefined when absent.
+ */
+function bodyValue(request: FastifyRequest, path: readonly string[]): JsonValue | undefined {
+  let node: unknown = request.body;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    node = Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined;
+  }
+  return toJsonValue(node);
+}
+
+/** The request's `assessment.feedback` (absent: no value and no error, which MLflow refuses). */
+function readFeedback(assessment: RequestReader, request: FastifyRequest): AssessmentValue {
+  const feedback = assessment.message('feedback');
+  const error = feedback?.message('error');
+  return feedbackValue(
+    feedback && bodyValue(request, ['assessment', 'feedback', 'value']),
+    error
+      ? {
+          errorCode: error.stringOrEmpty('error_code') ?? '',
+          errorMessage: error.string('error_message') ?? null,
+          stackTrace: error.string('stack_trace') ?? null,
+        }
+      : null,
+  );
+}
+
+/** The request's `assessment.expectation`: its `value`, or its `serialized_value` text. */
+function readExpectation(assessment: RequestReader, request: FastifyRequest): AssessmentValue {
+  const expectation = assessment.message('expectation');
+  const serialized = expectation?.message('serialized_value');
+  return expectationValue(
+    expectation && bodyValue(request, ['assessment', 'expectation', 'value']),
+    serialized && {
+      format: serialized.stringOrEmpty('serialization_format') ?? '',
+      text: serialized.stringOrEmpty('value') ?? '',
+    },
+    serialized?.path('value') ?? '',
+  );
+}
+
+/** A Timestamp field in milliseconds; 0 when absent (the server then uses the current time). */
+function readTime(reader: RequestReader, name: string): number {
+  const text = reader.string(name);
+  return text === undefined ? 0 : parseTimestamp(text, reader.path(name));
+}
+
+/**
+ * CreateAssessment's `assessment` as MLflow's handler reads it (`Assessment.from_proto`): exactly one of
+ * feedback and expectation, checked first with MLflow's words; absent strings are null (the name is
+ * "" then); the source type defaults to SOURCE_TYPE_UNSPECIFIED. Its id, trace id and validity are
+ * the server's and not read.
+ */
+function readAssessmentDraft(reader: RequestReader, request: FastifyRequest): AssessmentDraft {
+  const assessment = reader.message('assessment', { required: true });
+  const isFeedback = assessment.has('feedback');
+  if (!isFeedback && !assessment.has('expectation')) {
+    throw MlflowError.invalidParameter('Unknown assessment type: None');
+  }
+  if (isFeedback && assessment.has('expectation')) {
+    throw MlflowError.invalidParameter('Exactly one of `expectation` or `feedback` should be specified.');
+  }
+  const value = isFeedback ? readFeedback(assessment, request) : readExpectation(assessment, request);
+  const source = assessment.message('source');
+  return {
+    name: assessment.stringOrEmpty('assessment_name') ?? '',
+    source: {
+      type: source?.enumValue('source_type', ASSESSMENT_SOURCE_TYPES, 0) ?? 'SOURCE_TYPE_UNSPECIFIED',
+      id: source?.string('source_id') ?? null,
+    },
+    createTime: readTime(assessment, 'create_time'),
+    lastUpdateTime: readTime(assessment, 'last_update_time'),
+    value,
+    rationale: assessment.string('rationale') ?? null,
+    metadata: assessment.stringMap('metadata'),
+    spanId: assessment.string('span_id') ?? null,
+    overrides: assessment.string('overrides') ?? null,
+  };
+}
+
+/**
+ * UpdateAssessment's changes as MLflow's handler reads them: for each path of `update_mask`, in order,
+ * that field of `assessment` (an absent name or rationale is ""). Other paths change nothing, as in
+ * MLflow (whose store cannot take the `valid` its handler passes on).
+ */
+function readAssessmentUpdate(reader: RequestReader, request: FastifyRequest): AssessmentUpdate {
+  const assessment = reader.message('assessment', { required: true });
+  const update: AssessmentUpdate = {};
+  for (const path of parseUpdateMask(reader.string('update_mask', { required: true }))) {
+    if (path === 'assessment_name') update.name = assessment.stringOrEmpty('assessment_name') ?? '';
+    else if (path === 'expectation') update.value = readExpectation(assessment, request);
+    else if (path === 'feedback') update.value = readFeedback(assessment, request);
+    else if (path === 'rationale') update.rationale = assessment.stringOrEmpty('rationale') ?? '';
+    else if (path === 'metadata') update.metadata = assessment.stringMap('metadata');
+  }
+  return update;
+}
+
 /** Answers as MLflow does for an RPC it does not serve, so clients take their fallback. */
 function notServed(request: FastifyRequest): never {
   throw new MlflowError('ENDPOINT_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`);
@@ -109,7 +228,7 @@ function notServed(request: FastifyRequest): never {
  * OTLP) is not served: `traces/get` and `traces/batchGet` answer ENDPOINT_NOT_FOUND, on which the
  * Python client reads `traces.json` from the trace's artifact location instead.
  */
-export function traceRoutes(app: FastifyInstance, { traces }: TrackingServices): void {
+export function traceRoutes(app: FastifyInstance, { traces, assessments }: TrackingServices): void {
   // ---- V3 ------------------------------------------------------------------------------------------
   rpc(
     app,
@@ -180,6 +299,51 @@ export function traceRoutes(app: FastifyInstance, { traces }: TrackingServices):
       return { trace_infos: nonEmpty(found.map(toWireTraceInfoV3)) };
     },
     V3_EXPENSIVE,
+  );
+
+  // ---- Assessments (V3) ----------------------------------------------------------------------------
+  rpc(
+    app,
+    'POST',
+    ASSESSMENTS,
+    async (reader, request): Promise<CreateAssessment_Response> => {
+      const created = await assessments.create(traceIdOf(request), readAssessmentDraft(reader, request));
+      return { assessment: toWireAssessment(created) };
+    },
+    V3,
+  );
+
+  rpc(
+    app,
+    'GET',
+    `${ASSESSMENTS}/:assessment_id`,
+    async (_reader, request): Promise<GetAssessmentRequest_Response> => ({
+      assessment: toWireAssessment(await assessments.get(traceIdOf(request), assessmentIdOf(request))),
+    }),
+    V3,
+  );
+
+  rpc(
+    app,
+    'PATCH',
+    `${ASSESSMENTS}/:assessment_id`,
+    async (reader, request): Promise<UpdateAssessment_Response> => {
+      const update = readAssessmentUpdate(reader, request);
+      const updated = await assessments.update(traceIdOf(request), assessmentIdOf(request), update);
+      return { assessment: toWireAssessment(updated) };
+    },
+    V3,
+  );
+
+  rpc(
+    app,
+    'DELETE',
+    `${ASSESSMENTS}/:assessment_id`,
+    async (_reader, request) => {
+      await assessments.delete(traceIdOf(request), assessmentIdOf(request));
+      return {};
+    },
+    V3,
   );
 
   // ---- V2 and V3 alike -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { type Int64, nonEmpty } from '@mast/common';
 import type {
+  Assessment,
   DatasetInput,
   DatasetSummary,
   Experiment,
@@ -14,6 +15,13 @@ import type {
   TraceInfoV3,
   TraceStatus,
 } from '@mast/proto';
+import {
+  type AssessmentRecord,
+  isScalar,
+  JSON_FORMAT,
+  pythonJsonDumps,
+  truncatedStackTrace,
+} from '../domain/assessments.js';
 import type {
   DatasetInputRecord,
   DatasetSummaryRecord,
@@ -179,7 +187,8 @@ function nonEmptyMap(map: Record<string, string>): Record<string, string> | unde
 
 /**
  * A trace as MLflow's `TraceInfo.to_proto` writes it (V3): times as a protobuf Timestamp and Duration,
- * `execution_duration`, `client_request_id` and the previews only when set.
+ * `execution_duration`, `client_request_id` and the previews only when set, its assessments (oldest
+ * first) when it has any.
  */
 export function toWireTraceInfoV3(trace: TraceRecord): TraceInfoV3 {
   return {
@@ -197,6 +206,52 @@ export function toWireTraceInfoV3(trace: TraceRecord): TraceInfoV3 {
     state: trace.state,
     trace_metadata: nonEmptyMap(trace.metadata),
     tags: nonEmptyMap(trace.tags),
+    assessments: nonEmpty(trace.assessments.map(toWireAssessment)),
+  };
+}
+
+/**
+ * An assessment as MLflow's `Assessment.to_proto` writes it: name, trace id, source, both times and
+ * validity always; span id, rationale and `overrides` only when set; metadata when not empty. A
+ * feedback's value is always written (null beside an error); its error has `error_code` always and a
+ * stack trace of at most 10000 characters. An expectation's string, number or boolean is its `value`,
+ * anything else `serialized_value` JSON text as Python's `json.dumps` writes it.
+ */
+export function toWireAssessment(record: AssessmentRecord): Assessment {
+  const { value } = record;
+  return {
+    assessment_id: record.assessmentId,
+    assessment_name: record.name,
+    trace_id: record.traceId,
+    span_id: record.spanId ?? undefined,
+    source: { source_type: record.source.type, source_id: record.source.id ?? undefined },
+    create_time: formatTimestamp(record.createTime),
+    last_update_time: formatTimestamp(record.lastUpdateTime),
+    feedback:
+      value.kind === 'feedback'
+        ? {
+            value: value.value,
+            error: value.error
+              ? {
+                  error_code: value.error.errorCode,
+                  error_message: value.error.errorMessage || undefined,
+                  stack_trace: value.error.stackTrace
+                    ? truncatedStackTrace(value.error.stackTrace)
+                    : undefined,
+                }
+              : undefined,
+          }
+        : undefined,
+    expectation:
+      value.kind === 'expectation'
+        ? isScalar(value.value)
+          ? { value: value.value }
+          : { serialized_value: { serialization_format: JSON_FORMAT, value: pythonJsonDumps(value.value) } }
+        : undefined,
+    rationale: record.rationale ?? undefined,
+    metadata: record.metadata ?? undefined,
+    overrides: record.overrides || undefined,
+    valid: record.valid,
   };
 }
 

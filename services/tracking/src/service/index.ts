@@ -1,12 +1,14 @@
 import { ExperimentKeyStore } from '../store/experiment-key-store.js';
 import { GraphStore } from '../store/graph-store.js';
 import type { TrackingExecutor } from '../store/schema.js';
+import { AssessmentService } from './assessments.js';
 import { ExperimentService } from './experiments.js';
 import { LoggedModelService } from './logged-models.js';
 import { RunService } from './runs.js';
 import { TraceService } from './traces.js';
 import { ViewService } from './views.js';
 
+export { AssessmentService } from './assessments.js';
 export { DEFAULT_EXPERIMENT_ID, ExperimentService, type TagInput } from './experiments.js';
 export { LoggedModelService } from './logged-models.js';
 export { type LogBatchInput, type MetricInput, RunService } from './runs.js';
@@ -20,6 +22,8 @@ export interface TrackingServices {
   loggedModels: LoggedModelService;
   /** MLflow traces, V3 and legacy V2. */
   traces: TraceService;
+  /** Assessments (feedback, expectations) of traces. */
+  assessments: AssessmentService;
   /** The web UI's saved views. */
   views: ViewService;
   /** Batched reads for GraphQL's DataLoaders and metric downsampling. */
@@ -42,6 +46,7 @@ export function createTrackingServices(deps: {
     runs: new RunService(deps.db, clock),
     loggedModels: new LoggedModelService(deps.db, clock),
     traces: new TraceService(deps.db),
+    assessments: new AssessmentService(deps.db, clock),
     views: new ViewService(deps.db, clock),
     graph: new GraphStore(deps.db),
     experimentKeys: new ExperimentKeyStore(deps.db),

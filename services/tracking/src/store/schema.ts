@@ -167,6 +167,30 @@ export interface TraceRunsTable {
   run_uuid: string;
 }
 
+/**
+ * An assessment of a trace (migration 0009); times in milliseconds. `value` is JSON text, `error` the
+ * JSON of `{error_code, error_message, stack_trace}` (feedback only), `metadata` a JSON object of strings.
+ */
+export interface AssessmentsTable {
+  assessment_id: string;
+  trace_id: string;
+  seq: Generated<number>;
+  name: string;
+  assessment_type: 'feedback' | 'expectation';
+  value: string;
+  error: string | null;
+  create_time: number;
+  last_update_time: number;
+  source_type: string;
+  source_id: string | null;
+  run_id: string | null;
+  span_id: string | null;
+  rationale: string | null;
+  overrides: string | null;
+  valid: boolean;
+  metadata: string | null;
+}
+
 export interface TrackingDatabase {
   'tracking.experiments': ExperimentsTable;
   'tracking.experiment_tags': ExperimentTagsTable;
@@ -188,6 +212,7 @@ export interface TrackingDatabase {
   'tracking.trace_tags': TraceKeyValueTable;
   'tracking.trace_metadata': TraceKeyValueTable;
   'tracking.trace_runs': TraceRunsTable;
+  'tracking.assessments': AssessmentsTable;
 }
 
 /**

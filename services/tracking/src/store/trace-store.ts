@@ -1,5 +1,6 @@
 /**
- * SQL of MLflow traces (migration 0008): their info, tags, metadata and run links. Functions take the
+ * SQL of MLflow traces (migration 0008): their info, tags, metadata and run links (their assessments'
+ * SQL is `assessment-store.ts`). Functions take the
  * pool or the caller's transaction; the service decides what commits together.
  */
 import { compareColumn, compareKeyValue, filterToSql, type Int64 } from '@mast/common';
@@ -11,6 +12,7 @@ import {
   type TraceRecord,
   type TraceState,
 } from '../domain/traces.js';
+import { assessmentsOfTraces } from './assessment-store.js';
 import type { TraceRunsTable, TracesTable, TrackingExecutor } from './schema.js';
 
 export interface TraceSearch {
@@ -100,6 +102,20 @@ export function lockTrace(db: TrackingExecutor, traceId: string): Promise<Traces
     .where('trace_id', '=', traceId)
     .forNoKeyUpdate()
     .executeTakeFirst();
+}
+
+/**
+ * Whether the trace exists, key-share locking it until the transaction ends: it cannot be deleted
+ * meanwhile, while other writers of its children (assessments) go on at once.
+ */
+export async function keyShareLockTrace(db: TrackingExecutor, traceId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('tracking.traces')
+    .select('trace_id')
+    .where('trace_id', '=', traceId)
+    .forKeyShare()
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** The trace with its tags and metadata, or undefined. */
@@ -308,13 +324,14 @@ function byTrace(
   return out;
 }
 
-/** Traces with their tags and metadata: two statements for any number of traces. */
+/** Traces with their tags, metadata and assessments: three statements for any number of traces. */
 export async function assembleTraces(db: TrackingExecutor, rows: TracesTable[]): Promise<TraceRecord[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((row) => row.trace_id);
   // Sequential, not Promise.all: inside a transaction the statements share one connection.
   const tags = byTrace(await keyValuesOf(db, 'tracking.trace_tags', ids));
   const metadata = byTrace(await keyValuesOf(db, 'tracking.trace_metadata', ids));
+  const assessments = await assessmentsOfTraces(db, ids);
   return rows.map((row) => ({
     traceId: row.trace_id,
     experimentId: row.experiment_id,
@@ -326,5 +343,6 @@ export async function assembleTraces(db: TrackingExecutor, rows: TracesTable[]):
     responsePreview: row.response_preview,
     tags: tags.get(row.trace_id) ?? {},
     metadata: metadata.get(row.trace_id) ?? {},
+    assessments: assessments.get(row.trace_id) ?? [],
   }));
 }

@@ -7,6 +7,7 @@ import * as latestMetricsFromChunks from './0005-latest-metrics-from-chunks.js';
 import * as savedViews from './0006-saved-views.js';
 import * as metricChunkSums from './0007-metric-chunk-sums.js';
 import * as traces from './0008-traces.js';
+import * as assessments from './0009-assessments.js';
 
 export const trackingMigrations: ServiceMigrations = {
   schema: 'tracking',
@@ -19,5 +20,6 @@ export const trackingMigrations: ServiceMigrations = {
     '0006-saved-views': savedViews,
     '0007-metric-chunk-sums': metricChunkSums,
     '0008-traces': traces,
+    '0009-assessments': assessments,
   },
 };
