@@ -93,6 +93,23 @@ describe.each(BACKENDS)('traces through the gateway (%s)', (backend) => {
     });
     expect(linked.status).toBe(200);
     reviews.push({ traceId: traceIds[0]!, verdict: 'wrong' }, { traceId: traceIds[5]!, verdict: 'good' });
+    // Every trace a feedback, every third an expectation too; trace 0's feedback overridden.
+    const assess = async (traceId: string, assessment: Record<string, unknown>) => {
+      const response = await http.post(`/api/3.0/mlflow/traces/${traceId}/assessments`, {
+        assessment: { source: { source_type: 'LLM_JUDGE', source_id: 'judge' }, ...assessment },
+      });
+      expect(response.status).toBe(200);
+      return response.body.assessment.assessment_id as string;
+    };
+    for (const [i, traceId] of traceIds.entries()) {
+      const feedback = await assess(traceId, {
+        assessment_name: 'correct',
+        feedback: { value: i % 2 === 0 },
+      });
+      if (i % 3 === 0) await assess(traceId, { assessment_name: 'expected', expectation: { value: [i] } });
+      if (i === 0)
+        await assess(traceId, { assessment_name: 'correct', feedback: { value: 1 }, overrides: feedback });
+    }
   });
   afterAll(async () => server?.close());
 
@@ -137,19 +154,61 @@ describe.each(BACKENDS)('traces through the gateway (%s)', (backend) => {
     ]);
   });
 
-  test('statement count: a page of 20 traces with their experiment and runs costs what 2 cost', async () => {
-    const count = async (first: number) => {
+  test('statement count: a page of 20 traces with their experiment, runs and assessments costs what 2 cost', async () => {
+    const count = async (first: number, assessments = 'assessments { id kind value valid overrides }') => {
       const before = server.statements.count;
       const { experiment } = await server.graphql.data(
         `query($id: ID!, $first: Int!) { experiment(id: $id) { traces(first: $first) {
-          nodes { id experiment { name } sourceRun { name } linkedRunIds linkedRuns { name } } } } }`,
+          nodes { id experiment { name } sourceRun { name } linkedRunIds linkedRuns { name } ${assessments} } } } }`,
         { id: experimentId, first },
       );
       expect(experiment.traces.nodes).toHaveLength(first);
       expect(experiment.traces.nodes[0].linkedRuns).toEqual([{ name: 'eval' }]);
       return server.statements.count - before;
     };
-    expect(await count(TRACE_COUNT)).toBe(await count(2));
+    const twenty = await count(TRACE_COUNT);
+    expect(twenty).toBe(await count(2));
+    // Read with the page of traces (one statement for all of them): asking for them costs nothing more.
+    expect(twenty).toBe(await count(TRACE_COUNT, ''));
+  });
+
+  test("Trace.assessments through the gateway: REST's trace infos' assessments, overridden ones included", async () => {
+    const { traces } = await server.graphql.data(
+      `query($ids: [ID!]!) { traces(experimentIds: $ids, first: 20) { nodes { id
+        assessments { id name kind value valid overrides source { type id } createTime } } } }`,
+      { ids: [experimentId] },
+    );
+    const rest = await server.http.post('/api/3.0/mlflow/traces/search', {
+      locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],
+      max_results: 20,
+    });
+    expect(rest.status).toBe(200);
+    expect(traces.nodes).toEqual(
+      rest.body.traces.map((trace: any) => ({
+        id: trace.trace_id,
+        assessments: trace.assessments.map((a: any) => ({
+          id: a.assessment_id,
+          name: a.assessment_name,
+          kind: a.feedback ? 'FEEDBACK' : 'EXPECTATION',
+          value: JSON.stringify(
+            a.feedback
+              ? a.feedback.value
+              : (a.expectation.value ?? JSON.parse(a.expectation.serialized_value.value)),
+          ),
+          valid: a.valid,
+          overrides: a.overrides ?? null,
+          source: { type: a.source.source_type, id: a.source.source_id },
+          createTime: Date.parse(a.create_time),
+        })),
+      })),
+    );
+    const first = traces.nodes.find((trace: { id: string }) => trace.id === traceIds[0]);
+    expect(first.assessments.map((a: any) => [a.kind, a.value, a.valid])).toEqual([
+      ['FEEDBACK', 'true', false],
+      ['EXPECTATION', '[0]', true],
+      ['FEEDBACK', '1', true],
+    ]);
+    expect(first.assessments[2].overrides).toBe(first.assessments[0].id);
   });
 
   test("errors keep MLflow's codes: an unknown trace, a bad filter", async () => {

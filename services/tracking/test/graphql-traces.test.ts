@@ -32,6 +32,41 @@ const EXPERIMENT_TRACES_QUERY = `
     }
   }`;
 
+const ASSESSMENT_FIELDS = `
+  id name kind value error { errorCode errorMessage stackTrace } rationale source { type id } spanId
+  createTime lastUpdateTime overrides valid metadata { key value }`;
+
+/** An assessment of REST's trace info (`Assessment.to_proto`'s JSON) in `Trace.assessments`' shape. */
+function fromRest(wire: any): Record<string, unknown> {
+  const error = wire.feedback?.error;
+  const value = wire.feedback
+    ? wire.feedback.value
+    : (wire.expectation.value ?? JSON.parse(wire.expectation.serialized_value.value));
+  return {
+    id: wire.assessment_id,
+    name: wire.assessment_name,
+    kind: wire.feedback ? 'FEEDBACK' : 'EXPECTATION',
+    value: value === null ? null : JSON.stringify(value),
+    error: error
+      ? {
+          errorCode: error.error_code,
+          errorMessage: error.error_message ?? null,
+          stackTrace: error.stack_trace ?? null,
+        }
+      : null,
+    rationale: wire.rationale ?? null,
+    source: { type: wire.source.source_type, id: wire.source.source_id ?? null },
+    spanId: wire.span_id ?? null,
+    createTime: Date.parse(wire.create_time),
+    lastUpdateTime: Date.parse(wire.last_update_time),
+    overrides: wire.overrides ?? null,
+    valid: wire.valid,
+    metadata: Object.keys(wire.metadata ?? {})
+      .sort()
+      .map((key) => ({ key, value: wire.metadata[key] })),
+  };
+}
+
 interface GraphQLBody<T> {
   data?: T;
   errors?: Array<{ message: string; extensions: { code: string } }>;
@@ -288,6 +323,110 @@ describe.each(BACKENDS)('GraphQL traces (%s)', (backend) => {
       nodes: [],
       pageInfo: { hasNextPage: false, endCursor: null },
     });
+  });
+
+  test('Trace.assessments: feedback, expectations and an override, as REST trace info lists them', async () => {
+    const otherExperiment = await createExperiment(http);
+    const location = { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: otherExperiment } };
+    const [assessed, bare] = [newTraceId(), newTraceId()];
+    for (const [i, traceId] of [assessed, bare].entries()) {
+      const started = await http.post(V3, {
+        trace: {
+          trace_info: {
+            trace_id: traceId,
+            trace_location: location,
+            request_time: new Date(T0 + i).toISOString(),
+            state: 'OK',
+          },
+        },
+      });
+      expect(started.status).toBe(200);
+    }
+    const create = async (assessment: Record<string, unknown>) => {
+      const response = await http.post(`${V3}/${assessed}/assessments`, {
+        assessment: { create_time: new Date(T0).toISOString(), ...assessment },
+      });
+      expect(response.status).toBe(200);
+      return response.body.assessment.assessment_id as string;
+    };
+    const human = { source_type: 'HUMAN', source_id: 'ada@example.com' };
+    const original = await create({
+      assessment_name: 'correctness',
+      source: human,
+      feedback: { value: true },
+      rationale: 'Right.',
+      metadata: { project: 'p1', 'mlflow.assessment.sourceRunId': runId },
+      span_id: 'span-1',
+    });
+    const expected = await create({
+      assessment_name: 'expected_answer',
+      source: human,
+      expectation: { value: { answer: ['a', 'b'], n: 2 } },
+    });
+    const failed = await create({
+      assessment_name: 'groundedness',
+      source: { source_type: 'LLM_JUDGE', source_id: 'judge' },
+      feedback: {
+        error: { error_code: 'RATE_LIMIT', error_message: 'Too many calls.', stack_trace: 'at x' },
+      },
+    });
+    const override = await create({
+      assessment_name: 'correctness',
+      source: human,
+      feedback: { value: 0.5 },
+      overrides: original,
+    });
+
+    const { data, errors } = await graphql<{ trace: { assessments: Array<Record<string, any>> } }>(
+      `query($id: ID!) { trace(id: $id) { assessments { ${ASSESSMENT_FIELDS} } } }`,
+      { id: assessed },
+    );
+    expect(errors).toBeUndefined();
+    const found = data!.trace.assessments;
+    const rest = (await http.get(`${V3}/${assessed}`)).body.trace.trace_info.assessments;
+    expect(found).toEqual(rest.map(fromRest));
+    // Oldest first (the same create time: the order they were logged in); the overridden one stays.
+    expect(found.map((a) => [a.id, a.kind, a.value, a.valid, a.overrides])).toEqual([
+      [original, 'FEEDBACK', 'true', false, null],
+      [expected, 'EXPECTATION', '{"answer":["a","b"],"n":2}', true, null],
+      [failed, 'FEEDBACK', null, true, null],
+      [override, 'FEEDBACK', '0.5', true, original],
+    ]);
+    expect(found[0]).toMatchObject({
+      rationale: 'Right.',
+      source: { type: 'HUMAN', id: 'ada@example.com' },
+      spanId: 'span-1',
+      createTime: T0,
+      metadata: [
+        { key: 'mlflow.assessment.sourceRunId', value: runId },
+        { key: 'project', value: 'p1' },
+      ],
+    });
+    expect(found[2]!.error).toEqual({
+      errorCode: 'RATE_LIMIT',
+      errorMessage: 'Too many calls.',
+      stackTrace: 'at x',
+    });
+
+    // The same through a page of traces, with metadata by key; a trace without assessments has none.
+    const page = await graphql<{ experiment: { traces: { nodes: Array<Record<string, any>> } } }>(
+      `query($id: ID!) { experiment(id: $id) { traces(orderBy: ["timestamp_ms ASC"]) {
+        nodes { id assessments { id metadata(keys: ["project"]) { value } } } } } }`,
+      { id: otherExperiment },
+    );
+    expect(page.errors).toBeUndefined();
+    expect(page.data!.experiment.traces.nodes).toEqual([
+      {
+        id: assessed,
+        assessments: [
+          { id: original, metadata: [{ value: 'p1' }] },
+          { id: expected, metadata: [] },
+          { id: failed, metadata: [] },
+          { id: override, metadata: [] },
+        ],
+      },
+      { id: bare, assessments: [] },
+    ]);
   });
 
   test("errors: an unknown trace is null with RESOURCE_DOES_NOT_EXIST; bad filters, orders and pages carry MLflow's code", async () => {

@@ -1,4 +1,5 @@
 import { decodePageToken, encodePageToken } from '@mast/common';
+import { truncatedStackTrace } from '../domain/assessments.js';
 import { experimentNotFound } from '../domain/errors.js';
 import { parseTraceFilter, parseTraceOrderBy } from '../domain/trace-search.js';
 import { SOURCE_RUN_METADATA, TRACE_NAME_TAG } from '../domain/traces.js';
@@ -28,9 +29,13 @@ function entries(map: Record<string, string>): KeyValueModel[] {
 /**
  * MLflow traces in the tracking subgraph: `Query.traces`, `Experiment.traces` and `Query.trace` call the
  * same service as MLflow's REST `traces/search` and `traces/batchGetInfos` routes, with the same filter
- * and order_by parsers; offset cursors, as the REST page tokens.
+ * and order_by parsers; offset cursors, as the REST page tokens. `Trace.assessments` are those the
+ * service reads with the traces (one statement per page), the ones REST's trace infos list.
  */
-export function traceResolvers(services: GraphServices): Pick<Resolvers<GraphContext>, 'Trace'> & {
+export function traceResolvers(services: GraphServices): Pick<
+  Resolvers<GraphContext>,
+  'Trace' | 'Assessment' | 'AssessmentError'
+> & {
   Query: Pick<QueryResolvers<GraphContext>, 'traces' | 'trace'>;
   Experiment: Pick<ExperimentResolvers<GraphContext>, 'traces'>;
 } {
@@ -102,6 +107,23 @@ export function traceResolvers(services: GraphServices): Pick<Resolvers<GraphCon
           return run !== null;
         });
       },
+      // Read with the trace (one statement per page of traces), as REST's trace info lists them.
+      assessments: (trace) => trace.assessments,
+    },
+
+    // As REST's `toWireAssessment` writes them: empty strings are none, stack traces truncated.
+    Assessment: {
+      id: (assessment) => assessment.assessmentId,
+      kind: (assessment) => (assessment.value.kind === 'feedback' ? 'FEEDBACK' : 'EXPECTATION'),
+      value: ({ value }) => (value.value === null ? null : JSON.stringify(value.value)),
+      error: ({ value }) => (value.kind === 'feedback' ? value.error : null),
+      overrides: (assessment) => assessment.overrides || null,
+      metadata: (assessment, args) => byKeys(entries(assessment.metadata ?? {}), args.keys),
+    },
+
+    AssessmentError: {
+      errorMessage: (error) => error.errorMessage || null,
+      stackTrace: (error) => (error.stackTrace ? truncatedStackTrace(error.stackTrace) : null),
     },
   };
 }

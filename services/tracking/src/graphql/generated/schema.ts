@@ -928,6 +928,103 @@ type Trace @key(fields: "id") {
   linkedRunIds: [ID!]! @listSize(assumedSize: 5)
   "The runs the trace was linked to, in the order of \`linkedRunIds\` (links to runs that do not exist left out)."
   linkedRuns: [Run!]! @listSize(assumedSize: 5)
+  """
+  The trace's assessments (feedback and expectations), oldest first, overridden ones included (their
+  \`valid\` is false): the \`assessments\` of REST's trace info.
+  """
+  assessments: [Assessment!]! @listSize(assumedSize: 10)
+}
+
+"""
+What an assessment records (MLflow's \`Feedback\` and \`Expectation\`).
+"""
+enum AssessmentKind {
+  "A judgement of the trace (\`mlflow.log_feedback\`): a value, or the error that kept a judge from giving one."
+  FEEDBACK
+  "The ground truth for the trace (\`mlflow.log_expectation\`), e.g. the expected answer."
+  EXPECTATION
+}
+
+"""
+Who or what made an assessment (MLflow's \`AssessmentSource.SourceType\`).
+"""
+enum AssessmentSourceType {
+  "No type was given."
+  SOURCE_TYPE_UNSPECIFIED
+  "A person."
+  HUMAN
+  "An LLM acting as a judge."
+  LLM_JUDGE
+  "Code, e.g. a heuristic scorer."
+  CODE
+}
+
+"""
+Who or what made an assessment.
+"""
+type AssessmentSource {
+  "The kind of source."
+  type: AssessmentSourceType!
+  "Which one, e.g. an email address or a judge's name (null when none was given)."
+  id: String
+}
+
+"""
+The error a feedback's judge or scorer hit instead of giving a value (MLflow's \`AssessmentError\`).
+"""
+type AssessmentError {
+  "The error's code, e.g. \`RATE_LIMIT_EXCEEDED\`."
+  errorCode: String!
+  "The error's message (null when none)."
+  errorMessage: String
+  "The stack trace: its last 10000 characters, as REST writes it (null when none)."
+  stackTrace: String
+}
+
+"""
+A metadata entry of an assessment (e.g. \`mlflow.assessment.sourceRunId\`, the run it was made in).
+"""
+type AssessmentMetadata {
+  "The entry's key."
+  key: String!
+  "The entry's value."
+  value: String!
+}
+
+"""
+An assessment of a trace, as MLflow 3 logs it (\`log_feedback\`, \`log_expectation\`, \`override_feedback\`).
+"""
+type Assessment {
+  "The assessment's id (\`a-\` and 32 hexadecimal characters)."
+  id: ID!
+  "The assessment's name, e.g. \`correctness\`."
+  name: String!
+  "Whether it is a feedback or an expectation."
+  kind: AssessmentKind!
+  """
+  The value as a JSON string, e.g. \`true\`, \`0.5\`, \`"yes"\`, \`{"score": 0.5}\` (null for a feedback that
+  has an error instead).
+  """
+  value: String
+  "A feedback's error (null when none, and for expectations)."
+  error: AssessmentError
+  "Why a feedback has its value (null when none was given, and for expectations)."
+  rationale: String
+  "Who or what made the assessment."
+  source: AssessmentSource!
+  "The span the assessment is about (null: the whole trace)."
+  spanId: String
+  "When the assessment was made, in milliseconds since the epoch."
+  createTime: Long!
+  "When the assessment was last changed, in milliseconds since the epoch."
+  lastUpdateTime: Long!
+  "The id of the assessment of the same trace this one overrides (\`override_feedback\`), if any."
+  overrides: ID
+  "False once another assessment overrides this one (true again if that one is deleted)."
+  valid: Boolean!
+  "The assessment's metadata, sorted by key; only the given keys when \`keys\` is set."
+  metadata("Metadata keys to return (all when omitted)." keys: [String!]): [AssessmentMetadata!]!
+    @listSize(assumedSize: 5)
 }
 
 """
