@@ -15,6 +15,7 @@ import { loadAllInOneConfig, SERVICES } from '../src/services.js';
 const UI_ONLY = new Set([
   '/mlflow/metrics/get-history-bulk',
   '/mlflow/logged-models/:model_id/artifacts/files',
+  '/mlflow/get-trace-artifact',
 ]);
 
 /** A request path a route answers: each parameter filled in, a wildcard dropped. */

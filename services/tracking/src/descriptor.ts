@@ -19,6 +19,8 @@ export const trackingService = defineService({
       '/mlflow/metrics/',
       '/mlflow/logged-models',
       '/mlflow/traces',
+      // The web UI's span download (a redirect to the artifact service).
+      '/mlflow/get-trace-artifact',
       '/mast/runs/',
     ],
     // MLflow 3's API level (traces, ...), served by tracking as it arrives.

@@ -3,8 +3,11 @@ import {
   checkRequestTime,
   formatDuration,
   formatTimestamp,
+  mergeLinkedPrompts,
   parseDuration,
   parseTimestamp,
+  promptVersionNumber,
+  traceDataProxyPath,
   traceDeletion,
   truncateEntries,
   truncatePreview,
@@ -149,5 +152,59 @@ describe('DeleteTraces arguments', () => {
     expect(() => traceDeletion({ maxTimestampMillis: 1, maxTraces: -1, traceIds: [] })).toThrow(
       '`max_traces` must be a positive integer, received -1.',
     );
+  });
+});
+
+describe('prompt links (LinkPromptsToTrace)', () => {
+  test('versions read as Python int() reads them', () => {
+    expect(promptVersionNumber('7', 'v')).toBe('7');
+    expect(promptVersionNumber(' +07 ', 'v')).toBe('7');
+    expect(promptVersionNumber('-0', 'v')).toBe('0');
+    for (const bad of ['', 'v1', '1.0', '1 2'])
+      expect(() => promptVersionNumber(bad, 'v')).toThrow('A prompt version is an integer');
+  });
+
+  test('merged as update_linked_prompts_tag writes them', () => {
+    expect(mergeLinkedPrompts(undefined, [{ name: 'a', version: '1' }])).toBe(
+      '[{"name": "a", "version": "1"}]',
+    );
+    expect(mergeLinkedPrompts('[{"name":"a","version":"1"}]', [{ name: 'a', version: '1' }])).toBe(
+      '[{"name":"a","version":"1"}]',
+    );
+    // An entry with another key, or a numeric version, is not the same link.
+    expect(
+      mergeLinkedPrompts('[{"name":"a","version":1},{"name":"b","version":"2","x":null}]', [
+        { name: 'a', version: '1' },
+        { name: 'b', version: '2' },
+        { name: 'a', version: '1' },
+      ]),
+    ).toBe(
+      '[{"name": "a", "version": 1}, {"name": "b", "version": "2", "x": null}, ' +
+        '{"name": "a", "version": "1"}, {"name": "b", "version": "2"}]',
+    );
+    expect(() => mergeLinkedPrompts('x', [{ name: 'a', version: '1' }])).toThrow(
+      "Invalid JSON format for 'mlflow.linkedPrompts' tag: x",
+    );
+    expect(() => mergeLinkedPrompts('"a"', [{ name: 'a', version: '1' }])).toThrow(
+      `Invalid format for 'mlflow.linkedPrompts' tag: "a"`,
+    );
+    const many = Array.from({ length: 300 }, (_, i) => ({ name: `p${i}`, version: '1' }));
+    expect(() => mergeLinkedPrompts(undefined, many)).toThrow('a tag value holds at most 8000');
+  });
+});
+
+describe("a trace's traces.json behind the artifact proxy", () => {
+  test('proxied locations map to the proxy route; others are not served', () => {
+    const file = '/api/2.0/mlflow-artifacts/artifacts/1/traces/tr-1/artifacts/traces.json';
+    expect(traceDataProxyPath('mlflow-artifacts:/1/traces/tr-1/artifacts')).toBe(file);
+    expect(traceDataProxyPath('mlflow-artifacts://host:5000/1/traces/tr-1/artifacts')).toBe(file);
+    expect(
+      traceDataProxyPath('https://mlflow.example/api/2.0/mlflow-artifacts/artifacts/1/traces/tr-1/artifacts'),
+    ).toBe(file);
+    expect(traceDataProxyPath('mlflow-artifacts:/my exp/traces/tr-1/artifacts')).toBe(
+      '/api/2.0/mlflow-artifacts/artifacts/my%20exp/traces/tr-1/artifacts/traces.json',
+    );
+    expect(traceDataProxyPath('s3://bucket/1/traces/tr-1/artifacts')).toBeUndefined();
+    expect(traceDataProxyPath('https://example.com/1/traces/tr-1/artifacts')).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
  * times (protobuf Timestamp and Duration JSON), previews, tag limits and DeleteTraces' argument rules.
  * Bad input raises `MlflowError` INVALID_PARAMETER_VALUE with MLflow's messages.
  */
-import { MlflowError, pythonJson, validateKey } from '@mast/common';
+import { invalidParameter, MlflowError, pythonJson, validateKey } from '@mast/common';
 import type { AssessmentRecord } from './assessments.js';
 import { newRunId } from './ids.js';
 
@@ -226,4 +226,111 @@ export function validateLinkCount(count: number): void {
       `Cannot link more than ${TRACE_LIMITS.linkToRun} traces to a run in a single request. Provided ${count} traces.`,
     );
   }
+}
+
+/** Tag listing the prompt versions linked to a trace, a JSON list of `{"name", "version"}` (MLflow's `TraceTagKey.LINKED_PROMPTS`). */
+export const LINKED_PROMPTS_TAG = 'mlflow.linkedPrompts';
+
+/** One prompt version of LinkPromptsToTrace (MLflow's `PromptVersionRef`): the version as a decimal integer. */
+export interface PromptVersionRef {
+  name: string;
+  version: string;
+}
+
+const PYTHON_INT = /^\s*[+-]?\d+\s*$/;
+
+/**
+ * A PromptVersionRef's `version` as MLflow's handler reads it (`int(pv.version)`), written back in
+ * decimal ("07" → "7"). Not an integer: 400 INVALID_PARAMETER_VALUE naming `path` (MLflow fails with
+ * an uncaught ValueError, a 500).
+ */
+export function promptVersionNumber(text: string, path: string): string {
+  if (!PYTHON_INT.test(text)) {
+    throw invalidParameter(path, text, ' Hint: A prompt version is an integer.');
+  }
+  return BigInt(text.trim()).toString();
+}
+
+/** A JSON value as Python's `json.dumps(value)` writes it: `", "` and `": "` separators, non-ASCII escaped. */
+function pythonDumps(value: unknown): string {
+  if (typeof value === 'string') {
+    return JSON.stringify(value).replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  }
+  if (Array.isArray(value)) return `[${value.map(pythonDumps).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(([key, item]) => `${pythonDumps(key)}: ${pythonDumps(item)}`);
+    return `{${entries.join(', ')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Python's `{"name": n, "version": v} == entry`: a dict of exactly those two keys and values. */
+function isRef(entry: unknown, ref: PromptVersionRef): boolean {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return false;
+  const keys = Object.keys(entry);
+  const { name, version } = entry as Record<string, unknown>;
+  return keys.length === 2 && name === ref.name && version === ref.version;
+}
+
+/**
+ * The `mlflow.linkedPrompts` tag with `prompts` merged in, as MLflow's `update_linked_prompts_tag`
+ * writes it (`json.dumps` of the list, new entries appended in order, entries present already skipped;
+ * a version listed twice in one request is added once); `current` itself when nothing is new. Other
+ * entries of the list are kept as they are. A current value that is not a JSON list is 400
+ * INVALID_PARAMETER_VALUE with MLflow's messages; a result longer than a tag value (8000 characters)
+ * is 400 too, rather than a truncated, unreadable list.
+ */
+export function mergeLinkedPrompts(
+  current: string | undefined,
+  prompts: readonly PromptVersionRef[],
+): string | undefined {
+  let links: unknown[] = [];
+  if (current !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(current);
+    } catch {
+      throw MlflowError.invalidParameter(`Invalid JSON format for '${LINKED_PROMPTS_TAG}' tag: ${current}`);
+    }
+    if (!Array.isArray(parsed)) {
+      throw MlflowError.invalidParameter(`Invalid format for '${LINKED_PROMPTS_TAG}' tag: ${current}`);
+    }
+    links = parsed;
+  }
+  const added = prompts.filter(
+    (ref, i) => !links.some((entry) => isRef(entry, ref)) && prompts.findIndex((p) => isRef(p, ref)) === i,
+  );
+  if (added.length === 0) return current;
+  const value = pythonDumps([...links, ...added.map(({ name, version }) => ({ name, version }))]);
+  if (value.length > TRACE_LIMITS.tagValue) {
+    throw MlflowError.invalidParameter(
+      `Linking these prompt versions would make tag '${LINKED_PROMPTS_TAG}' ${value.length} characters long; a tag value holds at most ${TRACE_LIMITS.tagValue}.`,
+    );
+  }
+  return value;
+}
+
+/** Where MLflow's server proxies artifacts: the path of an artifact under this route is its store path. */
+const ARTIFACT_PROXY_ROUTE = '/api/2.0/mlflow-artifacts/artifacts/';
+/** The file the client uploads a trace's spans to, in its artifact location (`TRACE_DATA_FILE_NAME`). */
+export const TRACE_DATA_FILE = 'traces.json';
+
+/**
+ * Where the artifact service serves a trace's `traces.json`, given its `mlflow.artifactLocation`:
+ * the proxy route for `mlflow-artifacts:` locations and `http(s)` URLs of the proxy's route (MLflow's
+ * `_is_servable_proxied_run_artifact_root` and `_get_proxied_run_artifact_destination_path`).
+ * Undefined for storage the server does not proxy (s3://, file:, ...).
+ */
+export function traceDataProxyPath(artifactLocation: string): string | undefined {
+  const proxied =
+    /^mlflow-artifacts:(?:\/\/[^/]*)?\/*(.*)$/i.exec(artifactLocation)?.[1] ??
+    (/^https?:\/\//i.test(artifactLocation) && artifactLocation.includes(ARTIFACT_PROXY_ROUTE)
+      ? artifactLocation.split(ARTIFACT_PROXY_ROUTE)[1]!.replace(/^\/+/, '')
+      : undefined);
+  if (proxied === undefined) return undefined;
+  const segments = [...proxied.split('/').filter((s) => s !== ''), TRACE_DATA_FILE];
+  return `${ARTIFACT_PROXY_ROUTE}${segments.map(encodeURIComponent).join('/')}`;
 }

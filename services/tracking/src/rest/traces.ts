@@ -7,6 +7,7 @@ import {
   nonEmpty,
   type RequestReader,
   readMaxResults,
+  requestBasePath,
   rpc,
 } from '@mast/common';
 import type {
@@ -40,6 +41,7 @@ import {
   checkRequestTime,
   parseDuration,
   parseTimestamp,
+  promptVersionNumber,
   TRACE_LIMITS,
   TRACE_STATES,
   type TraceState,
@@ -226,7 +228,12 @@ function notServed(request: FastifyRequest): never {
  * MLflow traces over REST (spec §1.6, §1.7): the V3 RPCs under /api/3.0 (and /ajax-api/3.0), the legacy
  * V2 ones and LinkTracesToRun under /api/2.0 (all prefixes). Span storage (GetTrace, BatchGetTraces,
  * OTLP) is not served: `traces/get` and `traces/batchGet` answer ENDPOINT_NOT_FOUND, on which the
- * Python client reads `traces.json` from the trace's artifact location instead.
+ * Python client reads `traces.json` from the trace's artifact location instead. LinkPromptsToTrace
+ * (2.0 prefixes) keeps the links in the trace's `mlflow.linkedPrompts` tag. The web UI's span download
+ * (`/ajax-api/{2,3}.0/mlflow/get-trace-artifact?request_id=`) redirects (302) to the artifact service's
+ * download of `traces.json`, as the registry's `/model-versions/get-artifact` does, so the bytes stream
+ * from the service that owns them in both wirings: the same attachment headers and text/plain type as
+ * MLflow's handler.
  */
 export function traceRoutes(app: FastifyInstance, { traces, assessments }: TrackingServices): void {
   // ---- V3 ------------------------------------------------------------------------------------------
@@ -389,6 +396,29 @@ export function traceRoutes(app: FastifyInstance, { traces, assessments }: Track
     await traces.linkToRun(traceIds, reader.string('run_id', { required: true }));
     return {};
   });
+
+  rpc(app, 'POST', `${TRACES}/link-prompts`, async (reader) => {
+    const traceId = reader.string('trace_id', { required: true });
+    const prompts = reader.messageList('prompt_versions', { required: true }).map((ref) => ({
+      name: ref.stringOrEmpty('name') ?? '',
+      version: promptVersionNumber(ref.stringOrEmpty('version') ?? '', ref.path('version')),
+    }));
+    await traces.linkPrompts(traceId, prompts);
+    return {};
+  });
+
+  // The web UI's span download: not an RPC (no JSON answer), on MLflow's two ajax routes only.
+  for (const prefix of ['/ajax-api/2.0', '/ajax-api/3.0']) {
+    app.get(`${prefix}/mlflow/get-trace-artifact`, async (request, reply) => {
+      const given = (request.query as { request_id?: string | string[] }).request_id;
+      // Flask's `request.args.get` reads the first of repeated keys.
+      const traceId = Array.isArray(given) ? given[0] : given;
+      if (!traceId) {
+        throw new MlflowError('BAD_REQUEST', 'Request must include the "request_id" query parameter.');
+      }
+      return reply.redirect(`${requestBasePath(request)}${await traces.traceDataPath(traceId)}`, 302);
+    });
+  }
 
   // ---- V2 ------------------------------------------------------------------------------------------
   rpc(app, 'POST', TRACES, async (reader, request): Promise<StartTrace_Response> => {

@@ -4,12 +4,17 @@ import { childUri, parseExperimentId } from '../domain/ids.js';
 import type { TraceFilter, TraceOrderTerm } from '../domain/trace-search.js';
 import {
   ARTIFACT_LOCATION_TAG,
+  LINKED_PROMPTS_TAG,
+  mergeLinkedPrompts,
   newV2RequestId,
+  type PromptVersionRef,
   SCHEMA_VERSION_METADATA,
+  TRACE_DATA_FILE,
   TRACE_LIMITS,
   type TraceDeletion,
   type TraceRecord,
   type TraceState,
+  traceDataProxyPath,
   truncateEntries,
   truncatePreview,
   validatedTraceTag,
@@ -28,6 +33,7 @@ import {
   lockTrace,
   searchTraces,
   traceRunLinks,
+  traceTagValue,
   upsertTrace,
   upsertTraceKeyValues,
 } from '../store/trace-store.js';
@@ -205,6 +211,48 @@ export class TraceService {
     if (!(await deleteTraceTag(this.db, traceId, key))) {
       throw MlflowError.notFound(`No trace tag with key '${key}' for trace with ID '${traceId}'`);
     }
+  }
+
+  /**
+   * LinkPromptsToTrace: merges the prompt versions into the trace's `mlflow.linkedPrompts` tag (see
+   * `mergeLinkedPrompts`), where MLflow clients and its UI read a trace's prompts. MLflow's SQL store
+   * records the same links as entity associations and its Python client then writes this tag itself
+   * (`update_linked_prompts_tag`); Mast writes the tag on the server, so every client gets it. As MLflow's
+   * store, no prompt versions is a no-op (the trace is not looked up), an unknown trace is 404 and the
+   * prompts are not looked up in the registry. The trace's row is locked while the tag is read and
+   * written: concurrent links of one trace are applied one after the other, none lost.
+   */
+  async linkPrompts(traceId: string, prompts: readonly PromptVersionRef[]): Promise<void> {
+    if (prompts.length === 0) return;
+    await inTransaction(this.db, async (tx) => {
+      if (!(await lockTrace(tx, traceId))) throw traceNotFound(traceId);
+      const current = await traceTagValue(tx, traceId, LINKED_PROMPTS_TAG);
+      const merged = mergeLinkedPrompts(current, prompts);
+      if (merged !== current) {
+        await upsertTraceKeyValues(tx, 'tracking.trace_tags', traceId, { [LINKED_PROMPTS_TAG]: merged! });
+      }
+    });
+  }
+
+  /**
+   * Where the artifact service serves the trace's `traces.json` (the web UI's span download, MLflow's
+   * `get_trace_artifact_handler`): a path under the artifact proxy's route. An unknown trace is 404; a
+   * trace without `mlflow.artifactLocation` is MLflow's `MlflowTraceDataCorrupted` (500 INVALID_STATE);
+   * a location the server does not proxy (s3://, file:, ...) is 501 NOT_IMPLEMENTED.
+   */
+  async traceDataPath(traceId: string): Promise<string> {
+    const location = (await this.get(traceId)).tags[ARTIFACT_LOCATION_TAG];
+    if (location === undefined) {
+      throw new MlflowError('INVALID_STATE', `Trace data is corrupted for request_id=${traceId}`);
+    }
+    const path = traceDataProxyPath(location);
+    if (path === undefined) {
+      throw new MlflowError(
+        'NOT_IMPLEMENTED',
+        `The spans of trace '${traceId}' are at '${location}/${TRACE_DATA_FILE}', which this server does not proxy; read them from there.`,
+      );
+    }
+    return path;
   }
 
   /**

@@ -151,6 +151,21 @@ export async function finishTrace(
     .execute();
 }
 
+/** One tag's value of a trace, or undefined. */
+export async function traceTagValue(
+  db: TrackingExecutor,
+  traceId: string,
+  key: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('tracking.trace_tags')
+    .select('value')
+    .where('trace_id', '=', traceId)
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return row?.value;
+}
+
 /** Deletes one tag; false when the trace has no such tag. */
 export async function deleteTraceTag(db: TrackingExecutor, traceId: string, key: string): Promise<boolean> {
   const deleted = await db

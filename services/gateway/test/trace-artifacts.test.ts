@@ -1,0 +1,105 @@
+/**
+ * The web UI's span download (`/ajax-api/{2,3}.0/mlflow/get-trace-artifact`) in the all-in-one wiring:
+ * tracking looks the trace up and redirects to the artifact service's download of its `traces.json`,
+ * which the client uploaded through the artifact proxy; the cluster REST proxy routes it to tracking.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { owningService } from '@mast/common';
+import { HttpClient } from '@mast/test-support';
+import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
+import { loadAllInOneConfig, SERVICE_REST_ROUTES } from '../src/services.js';
+
+describe('trace span download in mast server (all-in-one)', () => {
+  let server: AllInOne;
+  let http: HttpClient;
+  const artifactsDir = mkdtempSync(join(tmpdir(), 'mast-trace-artifacts-'));
+
+  beforeAll(async () => {
+    server = await buildAllInOne(
+      loadAllInOneConfig({
+        MAST_BACKEND_STORE_URI: 'memory://',
+        MAST_ARTIFACTS_DESTINATION: artifactsDir,
+        MAST_LOG_LEVEL: 'silent',
+      }),
+    );
+    http = new HttpClient(await server.app.listen({ host: '127.0.0.1', port: 0 }));
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(artifactsDir, { recursive: true, force: true });
+  });
+
+  async function startTrace(traceId: string): Promise<string> {
+    const started = await http.post('/api/3.0/mlflow/traces', {
+      trace: {
+        trace_info: {
+          trace_id: traceId,
+          trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: '0' } },
+          request_time: '2025-02-03T04:05:06.789Z',
+          state: 'OK',
+        },
+      },
+    });
+    expect(started.status).toBe(200);
+    return started.body.trace.trace_info.tags['mlflow.artifactLocation'];
+  }
+
+  test('answers the traces.json the client uploaded, with MLflow download headers', async () => {
+    const location = await startTrace('tr-0000000000000000000000000000abcd');
+    const spans = '{"spans": [{"name": "predict", "attributes": {"x": "\\u00e9"}}], "request": "{}"}';
+    const upload = await http.request(
+      'PUT',
+      `/api/2.0/mlflow-artifacts/artifacts/${location.replace('mlflow-artifacts:/', '')}/traces.json`,
+      spans,
+      { 'content-type': 'application/json' },
+    );
+    expect(upload.status).toBe(200);
+    for (const prefix of ['/ajax-api/2.0', '/ajax-api/3.0']) {
+      const got = await http.get(`${prefix}/mlflow/get-trace-artifact`, {
+        request_id: 'tr-0000000000000000000000000000abcd',
+      });
+      expect({
+        status: got.status,
+        text: got.text,
+        type: got.headers.get('content-type'),
+        disposition: got.headers.get('content-disposition'),
+        nosniff: got.headers.get('x-content-type-options'),
+      }).toEqual({
+        status: 200,
+        text: spans,
+        type: 'text/plain',
+        disposition: 'attachment; filename=traces.json',
+        nosniff: 'nosniff',
+      });
+    }
+  });
+
+  test('a trace whose spans were never uploaded, and an unknown trace, are 404', async () => {
+    await startTrace('tr-0000000000000000000000000000dcba');
+    const missing = await http.get('/ajax-api/2.0/mlflow/get-trace-artifact', {
+      request_id: 'tr-0000000000000000000000000000dcba',
+    });
+    expect({ status: missing.status, code: missing.body.error_code }).toEqual({
+      status: 404,
+      code: 'RESOURCE_DOES_NOT_EXIST',
+    });
+    const unknown = await http.get('/ajax-api/2.0/mlflow/get-trace-artifact', { request_id: 'tr-nope' });
+    expect({ status: unknown.status, body: unknown.body }).toEqual({
+      status: 404,
+      body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message: "Trace with ID 'tr-nope' not found." },
+    });
+  });
+
+  test('the cluster REST proxy routes the download and prompt links to tracking', () => {
+    for (const path of [
+      '/ajax-api/2.0/mlflow/get-trace-artifact',
+      '/ajax-api/3.0/mlflow/get-trace-artifact',
+      '/api/2.0/mlflow/traces/link-prompts',
+    ]) {
+      expect({ path, owner: owningService(SERVICE_REST_ROUTES, path) }).toEqual({ path, owner: 'tracking' });
+    }
+  });
+});
