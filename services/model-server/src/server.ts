@@ -208,7 +208,16 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
     done();
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler((caught: FastifyError, request, reply) => {
+    let error = caught;
+    // Fastify refuses a Content-Type it cannot parse (no `type/subtype`) before the route runs;
+    // MLflow answers it as any other type it does not take: its 415 text (contentFormat throws it).
+    if (caught.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' && request.routeOptions.url === '/invocations')
+      try {
+        contentFormat(request.headers['content-type']);
+      } catch (refusal) {
+        error = refusal as FastifyError;
+      }
     if (error instanceof UnsupportedMediaTypeError) {
       errorCodes.set(request, 'UNSUPPORTED_MEDIA_TYPE');
       return reply.code(415).type('text/plain; charset=utf-8').send(error.message);
@@ -446,14 +455,14 @@ function typedFeeds(
   try {
     input = enforceInputSchema(data, signature?.inputs);
   } catch (error) {
-    throw predictionFailed(data, error, signature?.inputs, true);
+    throw predictionFailed(data, error, signature?.inputs, true, !cast);
   }
   try {
     // The ONNX flavor takes no params; they are still checked against the signature, as MLflow does.
     enforceParams(params, signature?.params);
     return { input, feeds: loaded.toFeeds(input) };
   } catch (error) {
-    throw predictionFailed(data, error, signature?.inputs, false);
+    throw predictionFailed(data, error, signature?.inputs, false, !cast);
   }
 }
 

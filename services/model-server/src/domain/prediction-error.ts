@@ -1,6 +1,6 @@
 import { MlflowError, type Schema } from '@mast/common';
 import { TracedMlflowError } from './errors.js';
-import { numpyRepr, numpyStr, pandasStr, pyStr } from './python.js';
+import { numpyRepr, numpyStr, pandasStr, pyRepr, pyStr } from './python.js';
 import type { RawInput } from './scoring-request.js';
 
 /**
@@ -39,9 +39,11 @@ function isFloatSpec(schema: Schema | undefined, name: string | undefined): bool
 /**
  * Python's `str()` of the parsed data MLflow names in its messages: a DataFrame as pandas prints it,
  * a dict of arrays as `{'x': array([...])}`, one array as numpy prints it (approximations: numpy's
- * column padding is left out).
+ * column padding is left out). `unparsed` data (the unified LLM form, which MLflow passes to the
+ * model as the JSON dict it read) prints as that dict's repr.
  */
-function dataRepr(raw: RawInput, schema: Schema | undefined): string {
+function dataRepr(raw: RawInput, schema: Schema | undefined, unparsed: boolean): string {
+  if (unparsed && raw.kind === 'tensors') return pyRepr(raw.values);
   if (raw.kind === 'frame') {
     const labels = raw.labels ?? raw.columns;
     return pandasStr(
@@ -83,23 +85,25 @@ export function schemaRepr(schema: Schema): string {
  * An MlflowError raised while predicting, with MLflow's prefixes: `enforcing` for schema
  * enforcement (then INVALID_PARAMETER_VALUE; without a schema the input only fails in the runtime:
  * the unexpected error), else the error's own code. Other errors are the unexpected error.
+ * `unparsed`: the input is the unified LLM form's dict, which MLflow prints as it came.
  */
 export function predictionFailed(
   raw: RawInput,
   error: unknown,
   schema: Schema | undefined,
   enforcing: boolean,
+  unparsed = false,
 ): MlflowError {
   if (error instanceof TracedMlflowError) return error;
   if (!(error instanceof MlflowError)) return unexpectedModelError(error);
   if (!enforcing)
     return new MlflowError(
       error.code,
-      `Failed to predict data '${dataRepr(raw, schema)}'. \nError: ${error.message}`,
+      `Failed to predict data '${dataRepr(raw, schema, unparsed)}'. \nError: ${error.message}`,
     );
   // Without a signature nothing is enforced: what cannot be fed fails in the runtime, unexpectedly.
   if (schema === undefined) return unexpectedModelError(error);
-  const data = dataRepr(raw, schema);
+  const data = dataRepr(raw, schema, unparsed);
   return new MlflowError(
     'INVALID_PARAMETER_VALUE',
     `Failed to predict data '${data}'. \nError: Failed to enforce schema of data '${data}' with schema ` +
