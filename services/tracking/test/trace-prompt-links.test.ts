@@ -193,6 +193,18 @@ describe.each(BACKENDS)('trace prompt links and span download (%s)', (backend) =
       status: 404,
       body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message: "Trace with ID 'tr-unknown' not found." },
     });
+    // A NUL (which PostgreSQL text cannot hold) is bad input, as in every other request string.
+    const nul = await traceArtifact(
+      server,
+      `/ajax-api/2.0/mlflow/get-trace-artifact?request_id=%00&request_id=${traceId}`,
+    );
+    expect({ status: nul.status, body: await nul.json() }).toEqual({
+      status: 400,
+      body: {
+        error_code: 'INVALID_PARAMETER_VALUE',
+        message: `Invalid value "\\u0000" for parameter 'request_id' supplied: Strings may not contain NUL characters.${DOCS_HINT}`,
+      },
+    });
 
     const elsewhere = await createExperiment(server.client, undefined, {
       artifact_location: 's3://bucket/exp',

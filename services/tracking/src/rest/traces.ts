@@ -5,7 +5,7 @@ import {
   invalidParameter,
   MlflowError,
   nonEmpty,
-  type RequestReader,
+  RequestReader,
   readMaxResults,
   requestBasePath,
   rpc,
@@ -411,8 +411,11 @@ export function traceRoutes(app: FastifyInstance, { traces, assessments }: Track
   for (const prefix of ['/ajax-api/2.0', '/ajax-api/3.0']) {
     app.get(`${prefix}/mlflow/get-trace-artifact`, async (request, reply) => {
       const given = (request.query as { request_id?: string | string[] }).request_id;
-      // Flask's `request.args.get` reads the first of repeated keys.
-      const traceId = Array.isArray(given) ? given[0] : given;
+      // Flask's `request.args.get` reads the first of repeated keys; that one is screened as every
+      // request string is (a NUL is a 400, not a database failure).
+      const traceId = RequestReader.of({ request_id: Array.isArray(given) ? given[0] : given }).string(
+        'request_id',
+      );
       if (!traceId) {
         throw new MlflowError('BAD_REQUEST', 'Request must include the "request_id" query parameter.');
       }
