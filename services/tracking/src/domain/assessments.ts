@@ -53,17 +53,10 @@ export interface AssessmentRecord {
 }
 
 /** CreateAssessment's assessment as read from the request: absent strings are null, unset times 0. */
-export interface AssessmentDraft {
-  name: string;
-  source: { type: AssessmentSourceType; id: string | null };
-  createTime: number;
-  lastUpdateTime: number;
-  value: AssessmentValue;
-  rationale: string | null;
-  metadata: Record<string, string>;
-  spanId: string | null;
-  overrides: string | null;
-}
+export type AssessmentDraft = Pick<
+  AssessmentRecord,
+  'name' | 'source' | 'createTime' | 'lastUpdateTime' | 'value' | 'rationale' | 'spanId' | 'overrides'
+> & { metadata: Record<string, string> };
 
 /** What UpdateAssessment changes: the fields its mask names (MLflow's `update_assessment` arguments). */
 export interface AssessmentUpdate {
