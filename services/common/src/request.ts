@@ -117,6 +117,14 @@ export class RequestReader {
     return value !== undefined && value !== null;
   }
 
+  /**
+   * A `google.protobuf.Value` field: the JSON value as the body gives it (null included), undefined when
+   * absent. The typed readers below reject what such a field may hold.
+   */
+  jsonValue(name: string): unknown {
+    return Object.hasOwn(this.source, name) ? this.source[name] : undefined;
+  }
+
   private raw(name: string, options: FieldOptions): unknown {
     let value = this.source[name];
     // A repeated query key given for a scalar field: the last one is kept. In a JSON body a list for a

@@ -32,7 +32,6 @@ import {
   type AssessmentValue,
   expectationValue,
   feedbackValue,
-  type JsonValue,
   parseUpdateMask,
   toJsonValue,
 } from '../domain/assessments.js';
@@ -119,25 +118,12 @@ function assessmentIdOf(request: FastifyRequest): string {
   return (request.params as { assessment_id: string }).assessment_id;
 }
 
-/**
- * A google.protobuf.Value field of the request body (any JSON value), at `path` under the body:
- * RequestReader reads typed fields only. Undefined when absent.
- */
-function bodyValue(request: FastifyRequest, path: readonly string[]): JsonValue | undefined {
-  let node: unknown = request.body;
-  for (const key of path) {
-    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
-    node = Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined;
-  }
-  return toJsonValue(node);
-}
-
 /** The request's `assessment.feedback` (absent: no value and no error, which MLflow refuses). */
-function readFeedback(assessment: RequestReader, request: FastifyRequest): AssessmentValue {
+function readFeedback(assessment: RequestReader): AssessmentValue {
   const feedback = assessment.message('feedback');
   const error = feedback?.message('error');
   return feedbackValue(
-    feedback && bodyValue(request, ['assessment', 'feedback', 'value']),
+    feedback && toJsonValue(feedback.jsonValue('value')),
     error
       ? {
           errorCode: error.stringOrEmpty('error_code') ?? '',
@@ -149,11 +135,11 @@ function readFeedback(assessment: RequestReader, request: FastifyRequest): Asses
 }
 
 /** The request's `assessment.expectation`: its `value`, or its `serialized_value` text. */
-function readExpectation(assessment: RequestReader, request: FastifyRequest): AssessmentValue {
+function readExpectation(assessment: RequestReader): AssessmentValue {
   const expectation = assessment.message('expectation');
   const serialized = expectation?.message('serialized_value');
   return expectationValue(
-    expectation && bodyValue(request, ['assessment', 'expectation', 'value']),
+    expectation && toJsonValue(expectation.jsonValue('value')),
     serialized && {
       format: serialized.stringOrEmpty('serialization_format') ?? '',
       text: serialized.stringOrEmpty('value') ?? '',
@@ -174,7 +160,7 @@ function readTime(reader: RequestReader, name: string): number {
  * "" then); the source type defaults to SOURCE_TYPE_UNSPECIFIED. Its id, trace id and validity are
  * the server's and not read.
  */
-function readAssessmentDraft(reader: RequestReader, request: FastifyRequest): AssessmentDraft {
+function readAssessmentDraft(reader: RequestReader): AssessmentDraft {
   const assessment = reader.message('assessment', { required: true });
   const isFeedback = assessment.has('feedback');
   if (!isFeedback && !assessment.has('expectation')) {
@@ -183,7 +169,7 @@ function readAssessmentDraft(reader: RequestReader, request: FastifyRequest): As
   if (isFeedback && assessment.has('expectation')) {
     throw MlflowError.invalidParameter('Exactly one of `expectation` or `feedback` should be specified.');
   }
-  const value = isFeedback ? readFeedback(assessment, request) : readExpectation(assessment, request);
+  const value = isFeedback ? readFeedback(assessment) : readExpectation(assessment);
   const source = assessment.message('source');
   return {
     name: assessment.stringOrEmpty('assessment_name') ?? '',
@@ -206,13 +192,13 @@ function readAssessmentDraft(reader: RequestReader, request: FastifyRequest): As
  * that field of `assessment` (an absent name or rationale is ""). Other paths change nothing, as in
  * MLflow (whose store cannot take the `valid` its handler passes on).
  */
-function readAssessmentUpdate(reader: RequestReader, request: FastifyRequest): AssessmentUpdate {
+function readAssessmentUpdate(reader: RequestReader): AssessmentUpdate {
   const assessment = reader.message('assessment', { required: true });
   const update: AssessmentUpdate = {};
   for (const path of parseUpdateMask(reader.string('update_mask', { required: true }))) {
     if (path === 'assessment_name') update.name = assessment.stringOrEmpty('assessment_name') ?? '';
-    else if (path === 'expectation') update.value = readExpectation(assessment, request);
-    else if (path === 'feedback') update.value = readFeedback(assessment, request);
+    else if (path === 'expectation') update.value = readExpectation(assessment);
+    else if (path === 'feedback') update.value = readFeedback(assessment);
     else if (path === 'rationale') update.rationale = assessment.stringOrEmpty('rationale') ?? '';
     else if (path === 'metadata') update.metadata = assessment.stringMap('metadata');
   }
@@ -314,7 +300,7 @@ export function traceRoutes(app: FastifyInstance, { traces, assessments }: Track
     'POST',
     ASSESSMENTS,
     async (reader, request): Promise<CreateAssessment_Response> => {
-      const created = await assessments.create(traceIdOf(request), readAssessmentDraft(reader, request));
+      const created = await assessments.create(traceIdOf(request), readAssessmentDraft(reader));
       return { assessment: toWireAssessment(created) };
     },
     V3,
@@ -335,7 +321,7 @@ export function traceRoutes(app: FastifyInstance, { traces, assessments }: Track
     'PATCH',
     `${ASSESSMENTS}/:assessment_id`,
     async (reader, request): Promise<UpdateAssessment_Response> => {
-      const update = readAssessmentUpdate(reader, request);
+      const update = readAssessmentUpdate(reader);
       const updated = await assessments.update(traceIdOf(request), assessmentIdOf(request), update);
       return { assessment: toWireAssessment(updated) };
     },
