@@ -4,7 +4,7 @@
  * Bad input raises `MlflowError` INVALID_PARAMETER_VALUE with MLflow's messages.
  */
 import { invalidParameter, MlflowError, pythonJson, validateKey } from '@mast/common';
-import type { AssessmentRecord } from './assessments.js';
+import { type AssessmentRecord, type JsonValue, pythonJsonDumps } from './assessments.js';
 import { newRunId } from './ids.js';
 
 /** Tag MLflow's store stamps on every trace: where the client uploads `traces.json`. */
@@ -251,22 +251,6 @@ export function promptVersionNumber(text: string, path: string): string {
   return BigInt(text.trim()).toString();
 }
 
-/** A JSON value as Python's `json.dumps(value)` writes it: `", "` and `": "` separators, non-ASCII escaped. */
-function pythonDumps(value: unknown): string {
-  if (typeof value === 'string') {
-    return JSON.stringify(value).replace(
-      /[\u0080-\uffff]/g,
-      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-    );
-  }
-  if (Array.isArray(value)) return `[${value.map(pythonDumps).join(', ')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).map(([key, item]) => `${pythonDumps(key)}: ${pythonDumps(item)}`);
-    return `{${entries.join(', ')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** Python's `{"name": n, "version": v} == entry`: a dict of exactly those two keys and values. */
 function isRef(entry: unknown, ref: PromptVersionRef): boolean {
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return false;
@@ -304,7 +288,10 @@ export function mergeLinkedPrompts(
     (ref, i) => !links.some((entry) => isRef(entry, ref)) && prompts.findIndex((p) => isRef(p, ref)) === i,
   );
   if (added.length === 0) return current;
-  const value = pythonDumps([...links, ...added.map(({ name, version }) => ({ name, version }))]);
+  const value = pythonJsonDumps([
+    ...(links as JsonValue[]),
+    ...added.map(({ name, version }) => ({ name, version })),
+  ]);
   if (value.length > TRACE_LIMITS.tagValue) {
     throw MlflowError.invalidParameter(
       `Linking these prompt versions would make tag '${LINKED_PROMPTS_TAG}' ${value.length} characters long; a tag value holds at most ${TRACE_LIMITS.tagValue}.`,
