@@ -191,6 +191,38 @@ describe.each(STORAGE_BACKENDS)('artifact proxy (%s)', (backend) => {
     expect(ofFile.json).toEqual({});
   });
 
+  test('the span download (?trace_data=true): a missing or empty traces.json is MLflow’s trace data 404', async () => {
+    const file = '7/traces/tr-0123456789abcdef0123456789abcdef/artifacts/traces.json';
+    const traceData = () => rawRequest(server.baseUrl, 'GET', `${PROXY}/${file}?trace_data=true`);
+    const notFound = {
+      status: 404,
+      body: { error_code: 'NOT_FOUND', message: `Trace data not found for path=${file}` },
+    };
+    const missing = await traceData();
+    expect({ status: missing.status, body: missing.json }).toEqual(notFound);
+    // Without the query it stays an ordinary missing artifact.
+    const plainMissing = await rawRequest(server.baseUrl, 'GET', `${PROXY}/${file}`);
+    expect(plainMissing.json.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+
+    expect((await upload(server.baseUrl, file, '', 'application/json')).status).toBe(200);
+    const empty = await traceData();
+    expect({ status: empty.status, body: empty.json }).toEqual(notFound);
+    const plainEmpty = await rawRequest(server.baseUrl, 'GET', `${PROXY}/${file}`);
+    expect({ status: plainEmpty.status, length: plainEmpty.body.length }).toEqual({ status: 200, length: 0 });
+
+    const spans = '{"spans": [], "request": "{}"}';
+    expect((await upload(server.baseUrl, file, spans, 'application/json')).status).toBe(200);
+    const got = await traceData();
+    expect({
+      status: got.status,
+      text: got.body.toString('utf8'),
+      disposition: got.headers['content-disposition'],
+    }).toEqual({ status: 200, text: spans, disposition: 'attachment; filename=traces.json' });
+    // Any other value of the query is no span download.
+    const other = await rawRequest(server.baseUrl, 'GET', `${PROXY}/nowhere/traces.json?trace_data=1`);
+    expect(other.json.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+  });
+
   test('delete removes a file or a directory tree, and nothing else', async () => {
     for (const path of ['del/a/1.txt', 'del/a/sub/2.txt', 'del/ab.txt', 'del/keep.txt']) {
       await upload(server.baseUrl, path, path);

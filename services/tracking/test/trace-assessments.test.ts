@@ -475,6 +475,110 @@ describe.each(BACKENDS)('trace assessments (%s)', (backend) => {
     ]);
     expect(info.assessments[0]).toEqual(created);
   });
+
+  test('fields longer than MLflow’s columns: 400 INVALID_PARAMETER_VALUE after its 404s, nothing written', async () => {
+    const traceId = await startTrace();
+    const run = 'mlflow.assessment.sourceRunId';
+    // At the widths of SqlAssessments' columns everything is stored whole.
+    const atWidth = await create(
+      traceId,
+      feedbackBody(traceId, {
+        assessment_name: 'n'.repeat(250),
+        source: { source_type: 'CODE', source_id: 's'.repeat(250) },
+        span_id: 'p'.repeat(50),
+        metadata: { [run]: 'r'.repeat(32) },
+      }),
+    );
+    expect(await get(traceId, atWidth.assessment_id)).toMatchObject({
+      assessment_name: 'n'.repeat(250),
+      source: { source_type: 'CODE', source_id: 's'.repeat(250) },
+      span_id: 'p'.repeat(50),
+      metadata: { [run]: 'r'.repeat(32) },
+    });
+
+    const tooLong = (path: string, limit: number) =>
+      `'${path}' exceeds the maximum length of ${limit} characters.`;
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ assessment_name: 'n'.repeat(251) }, tooLong('assessment.assessment_name', 250)],
+      [
+        { source: { source_type: 'HUMAN', source_id: 's'.repeat(251) } },
+        tooLong('assessment.source.source_id', 250),
+      ],
+      [{ span_id: 'p'.repeat(51) }, tooLong('assessment.span_id', 50)],
+      [{ metadata: { [run]: 'r'.repeat(33) } }, tooLong(`assessment.metadata.${run}`, 32)],
+    ];
+    for (const [extra, message] of cases) {
+      expectError(
+        await http().post(`${V3}/${traceId}/assessments`, feedbackBody(traceId, extra)),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        message,
+      );
+      expectError(
+        await http().post(`${V3}/${traceId}/assessments`, expectationBody(traceId, { value: 1 }, extra)),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        message,
+      );
+    }
+    // An overriding one that is too long leaves the overridden one valid.
+    expectError(
+      await http().post(
+        `${V3}/${traceId}/assessments`,
+        feedbackBody(traceId, { overrides: atWidth.assessment_id, assessment_name: 'n'.repeat(251) }),
+      ),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      tooLong('assessment.assessment_name', 250),
+    );
+    expect((await get(traceId, atWidth.assessment_id)).valid).toBe(true);
+
+    // MLflow looks the trace (and what is overridden) up before its database sees the row.
+    const missingTrace = 'tr-00000000000000000000000000000000';
+    const long = { assessment_name: 'n'.repeat(251) };
+    expectError(
+      await http().post(`${V3}/${missingTrace}/assessments`, feedbackBody(missingTrace, long)),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+      `Trace with ID '${missingTrace}' not found.`,
+    );
+    expectError(
+      await http().post(
+        `${V3}/${traceId}/assessments`,
+        feedbackBody(traceId, { ...long, overrides: 'a-missing' }),
+      ),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+      "Assessment with ID 'a-missing' not found for trace '{trace_id}'",
+    );
+
+    // UpdateAssessment: a name too long is refused and the stored one stays; unknown ones are 404 first.
+    const rename = { assessment: { assessment_name: 'm'.repeat(251) }, update_mask: 'assessmentName' };
+    expectError(
+      await patch(traceId, atWidth.assessment_id, rename),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      tooLong('assessment.assessment_name', 250),
+    );
+    expectError(
+      await patch(traceId, 'a-missing', rename),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+      `Assessment with ID 'a-missing' not found for trace '${traceId}'`,
+    );
+    const renamed = await patch(traceId, atWidth.assessment_id, {
+      assessment: { assessment_name: 'm'.repeat(250) },
+      update_mask: 'assessmentName',
+    });
+    expect({ status: renamed.status, name: renamed.body.assessment?.assessment_name }).toEqual({
+      status: 200,
+      name: 'm'.repeat(250),
+    });
+
+    // Nothing of the refused calls was written.
+    const info = await traceInfo(traceId);
+    expect(info.assessments.map((a: any) => a.assessment_id)).toEqual([atWidth.assessment_id]);
+  });
 });
 
 /** Rounds of the concurrency scenarios; writers per round (the test database's pool has 10 connections). */

@@ -176,7 +176,7 @@ describe.each(BACKENDS)('trace prompt links and span download (%s)', (backend) =
       );
       expect({ status: response.status, location: response.headers.get('location') }).toEqual({
         status: 302,
-        location: `/api/2.0/mlflow-artifacts/artifacts/${experimentId}/traces/${traceId}/artifacts/traces.json`,
+        location: `/api/2.0/mlflow-artifacts/artifacts/${experimentId}/traces/${traceId}/artifacts/traces.json?trace_data=true`,
       });
     }
 

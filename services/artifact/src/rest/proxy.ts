@@ -4,6 +4,7 @@ import { MlflowError, RequestReader } from '@mast/common';
 import type { FastifyInstance } from 'fastify';
 import { clientFileName, joinArtifactPath, safeArtifactPath } from '../domain/artifact-path.js';
 import { guessContentType } from '../domain/download-headers.js';
+import { isTraceDataRequest } from '../domain/trace-data.js';
 import { MAX_PARTS } from '../storage/s3-store.js';
 import type { DirectoryEntry } from '../storage/store.js';
 import { API_PREFIXES, type ArtifactContext, requireServing, wildcard } from './context.js';
@@ -27,7 +28,8 @@ function proxyListing(entries: DirectoryEntry[]): object {
 
 /**
  * MLflow's artifact proxy (spec §6.2) on the destination store, except uploads: download, list,
- * delete and the multipart routes. For a JSON scope.
+ * delete and the multipart routes. A download with `?trace_data=true` is the web UI's span download
+ * that tracking's `get-trace-artifact` redirects to (MLflow's trace data 404). For a JSON scope.
  */
 export function proxyRoutes(app: FastifyInstance, context: ArtifactContext): void {
   const store = () => context.storage.destination;
@@ -55,6 +57,7 @@ export function proxyRoutes(app: FastifyInstance, context: ArtifactContext): voi
         if (safeArtifactPath(raw, { allowRoot: true }) === '') return list(request.query);
         return sendFile(request, reply, store(), safeArtifactPath(raw), {
           presignedDownloads: context.presignedDownloads,
+          traceData: isTraceDataRequest(request.query),
         });
       },
     });

@@ -2,6 +2,7 @@ import { MlflowError } from '@mast/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseRange } from '../domain/byte-range.js';
 import { contentDisposition, guessContentType } from '../domain/download-headers.js';
+import { isTraceDataMissing, traceDataNotFound } from '../domain/trace-data.js';
 import { presignedDownload } from '../storage/run-root.js';
 import type { ArtifactStore, FileStat } from '../storage/store.js';
 
@@ -24,12 +25,18 @@ function ifRangeHolds(header: string | string[] | undefined, stat: FileStat): bo
 export interface SendFileOptions {
   /** Redirect to a presigned backend URL instead of streaming, where the store has them. */
   presignedDownloads?: boolean;
+  /**
+   * The file is a trace's span data (the web UI's span download): missing or empty, it is MLflow's
+   * 404 NOT_FOUND "Trace data not found for path=<path>" (`traceDataNotFound`).
+   */
+  traceData?: boolean;
 }
 
 /**
  * Answers a download as MLflow's server does (attachment, guessed type, nosniff), streamed from the
  * store: never buffered, with Content-Length, ETag, Last-Modified, single-range requests (206/416),
- * If-None-Match (304) and HEAD. A missing file is 404 RESOURCE_DOES_NOT_EXIST.
+ * If-None-Match (304) and HEAD. A missing file is 404 RESOURCE_DOES_NOT_EXIST, or MLflow's trace data
+ * 404 with `options.traceData`.
  */
 export async function sendFile(
   request: FastifyRequest,
@@ -39,6 +46,10 @@ export async function sendFile(
   options: SendFileOptions = {},
 ): Promise<FastifyReply> {
   const file = await store.open(path);
+  if (options.traceData && isTraceDataMissing(file?.stat.size)) {
+    await file?.close();
+    throw traceDataNotFound(path);
+  }
   if (file === undefined) throw MlflowError.notFound(`File '${path}' does not exist.`);
   const { stat } = file;
   const presigned = await presignedDownload({ store, path }, options.presignedDownloads ?? false);

@@ -1,7 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
 import {
+  ASSESSMENT_LIMITS,
   type AssessmentDraft,
   type AssessmentRecord,
+  checkAssessmentLengths,
   expectationValue,
   feedbackValue,
   newAssessment,
@@ -124,6 +126,69 @@ describe('creating an assessment', () => {
     expect(expectation).toMatchObject({ rationale: null, overrides: null });
     const feedback = newAssessment('t', draft({ overrides: 'a-old' }), 1);
     expect(feedback).toMatchObject({ rationale: 'looks right', overrides: 'a-old' });
+  });
+});
+
+describe("the widths of MLflow's assessment columns", () => {
+  const tooLong = (path: string, limit: number) =>
+    invalid(`'${path}' exceeds the maximum length of ${limit} characters.`);
+
+  test('are those of SqlAssessments: name and source_id 250, span_id 50, run_id 32', () => {
+    expect(ASSESSMENT_LIMITS).toEqual({ name: 250, sourceId: 250, spanId: 50, runId: 32 });
+  });
+
+  test('values at the width pass; one character more is refused, naming the request field', () => {
+    const run = 'mlflow.assessment.sourceRunId';
+    const atWidth = newAssessment(
+      't',
+      draft({
+        name: 'n'.repeat(250),
+        source: { type: 'HUMAN', id: 's'.repeat(250) },
+        spanId: 'p'.repeat(50),
+        metadata: { [run]: 'r'.repeat(32) },
+      }),
+      1,
+    );
+    expect(() => checkAssessmentLengths(atWidth)).not.toThrow();
+    const cases: Array<[Partial<AssessmentRecord>, string, number]> = [
+      [{ name: 'n'.repeat(251) }, 'assessment.assessment_name', 250],
+      [{ source: { type: 'HUMAN', id: 's'.repeat(251) } }, 'assessment.source.source_id', 250],
+      [{ spanId: 'p'.repeat(51) }, 'assessment.span_id', 50],
+      [{ runId: 'r'.repeat(33) }, `assessment.metadata.${run}`, 32],
+    ];
+    for (const [change, path, limit] of cases) {
+      expect(() => checkAssessmentLengths({ ...atWidth, ...change })).toThrow(tooLong(path, limit));
+    }
+    // Absent optional fields and long Text columns (rationale, values, metadata) are not bounded.
+    const unbounded = newAssessment(
+      't',
+      draft({
+        rationale: 'x'.repeat(100_000),
+        value: { kind: 'feedback', value: 'v'.repeat(100_000), error: null },
+      }),
+      1,
+    );
+    expect(() => checkAssessmentLengths({ ...unbounded, source: { type: 'CODE', id: null } })).not.toThrow();
+  });
+
+  test('characters are counted as SQL counts them: an emoji is one, not two UTF-16 units', () => {
+    const record = newAssessment('t', draft({ name: '😀'.repeat(250) }), 1);
+    expect(record.name.length).toBe(500);
+    expect(() => checkAssessmentLengths(record)).not.toThrow();
+    expect(() => checkAssessmentLengths({ ...record, name: '😀'.repeat(251) })).toThrow(
+      tooLong('assessment.assessment_name', 250),
+    );
+  });
+
+  test('an update may not make the name longer than its column, after the kind checks', () => {
+    const existing = newAssessment('t', draft(), 1);
+    expect(() => updatedAssessment(existing, { name: 'n'.repeat(251) }, 2)).toThrow(
+      tooLong('assessment.assessment_name', 250),
+    );
+    expect(updatedAssessment(existing, { name: 'n'.repeat(250) }, 2).name).toHaveLength(250);
+    expect(() =>
+      updatedAssessment(existing, { name: 'n'.repeat(251), value: { kind: 'expectation', value: 1 } }, 2),
+    ).toThrow(invalid('Cannot update expectation value on a Feedback assessment.'));
   });
 });
 

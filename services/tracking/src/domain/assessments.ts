@@ -66,6 +66,38 @@ export interface AssessmentUpdate {
   metadata?: Record<string, string>;
 }
 
+/**
+ * Widths of the bounded columns of MLflow's `assessments` table (`SqlAssessments` in
+ * `mlflow/store/tracking/dbmodels/models.py`: `name` and `source_id` String(250), `span_id` String(50),
+ * `run_id` String(32); `value`, `error`, `rationale` and metadata are Text). MLflow checks none of
+ * them: SQLite keeps longer values whole, PostgreSQL and MySQL refuse them with a database error that
+ * MLflow answers as 400 BAD_REQUEST carrying the driver's text. Mast refuses them as bad input.
+ * (`overrides`, String(50), needs no bound: it must name an assessment of the trace, so a longer one
+ * is MLflow's 404 before anything is written.)
+ */
+export const ASSESSMENT_LIMITS = { name: 250, sourceId: 250, spanId: 50, runId: 32 } as const;
+
+/**
+ * Refuses an assessment that MLflow's database could not store: a bounded column's value longer
+ * than its width (`ASSESSMENT_LIMITS`), counted in characters (code points) as SQL counts them.
+ * Raises INVALID_PARAMETER_VALUE "'<request field>' exceeds the maximum length of <n> characters."
+ * (the wording of Mast's other length checks) naming the first field too long.
+ */
+export function checkAssessmentLengths(record: AssessmentRecord): void {
+  const fields: Array<[string | null, number, string]> = [
+    [record.name, ASSESSMENT_LIMITS.name, 'assessment.assessment_name'],
+    [record.source.id, ASSESSMENT_LIMITS.sourceId, 'assessment.source.source_id'],
+    [record.spanId, ASSESSMENT_LIMITS.spanId, 'assessment.span_id'],
+    [record.runId, ASSESSMENT_LIMITS.runId, `assessment.metadata.${SOURCE_RUN_ID_METADATA}`],
+  ];
+  for (const [value, limit, path] of fields) {
+    // A string has at most as many code points as UTF-16 units: only a long one is spread to count.
+    if (value !== null && value.length > limit && [...value].length > limit) {
+      throw MlflowError.invalidParameter(`'${path}' exceeds the maximum length of ${limit} characters.`);
+    }
+  }
+}
+
 /** MLflow's `generate_assessment_id`: "a-" and a uuid4's 32 hex digits. */
 export function newAssessmentId(): string {
   return `a-${newRunId()}`;
@@ -154,7 +186,8 @@ export function newAssessment(traceId: string, draft: AssessmentDraft, now: numb
  * An assessment after UpdateAssessment (MLflow's SQL `update_assessment`): a feedback's value may not
  * become an expectation's nor the reverse; metadata is merged (the update's keys win); an expectation's
  * rationale is dropped; id, trace, source, span, creation time, run, `overrides` and validity stay;
- * the update time is now.
+ * the update time is now. A name longer than its column is refused after those checks, where MLflow's
+ * database would refuse the UPDATE (`checkAssessmentLengths`).
  */
 export function updatedAssessment(
   existing: AssessmentRecord,
@@ -169,7 +202,7 @@ export function updatedAssessment(
     throw MlflowError.invalidParameter('Cannot update feedback value on an Expectation assessment.');
   }
   const merged = { ...existing.metadata, ...update.metadata };
-  return {
+  const updated = {
     ...existing,
     name: update.name ?? existing.name,
     value: update.value ?? existing.value,
@@ -177,6 +210,8 @@ export function updatedAssessment(
     metadata: Object.keys(merged).length > 0 ? merged : null,
     lastUpdateTime: now,
   };
+  checkAssessmentLengths(updated);
+  return updated;
 }
 
 /**

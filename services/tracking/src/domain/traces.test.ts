@@ -195,14 +195,14 @@ describe('prompt links (LinkPromptsToTrace)', () => {
 
 describe("a trace's traces.json behind the artifact proxy", () => {
   test('proxied locations map to the proxy route; others are not served', () => {
-    const file = '/api/2.0/mlflow-artifacts/artifacts/1/traces/tr-1/artifacts/traces.json';
+    const file = '/api/2.0/mlflow-artifacts/artifacts/1/traces/tr-1/artifacts/traces.json?trace_data=true';
     expect(traceDataProxyPath('mlflow-artifacts:/1/traces/tr-1/artifacts')).toBe(file);
     expect(traceDataProxyPath('mlflow-artifacts://host:5000/1/traces/tr-1/artifacts')).toBe(file);
     expect(
       traceDataProxyPath('https://mlflow.example/api/2.0/mlflow-artifacts/artifacts/1/traces/tr-1/artifacts'),
     ).toBe(file);
     expect(traceDataProxyPath('mlflow-artifacts:/my exp/traces/tr-1/artifacts')).toBe(
-      '/api/2.0/mlflow-artifacts/artifacts/my%20exp/traces/tr-1/artifacts/traces.json',
+      '/api/2.0/mlflow-artifacts/artifacts/my%20exp/traces/tr-1/artifacts/traces.json?trace_data=true',
     );
     expect(traceDataProxyPath('s3://bucket/1/traces/tr-1/artifacts')).toBeUndefined();
     expect(traceDataProxyPath('https://example.com/1/traces/tr-1/artifacts')).toBeUndefined();

@@ -306,10 +306,18 @@ const ARTIFACT_PROXY_ROUTE = '/api/2.0/mlflow-artifacts/artifacts/';
 export const TRACE_DATA_FILE = 'traces.json';
 
 /**
- * Where the artifact service serves a trace's `traces.json`, given its `mlflow.artifactLocation`:
- * the proxy route for `mlflow-artifacts:` locations and `http(s)` URLs of the proxy's route (MLflow's
- * `_is_servable_proxied_run_artifact_root` and `_get_proxied_run_artifact_destination_path`).
- * Undefined for storage the server does not proxy (s3://, file:, ...).
+ * Asks the artifact proxy's download for a trace's span data: a missing or empty file is then MLflow's
+ * `MlflowTraceDataNotFound` 404 of `get_trace_artifact_handler` (the artifact service's
+ * `TRACE_DATA_QUERY`, `services/artifact/src/domain/trace-data.ts`).
+ */
+const TRACE_DATA_QUERY = 'trace_data=true';
+
+/**
+ * Where the artifact service serves a trace's `traces.json` as the web UI's span download, given its
+ * `mlflow.artifactLocation`: the proxy route, with `?trace_data=true`, for `mlflow-artifacts:`
+ * locations and `http(s)` URLs of the proxy's route (MLflow's `_is_servable_proxied_run_artifact_root`
+ * and `_get_proxied_run_artifact_destination_path`). Undefined for storage the server does not proxy
+ * (s3://, file:, ...).
  */
 export function traceDataProxyPath(artifactLocation: string): string | undefined {
   const proxied =
@@ -319,5 +327,5 @@ export function traceDataProxyPath(artifactLocation: string): string | undefined
       : undefined);
   if (proxied === undefined) return undefined;
   const segments = [...proxied.split('/').filter((s) => s !== ''), TRACE_DATA_FILE];
-  return `${ARTIFACT_PROXY_ROUTE}${segments.map(encodeURIComponent).join('/')}`;
+  return `${ARTIFACT_PROXY_ROUTE}${segments.map(encodeURIComponent).join('/')}?${TRACE_DATA_QUERY}`;
 }

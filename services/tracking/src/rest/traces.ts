@@ -219,7 +219,7 @@ function notServed(request: FastifyRequest): never {
  * (`/ajax-api/{2,3}.0/mlflow/get-trace-artifact?request_id=`) redirects (302) to the artifact service's
  * download of `traces.json`, as the registry's `/model-versions/get-artifact` does, so the bytes stream
  * from the service that owns them in both wirings: the same attachment headers and text/plain type as
- * MLflow's handler.
+ * MLflow's handler, and its 404 NOT_FOUND "Trace data not found for path=..." for a missing or empty file.
  */
 export function traceRoutes(app: FastifyInstance, { traces, assessments }: TrackingServices): void {
   // ---- V3 ------------------------------------------------------------------------------------------

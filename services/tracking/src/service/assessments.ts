@@ -3,6 +3,7 @@ import {
   type AssessmentDraft,
   type AssessmentRecord,
   type AssessmentUpdate,
+  checkAssessmentLengths,
   newAssessment,
   updatedAssessment,
 } from '../domain/assessments.js';
@@ -36,8 +37,9 @@ export class AssessmentService {
   /**
    * CreateAssessment: stores a new assessment of an existing trace. One that `overrides` another
    * assessment of the trace marks that one invalid in the same transaction (404 when the trace has no
-   * such assessment, and nothing is written). The trace is key-share locked, so it is not deleted
-   * meanwhile while other assessments of it are created at once.
+   * such assessment, and nothing is written). Fields longer than MLflow's columns are refused after
+   * those 404s, where MLflow's INSERT would fail (`checkAssessmentLengths`). The trace is key-share
+   * locked, so it is not deleted meanwhile while other assessments of it are created at once.
    */
   create(traceId: string, draft: AssessmentDraft): Promise<AssessmentRecord> {
     const record = newAssessment(traceId, draft, this.clock());
@@ -46,6 +48,7 @@ export class AssessmentService {
       if (record.overrides !== null && !(await invalidateAssessment(tx, traceId, record.overrides))) {
         throw overriddenNotFound(record.overrides);
       }
+      checkAssessmentLengths(record);
       await insertAssessment(tx, record);
       return record;
     });

@@ -236,9 +236,10 @@ export class TraceService {
 
   /**
    * Where the artifact service serves the trace's `traces.json` (the web UI's span download, MLflow's
-   * `get_trace_artifact_handler`): a path under the artifact proxy's route. An unknown trace is 404; a
-   * trace without `mlflow.artifactLocation` is MLflow's `MlflowTraceDataCorrupted` (500 INVALID_STATE);
-   * a location the server does not proxy (s3://, file:, ...) is 501 NOT_IMPLEMENTED.
+   * `get_trace_artifact_handler`): a path under the artifact proxy's route, whose download answers a
+   * missing or empty file with MLflow's 404 NOT_FOUND "Trace data not found for path=...". An unknown
+   * trace is 404; a trace without `mlflow.artifactLocation` is MLflow's `MlflowTraceDataCorrupted` (500
+   * INVALID_STATE); a location the server does not proxy (s3://, file:, ...) is 501 NOT_IMPLEMENTED.
    */
   async traceDataPath(traceId: string): Promise<string> {
     const location = (await this.get(traceId)).tags[ARTIFACT_LOCATION_TAG];
