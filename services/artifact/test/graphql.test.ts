@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
-import { HttpClient } from '@mast/test-support';
+import type { HttpClient } from '@mast/test-support';
+import { useAllInOne } from '../../gateway/test/harness.js';
 import { S3_KEY, type S3Server, startS3rver, upload } from './harness.js';
 
 const RUN_ARTIFACTS = `query RunArtifacts($id: ID!, $path: String) {
@@ -21,15 +21,6 @@ interface ArtifactFile {
 interface GraphQLAnswer {
   data?: { run: { name: string; artifactUri: string; artifacts: ArtifactFile[] } | null };
   errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }>;
-}
-
-/** The all-in-one server (in-memory database) with the given extra environment, on a loopback port. */
-async function startServer(env: Record<string, string>) {
-  const server = await buildAllInOne(
-    loadAllInOneConfig({ MAST_BACKEND_STORE_URI: 'memory://', MAST_LOG_LEVEL: 'silent', ...env }),
-  );
-  const baseUrl = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  return { server, baseUrl, http: new HttpClient(baseUrl) };
 }
 
 async function query(http: HttpClient, variables: Record<string, unknown>): Promise<GraphQLAnswer> {
@@ -63,32 +54,24 @@ const FILES = {
 };
 
 describe('Run.artifacts through the all-in-one gateway (local destination)', () => {
-  const destination = mkdtempSync(join(tmpdir(), 'mast-graphql-artifacts-'));
   const direct = mkdtempSync(join(tmpdir(), 'mast-graphql-direct-'));
-  let server: AllInOne;
-  let baseUrl: string;
-  let http: HttpClient;
+  const mast = useAllInOne({
+    name: 'mast-graphql-artifacts-',
+    env: { MAST_ARTIFACT_ALLOWED_ROOTS: direct },
+  });
   let run: { run_id: string; artifact_uri: string };
 
   beforeAll(async () => {
-    ({ server, baseUrl, http } = await startServer({
-      MAST_ARTIFACTS_DESTINATION: destination,
-      MAST_ARTIFACT_ALLOWED_ROOTS: direct,
-    }));
-    run = await createRun(http);
+    run = await createRun(mast.http);
     const root = run.artifact_uri.replace('mlflow-artifacts:/', '');
     for (const [path, body] of Object.entries(FILES)) {
-      expect((await upload(baseUrl, `${root}/${path}`, body)).status).toBe(200);
+      expect((await upload(mast.url, `${root}/${path}`, body)).status).toBe(200);
     }
   });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(destination, { recursive: true, force: true });
-    rmSync(direct, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(direct, { recursive: true, force: true }));
 
   test('one query gives the run and its files; every downloadUrl serves the bytes', async () => {
-    const answer = await query(http, { id: run.run_id, path: 'model' });
+    const answer = await query(mast.http, { id: run.run_id, path: 'model' });
     expect(answer.errors).toBeUndefined();
     const root = run.artifact_uri.replace('mlflow-artifacts:/', '');
     expect(answer.data!.run).toEqual({
@@ -111,9 +94,9 @@ describe('Run.artifacts through the all-in-one gateway (local destination)', () 
       ],
     });
     for (const file of answer.data!.run!.artifacts.filter((f) => !f.isDir)) {
-      expect(await download(baseUrl, file.downloadUrl!)).toEqual(FILES[file.path as keyof typeof FILES]);
+      expect(await download(mast.url, file.downloadUrl!)).toEqual(FILES[file.path as keyof typeof FILES]);
     }
-    const nested = await query(http, { id: run.run_id, path: 'model/data' });
+    const nested = await query(mast.http, { id: run.run_id, path: 'model/data' });
     expect(
       nested.data!.run!.artifacts.map(({ path, isDir, fileSize }) => ({ path, isDir, fileSize })),
     ).toEqual([
@@ -122,16 +105,16 @@ describe('Run.artifacts through the all-in-one gateway (local destination)', () 
     ]);
     const weights = nested.data!.run!.artifacts[1]!;
     expect(weights.downloadUrl).toContain('/model/data/weights%20bin');
-    expect(await download(baseUrl, weights.downloadUrl!)).toEqual(FILES['model/data/weights bin']);
+    expect(await download(mast.url, weights.downloadUrl!)).toEqual(FILES['model/data/weights bin']);
   });
 
   test('without a path, the run root; a missing directory is an empty list', async () => {
-    const top = await query(http, { id: run.run_id });
+    const top = await query(mast.http, { id: run.run_id });
     expect(top.data!.run!.artifacts.map((f) => [f.path, f.isDir])).toEqual([
       ['metrics.json', false],
       ['model', true],
     ]);
-    const missing = await query(http, { id: run.run_id, path: 'nothing/here' });
+    const missing = await query(mast.http, { id: run.run_id, path: 'nothing/here' });
     expect(missing.errors).toBeUndefined();
     expect(missing.data!.run!.artifacts).toEqual([]);
   });
@@ -139,29 +122,29 @@ describe('Run.artifacts through the all-in-one gateway (local destination)', () 
   test.each(['../other-run', 'model/../../x', '%2e%2e/x', '/etc', 's3://bucket/key', 'a\\b'])(
     'a path that could leave the run root (%s) is INVALID_PARAMETER_VALUE',
     async (path) => {
-      const answer = await query(http, { id: run.run_id, path });
+      const answer = await query(mast.http, { id: run.run_id, path });
       expect(answer.errors?.[0]?.extensions?.code).toBe('INVALID_PARAMETER_VALUE');
       expect(answer.errors?.[0]?.path).toEqual(['run', 'artifacts']);
     },
   );
 
   test('an unknown run is null with RESOURCE_DOES_NOT_EXIST, as the tracking subgraph answers', async () => {
-    const answer = await query(http, { id: 'f'.repeat(32), path: 'model' });
+    const answer = await query(mast.http, { id: 'f'.repeat(32), path: 'model' });
     expect(answer.data?.run).toBeNull();
     expect(answer.errors?.[0]?.extensions?.code).toBe('RESOURCE_DOES_NOT_EXIST');
   });
 
   test('a run with a direct (allowed local) root downloads through /get-artifact', async () => {
-    const created = await http.post('/api/2.0/mlflow/experiments/create', {
+    const created = await mast.http.post('/api/2.0/mlflow/experiments/create', {
       name: 'direct-root',
       artifact_location: direct,
     });
     expect(created.status).toBe(200);
-    const directRun = await createRun(http, created.body.experiment_id, 'direct');
+    const directRun = await createRun(mast.http, created.body.experiment_id, 'direct');
     const files = join(direct, directRun.run_id, 'artifacts', 'model');
     mkdirSync(files, { recursive: true });
     writeFileSync(join(files, 'model.pkl'), 'pickled');
-    const answer = await query(http, { id: directRun.run_id, path: 'model' });
+    const answer = await query(mast.http, { id: directRun.run_id, path: 'model' });
     expect(answer.errors).toBeUndefined();
     expect(answer.data!.run!.artifacts).toEqual([
       {
@@ -171,7 +154,7 @@ describe('Run.artifacts through the all-in-one gateway (local destination)', () 
         downloadUrl: `/get-artifact?${new URLSearchParams({ run_id: directRun.run_id, path: 'model/model.pkl' })}`,
       },
     ]);
-    expect((await download(baseUrl, answer.data!.run!.artifacts[0]!.downloadUrl!)).toString()).toBe(
+    expect((await download(mast.url, answer.data!.run!.artifacts[0]!.downloadUrl!)).toString()).toBe(
       'pickled',
     );
   });
@@ -179,12 +162,12 @@ describe('Run.artifacts through the all-in-one gateway (local destination)', () 
   test('a root outside the allowed ones is PERMISSION_DENIED', async () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'mast-graphql-elsewhere-'));
     try {
-      const created = await http.post('/api/2.0/mlflow/experiments/create', {
+      const created = await mast.http.post('/api/2.0/mlflow/experiments/create', {
         name: 'elsewhere',
         artifact_location: elsewhere,
       });
-      const elsewhereRun = await createRun(http, created.body.experiment_id, 'elsewhere');
-      const answer = await query(http, { id: elsewhereRun.run_id });
+      const elsewhereRun = await createRun(mast.http, created.body.experiment_id, 'elsewhere');
+      const answer = await query(mast.http, { id: elsewhereRun.run_id });
       expect(answer.data?.run).toBeNull();
       expect(answer.errors?.[0]?.extensions?.code).toBe('PERMISSION_DENIED');
     } finally {
@@ -195,32 +178,31 @@ describe('Run.artifacts through the all-in-one gateway (local destination)', () 
 
 describe.each([true, false])('Run.artifacts on S3 (presigned downloads: %s)', (presigned) => {
   let s3: S3Server;
-  let server: AllInOne;
-  let baseUrl: string;
-  let http: HttpClient;
 
   beforeAll(async () => {
     s3 = await startS3rver();
-    ({ server, baseUrl, http } = await startServer({
+  });
+  const mast = useAllInOne({
+    name: 'mast-graphql-s3-',
+    env: () => ({
       MAST_ARTIFACTS_DESTINATION: `s3://${s3.bucket}/mast-${randomBytes(4).toString('hex')}`,
       MAST_S3_ENDPOINT_URL: s3.endpointUrl,
       AWS_ACCESS_KEY_ID: S3_KEY,
       AWS_SECRET_ACCESS_KEY: S3_KEY,
       MAST_S3_PRESIGNED_DOWNLOADS: String(presigned),
-    }));
+    }),
   });
   afterAll(async () => {
-    await server?.close();
     await s3?.close();
   });
 
   test('files list with their sizes; downloadUrl is presigned only when enabled', async () => {
-    const run = await createRun(http);
+    const run = await createRun(mast.http);
     const root = run.artifact_uri.replace('mlflow-artifacts:/', '');
     const weights = randomBytes(2048);
-    expect((await upload(baseUrl, `${root}/model/MLmodel`, 'flavors: {}\n')).status).toBe(200);
-    expect((await upload(baseUrl, `${root}/model/data/weights.bin`, weights)).status).toBe(200);
-    const answer = await query(http, { id: run.run_id, path: 'model' });
+    expect((await upload(mast.url, `${root}/model/MLmodel`, 'flavors: {}\n')).status).toBe(200);
+    expect((await upload(mast.url, `${root}/model/data/weights.bin`, weights)).status).toBe(200);
+    const answer = await query(mast.http, { id: run.run_id, path: 'model' });
     expect(answer.errors).toBeUndefined();
     const files = answer.data!.run!.artifacts;
     expect(files.map(({ path, isDir, fileSize }) => ({ path, isDir, fileSize }))).toEqual([
@@ -234,27 +216,27 @@ describe.each([true, false])('Run.artifacts on S3 (presigned downloads: %s)', (p
     } else {
       expect(url).toBe(`/api/2.0/mlflow-artifacts/artifacts/${root}/model/MLmodel`);
     }
-    expect((await download(baseUrl, url)).toString()).toBe('flavors: {}\n');
-    const nested = await query(http, { id: run.run_id, path: 'model/data' });
+    expect((await download(mast.url, url)).toString()).toBe('flavors: {}\n');
+    const nested = await query(mast.http, { id: run.run_id, path: 'model/data' });
     const file = nested.data!.run!.artifacts[0]!;
     expect(file).toMatchObject({ path: 'model/data/weights.bin', isDir: false, fileSize: 2048 });
-    expect(await download(baseUrl, file.downloadUrl!)).toEqual(weights);
+    expect(await download(mast.url, file.downloadUrl!)).toEqual(weights);
   });
 });
 
 describe('LoggedModel.artifacts through the all-in-one gateway (local destination)', () => {
-  const destination = mkdtempSync(join(tmpdir(), 'mast-graphql-models-'));
   const direct = mkdtempSync(join(tmpdir(), 'mast-graphql-models-direct-'));
-  let server: AllInOne;
-  let baseUrl: string;
-  let http: HttpClient;
+  const mast = useAllInOne({
+    name: 'mast-graphql-models-',
+    env: { MAST_ARTIFACT_ALLOWED_ROOTS: direct },
+  });
 
   const MODEL_ARTIFACTS = `query($id: ID!, $path: String) {
     loggedModel(id: $id) { name artifacts(path: $path) { path isDir fileSize downloadUrl } }
   }`;
 
   async function createModel(experimentId: string) {
-    const created = await http.post('/api/2.0/mlflow/logged-models', {
+    const created = await mast.http.post('/api/2.0/mlflow/logged-models', {
       experiment_id: experimentId,
       name: 'm',
     });
@@ -263,7 +245,7 @@ describe('LoggedModel.artifacts through the all-in-one gateway (local destinatio
   }
 
   async function modelArtifacts(id: string, path?: string) {
-    const response = await http.request('POST', '/graphql', {
+    const response = await mast.http.request('POST', '/graphql', {
       query: MODEL_ARTIFACTS,
       variables: { id, path },
     });
@@ -274,23 +256,13 @@ describe('LoggedModel.artifacts through the all-in-one gateway (local destinatio
     };
   }
 
-  beforeAll(async () => {
-    ({ server, baseUrl, http } = await startServer({
-      MAST_ARTIFACTS_DESTINATION: destination,
-      MAST_ARTIFACT_ALLOWED_ROOTS: direct,
-    }));
-  });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(destination, { recursive: true, force: true });
-    rmSync(direct, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(direct, { recursive: true, force: true }));
 
   test('a proxied root: files with proxy download URLs; bad paths are INVALID_PARAMETER_VALUE', async () => {
     const model = await createModel('0');
     const root = model.artifact_uri.replace('mlflow-artifacts:/', '');
     for (const [path, body] of Object.entries(FILES)) {
-      expect((await upload(baseUrl, `${root}/${path}`, body)).status).toBe(200);
+      expect((await upload(mast.url, `${root}/${path}`, body)).status).toBe(200);
     }
     const answer = await modelArtifacts(model.model_id, 'model');
     expect(answer.errors).toBeUndefined();
@@ -315,7 +287,7 @@ describe('LoggedModel.artifacts through the all-in-one gateway (local destinatio
   });
 
   test("a direct root downloads through the logged model's files route", async () => {
-    const created = await http.post('/api/2.0/mlflow/experiments/create', {
+    const created = await mast.http.post('/api/2.0/mlflow/experiments/create', {
       name: 'models-direct',
       artifact_location: direct,
     });
@@ -330,6 +302,6 @@ describe('LoggedModel.artifacts through the all-in-one gateway (local destinatio
     expect(answer.data!.loggedModel!.artifacts).toEqual([
       { path: 'model.pkl', isDir: false, fileSize: 7, downloadUrl: url },
     ]);
-    expect((await download(baseUrl, url)).toString()).toBe('pickled');
+    expect((await download(mast.url, url)).toString()).toBe('pickled');
   });
 });

@@ -21,8 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
-import { createPostgresDatabase, freePort } from '../../gateway/test/processes.js';
+import { useAllInOne } from '../../gateway/test/harness.js';
+import { freePort } from '../../gateway/test/processes.js';
 import {
   alive,
   LINEAR_INPUT,
@@ -99,39 +99,27 @@ describe('mast models serve', () => {
   const plainPython = join(dir, 'plain-python');
   /** A PATH whose python3 is a stand-in with mlflow. */
   const fakePython = join(dir, 'fake-python');
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  let server: AllInOne;
-  let trackingUri: string;
   let busy: Server;
   let busyPort: number;
   let env: Record<string, string>;
 
+  // Declared before the server's hooks, so it runs first: children are killed before the server closes.
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await new Promise((resolve) => busy?.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const tracking = useAllInOne({ name: 'mast-models-serve-server-', postgres: true });
   beforeAll(async () => {
     for (const folder of [downloads, plainPython, fakePython]) mkdirSync(folder);
     for (const name of ['python3', 'python']) symlinkSync('/usr/bin/python3', join(plainPython, name));
     writeFakeMlflowPython(join(fakePython, 'python3'));
-    database = await createPostgresDatabase();
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: database.url,
-        MAST_ARTIFACTS_DESTINATION: join(dir, 'artifacts'),
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    trackingUri = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    await logAndRegister(trackingUri, (await generateTestModels()).linear, 'churn');
+    await logAndRegister(tracking.url, (await generateTestModels()).linear, 'churn');
     busy = createServer();
     busyPort = await freePort();
     await new Promise<void>((resolve) => busy.listen(busyPort, '127.0.0.1', resolve));
-    env = { MLFLOW_TRACKING_URI: trackingUri, TMPDIR: downloads, PATH: `${plainPython}:/usr/bin:/bin` };
+    env = { MLFLOW_TRACKING_URI: tracking.url, TMPDIR: downloads, PATH: `${plainPython}:/usr/bin:/bin` };
   }, CHILD_TEST_TIMEOUT_MS);
-  afterAll(async () => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    await new Promise((resolve) => busy?.close(resolve));
-    await server?.close();
-    await database?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   test(
     '--help describes the flags; a missing -m is a usage error',
@@ -204,7 +192,7 @@ describe('mast models serve', () => {
           response.write('x');
           return;
         }
-        const upstream = await fetch(`${trackingUri}${request.url}`);
+        const upstream = await fetch(`${tracking.url}${request.url}`);
         response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? '' });
         response.end(Buffer.from(await upstream.arrayBuffer()));
       });
@@ -270,7 +258,7 @@ describe('mast models serve', () => {
           response.end('{"error_code": "UNAUTHENTICATED", "message": "You are not authenticated."}');
           return;
         }
-        const upstream = await fetch(`${trackingUri}${request.url}`);
+        const upstream = await fetch(`${tracking.url}${request.url}`);
         response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? '' });
         response.end(Buffer.from(await upstream.arrayBuffer()));
       });

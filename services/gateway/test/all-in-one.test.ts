@@ -1,49 +1,30 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { HttpClient } from '@mast/test-support';
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from '@jest/globals';
 import { buildASTSchema, isEnumType, isInputObjectType, isObjectType, parse } from 'graphql';
-import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
 import { COMMITTED_SUPERGRAPH, composeSupergraph } from '../src/graphql/supergraph.js';
-import { loadAllInOneConfig, SERVICES } from '../src/services.js';
-import { GraphQLClient } from './harness.js';
+import { SERVICES } from '../src/services.js';
+import { useAllInOne } from './harness.js';
 
 describe('mast server (all-in-one)', () => {
-  let server: AllInOne;
-  let http: HttpClient;
-  const artifactsDir = mkdtempSync(join(tmpdir(), 'mast-all-in-one-'));
-
-  beforeAll(async () => {
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: 'memory://',
-        MAST_ARTIFACTS_DESTINATION: artifactsDir,
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    http = new HttpClient(await server.app.listen({ host: '127.0.0.1', port: 0 }));
-  });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(artifactsDir, { recursive: true, force: true });
-  });
+  const mast = useAllInOne({ name: 'mast-all-in-one-' });
 
   test('serves the MLflow REST API and /graphql on one port', async () => {
-    const rest = await http.get('/api/2.0/mlflow/experiments/get-by-name', { experiment_name: 'Default' });
+    const rest = await mast.http.get('/api/2.0/mlflow/experiments/get-by-name', {
+      experiment_name: 'Default',
+    });
     expect(rest.status).toBe(200);
     expect(rest.body.experiment.experiment_id).toBe('0');
-    const { experiment } = await new GraphQLClient(http).data(`{ experiment(id: "0") { name runCount } }`);
+    const { experiment } = await mast.graphql.data(`{ experiment(id: "0") { name runCount } }`);
     expect(experiment).toEqual({ name: 'Default', runCount: 0 });
-    const info = await http.get('/api/3.0/mlflow/server-info');
+    const info = await mast.http.get('/api/3.0/mlflow/server-info');
     expect(info.status).toBe(200);
-    expect((await http.get('/health')).text).toBe('OK');
+    expect((await mast.http.get('/health')).text).toBe('OK');
   });
 
   test('a run logs an artifact through the proxy and lists it, as log_artifact and list_artifacts do', async () => {
-    const run = (await http.post('/api/2.0/mlflow/runs/create', { experiment_id: '0' })).body.run.info;
+    const run = (await mast.http.post('/api/2.0/mlflow/runs/create', { experiment_id: '0' })).body.run.info;
     const path = run.artifact_uri.replace('mlflow-artifacts:/', '');
-    const upload = await http.request(
+    const upload = await mast.http.request(
       'PUT',
       `/api/2.0/mlflow-artifacts/artifacts/${path}/model/MLmodel`,
       'flavors: {}\n',
@@ -52,12 +33,15 @@ describe('mast server (all-in-one)', () => {
       },
     );
     expect(upload.status).toBe(200);
-    const listed = await http.get('/api/2.0/mlflow/artifacts/list', { run_id: run.run_id, path: 'model' });
+    const listed = await mast.http.get('/api/2.0/mlflow/artifacts/list', {
+      run_id: run.run_id,
+      path: 'model',
+    });
     expect(listed.body).toEqual({
       root_uri: run.artifact_uri,
       files: [{ path: 'model/MLmodel', is_dir: false, file_size: 12 }],
     });
-    const download = await http.get(`/api/2.0/mlflow-artifacts/artifacts/${path}/model/MLmodel`);
+    const download = await mast.http.get(`/api/2.0/mlflow-artifacts/artifacts/${path}/model/MLmodel`);
     expect(download.text).toBe('flavors: {}\n');
   });
 });

@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { HttpClient } from '@mast/test-support';
 import { RegistryClient } from '../../deploy/src/oci/client.js';
 import { type FakeKubeApiServer, startFakeKube } from '../../deploy/src/testing/fake-kube/index.js';
 import {
@@ -21,21 +20,19 @@ import {
 } from '../../deploy/test/support/oci-registry.js';
 import { logAndRegister } from '../../model-server/test/serve-support.js';
 import { generateTestModels } from '../../model-server/test/support/models.js';
-import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
-import { loadAllInOneConfig } from '../src/services.js';
 import { deploymentOf } from './deployments.js';
+import { useAllInOne } from './harness.js';
 
 const API = '/api/2.0/mlflow';
 const DEPLOY = '/api/2.0/mast/deployments';
 
 describe('automated rollout to Kubernetes (real OCI registry, fake Kubernetes API server over HTTP)', () => {
-  let server: AllInOne;
-  let http: HttpClient;
   let registry: TestRegistry;
   let kube: FakeKubeApiServer;
   let ticking = true;
   let ticker: NodeJS.Timeout;
   const dir = mkdtempSync(join(tmpdir(), 'mast-deploy-kube-'));
+  const kubeconfig = join(dir, 'kubeconfig');
 
   async function clusterImage(): Promise<string | undefined> {
     const deployment = kube.store.get(kube.deploymentsType, 'ml', 'churn-prod') as any;
@@ -52,26 +49,20 @@ describe('automated rollout to Kubernetes (real OCI registry, fake Kubernetes AP
     ticker = setInterval(() => {
       if (ticking) void kube.tick(1000, 10);
     }, 20);
-    const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kube.kubeConfig().exportConfig());
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: 'memory://',
-        MAST_LOG_LEVEL: 'silent',
-        MAST_ARTIFACTS_DESTINATION: join(dir, 'artifacts'),
-        MAST_DEPLOY_DATA_DIR: join(dir, 'deployments'),
-        MAST_DEPLOY_MODEL_SERVER_IMAGE: `${registry.host}/base/model-server:1`,
-        MAST_DEPLOY_PYTHON_IMAGE: `${registry.host}/base/python:1`,
-        MAST_DEPLOY_INSECURE_REGISTRIES: registry.host,
-        MAST_DEPLOY_PROGRESS_DEADLINE: '120',
-        KUBECONFIG: kubeconfig,
-      }),
-    );
-    http = new HttpClient(await server.app.listen({ host: '127.0.0.1', port: 0 }));
+  });
+  const mast = useAllInOne({
+    name: 'mast-deploy-kube-server-',
+    env: () => ({
+      MAST_DEPLOY_MODEL_SERVER_IMAGE: `${registry.host}/base/model-server:1`,
+      MAST_DEPLOY_PYTHON_IMAGE: `${registry.host}/base/python:1`,
+      MAST_DEPLOY_INSECURE_REGISTRIES: registry.host,
+      MAST_DEPLOY_PROGRESS_DEADLINE: '120',
+      KUBECONFIG: kubeconfig,
+    }),
   });
   afterAll(async () => {
     clearInterval(ticker);
-    await server?.close();
     await kube?.close();
     await registry?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -79,10 +70,10 @@ describe('automated rollout to Kubernetes (real OCI registry, fake Kubernetes AP
 
   test('Production → image pushed → Deployment applied → LIVE; a crash-looping version is rolled back', async () => {
     const models = await generateTestModels();
-    await logAndRegister(http.baseUrl, models.linear, 'churn');
+    await logAndRegister(mast.http.baseUrl, models.linear, 'churn');
     expect(
       (
-        await http.post(`${DEPLOY}/targets/create`, {
+        await mast.http.post(`${DEPLOY}/targets/create`, {
           name: 'prod',
           kind: 'KUBERNETES',
           namespace: 'ml',
@@ -90,7 +81,7 @@ describe('automated rollout to Kubernetes (real OCI registry, fake Kubernetes AP
         })
       ).status,
     ).toBe(200);
-    const policy = await http.post(`${DEPLOY}/policies/create`, {
+    const policy = await mast.http.post(`${DEPLOY}/policies/create`, {
       name: 'churn-prod',
       model_name: 'churn',
       target_name: 'prod',
@@ -100,12 +91,12 @@ describe('automated rollout to Kubernetes (real OCI registry, fake Kubernetes AP
     });
     expect(policy.status).toBe(200);
 
-    await http.post(`${API}/model-versions/transition-stage`, {
+    await mast.http.post(`${API}/model-versions/transition-stage`, {
       name: 'churn',
       version: '1',
       stage: 'Production',
     });
-    const live = await deploymentOf(http, 'churn', '1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
+    const live = await deploymentOf(mast.http, 'churn', '1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
     expect(live.transitions.at(-1).reason).toBe('deployment "churn-prod" successfully rolled out');
     expect(live.transitions.map((t: { to_state: string }) => t.to_state)).toEqual([
       'PENDING',
@@ -129,13 +120,13 @@ describe('automated rollout to Kubernetes (real OCI registry, fake Kubernetes AP
 
     // version 2 crash-loops: hold the clock until its image is known, then make its pods crash
     ticking = false;
-    await http.post(`${API}/model-versions/transition-stage`, {
+    await mast.http.post(`${API}/model-versions/transition-stage`, {
       name: 'churn',
       version: '2',
       stage: 'Production',
       archive_existing_versions: true,
     });
-    const built = await deploymentOf(http, 'churn', '2', [
+    const built = await deploymentOf(mast.http, 'churn', '2', [
       'BUILT',
       'ROLLING_OUT',
       'LIVE',
@@ -145,19 +136,19 @@ describe('automated rollout to Kubernetes (real OCI registry, fake Kubernetes AP
     expect(built.image).toBeDefined();
     kube.setImageBehaviour(built.image, { kind: 'crashloop' });
     ticking = true;
-    const rolledBack = await deploymentOf(http, 'churn', '2', ['LIVE', 'FAILED', 'ROLLED_BACK']);
+    const rolledBack = await deploymentOf(mast.http, 'churn', '2', ['LIVE', 'FAILED', 'ROLLED_BACK']);
     expect(rolledBack.state).toBe('ROLLED_BACK');
     expect(rolledBack.transitions.at(-2).reason).toMatch(/CrashLoopBackOff|crash/i);
     expect(await clusterImage()).toBe(live.image);
 
     // a rebuild of version 1 (a manual deploy) gives the same digest
-    const again = await http.post(`${DEPLOY}/create`, {
+    const again = await mast.http.post(`${DEPLOY}/create`, {
       model_name: 'churn',
       version: '1',
       policy_name: 'churn-prod',
     });
     expect(again.status).toBe(200);
-    const redeployed = await deploymentOf(http, 'churn', '1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
+    const redeployed = await deploymentOf(mast.http, 'churn', '1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
     expect(redeployed.deployment_id).toBe(again.body.deployment.deployment_id);
     expect(redeployed.image).toBe(live.image);
   });

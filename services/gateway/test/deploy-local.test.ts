@@ -8,8 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { HttpClient } from '@mast/test-support';
+import { describe, expect, test } from '@jest/globals';
 import {
   LINEAR_INPUT,
   LINEAR_OUTPUT,
@@ -18,49 +17,28 @@ import {
   writeSklearnModel,
 } from '../../model-server/test/serve-support.js';
 import { generateTestModels } from '../../model-server/test/support/models.js';
-import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
-import { loadAllInOneConfig } from '../src/services.js';
 import { deploymentOf } from './deployments.js';
+import { useAllInOne } from './harness.js';
 
 const API = '/api/2.0/mlflow';
 const DEPLOY = '/api/2.0/mast/deployments';
 
 describe('automated rollout to the LOCAL target of mast server (model server child processes)', () => {
-  let server: AllInOne;
-  let http: HttpClient;
-  let url: string;
-  const dataDir = mkdtempSync(join(tmpdir(), 'mast-deploy-local-'));
-
-  beforeAll(async () => {
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: 'memory://',
-        MAST_LOG_LEVEL: 'silent',
-        MAST_ARTIFACTS_DESTINATION: join(dataDir, 'artifacts'),
-        MAST_DEPLOY_DATA_DIR: join(dataDir, 'deployments'),
-      }),
-    );
-    url = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    http = new HttpClient(url);
-  });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const mast = useAllInOne({ name: 'mast-deploy-local-' });
 
   test('bad input: invalid targets and policies, unknown names, unknown states', async () => {
-    const bad = await http.post(`${DEPLOY}/targets/create`, { name: 'Local_1', kind: 'LOCAL' });
+    const bad = await mast.http.post(`${DEPLOY}/targets/create`, { name: 'Local_1', kind: 'LOCAL' });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
     expect(bad.body.message).toMatch(/Invalid target name 'Local_1'/);
-    const missing = await http.post(`${DEPLOY}/policies/create`, {
+    const missing = await mast.http.post(`${DEPLOY}/policies/create`, {
       name: 'p',
       model_name: 'churn',
       target_name: 'x',
     });
     expect(missing.status).toBe(400);
     expect(missing.body.message).toMatch(/trigger/);
-    const unknownTarget = await http.post(`${DEPLOY}/policies/create`, {
+    const unknownTarget = await mast.http.post(`${DEPLOY}/policies/create`, {
       name: 'p',
       model_name: 'churn',
       target_name: 'nowhere',
@@ -71,19 +49,22 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
       error_code: 'RESOURCE_DOES_NOT_EXIST',
       message: "Deployment target 'nowhere' not found.",
     });
-    const states = await http.get(`${DEPLOY}/search`, { states: 'DONE' });
+    const states = await mast.http.get(`${DEPLOY}/search`, { states: 'DONE' });
     expect(states.status).toBe(400);
     expect(
-      (await http.get(`${DEPLOY}/get`, { deployment_id: '00000000-0000-4000-8000-000000000000' })).status,
+      (await mast.http.get(`${DEPLOY}/get`, { deployment_id: '00000000-0000-4000-8000-000000000000' }))
+        .status,
     ).toBe(404);
   });
 
   test('an alias set rolls the version out to a local model server; a broken version is rolled back', async () => {
     const models = await generateTestModels();
     // versions 1 and 2 of churn (the linear model), alias champion on 1, before any policy exists
-    await logAndRegister(url, models.linear, 'churn');
-    expect((await http.post(`${DEPLOY}/targets/create`, { name: 'local', kind: 'LOCAL' })).status).toBe(200);
-    const policy = await http.post(`${DEPLOY}/policies/create`, {
+    await logAndRegister(mast.url, models.linear, 'churn');
+    expect((await mast.http.post(`${DEPLOY}/targets/create`, { name: 'local', kind: 'LOCAL' })).status).toBe(
+      200,
+    );
+    const policy = await mast.http.post(`${DEPLOY}/policies/create`, {
       name: 'churn-local',
       model_name: 'churn',
       target_name: 'local',
@@ -93,10 +74,15 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
     expect(policy.body.policy).toMatchObject({ replicas: 1, strategy: 'ROLLING', paused: false });
 
     expect(
-      (await http.post(`${API}/registered-models/alias`, { name: 'churn', alias: 'champion', version: '2' }))
-        .status,
+      (
+        await mast.http.post(`${API}/registered-models/alias`, {
+          name: 'churn',
+          alias: 'champion',
+          version: '2',
+        })
+      ).status,
     ).toBe(200);
-    const live = await deploymentOf(http, 'churn', '2', ['LIVE', 'FAILED', 'ROLLED_BACK']);
+    const live = await deploymentOf(mast.http, 'churn', '2', ['LIVE', 'FAILED', 'ROLLED_BACK']);
     expect(live.transitions.map((t: { to_state: string }) => t.to_state)).toEqual([
       'PENDING',
       'BUILDING',
@@ -117,15 +103,19 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
 
     // version 3: an sklearn pickle, which Mast's model server does not run
     const broken = writeSklearnModel(mkdtempSync(join(tmpdir(), 'mast-broken-model-')));
-    const run = await logAndRegister(url, broken, 'churn-broken');
-    const version = await http.post(`${API}/model-versions/create`, {
+    const run = await logAndRegister(mast.url, broken, 'churn-broken');
+    const version = await mast.http.post(`${API}/model-versions/create`, {
       name: 'churn',
       source: `${run.artifactUri}/model`,
       run_id: run.runId,
     });
     expect(version.body.model_version.version).toBe('3');
-    await http.post(`${API}/registered-models/alias`, { name: 'churn', alias: 'champion', version: '3' });
-    const rolledBack = await deploymentOf(http, 'churn', '3', ['LIVE', 'ROLLED_BACK', 'FAILED']);
+    await mast.http.post(`${API}/registered-models/alias`, {
+      name: 'churn',
+      alias: 'champion',
+      version: '3',
+    });
+    const rolledBack = await deploymentOf(mast.http, 'churn', '3', ['LIVE', 'ROLLED_BACK', 'FAILED']);
     expect(rolledBack.state).toBe('ROLLED_BACK');
     expect(rolledBack.transitions.at(-2).reason).toMatch(/failed before serving: .*sklearn/);
     expect(rolledBack.transitions.at(-1).reason).toBe('version 2 still serving');
@@ -133,10 +123,15 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
     expect((await fetch(`${live.endpoint}/ping`)).status).toBe(200);
 
     // the alias back on version 1: it goes LIVE, version 2's deployment is SUPERSEDED and its server stops
-    await http.post(`${API}/registered-models/alias`, { name: 'churn', alias: 'champion', version: '1' });
-    const back = await deploymentOf(http, 'churn', '1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
+    await mast.http.post(`${API}/registered-models/alias`, {
+      name: 'churn',
+      alias: 'champion',
+      version: '1',
+    });
+    const back = await deploymentOf(mast.http, 'churn', '1', ['LIVE', 'FAILED', 'ROLLED_BACK']);
     expect(back.state).toBe('LIVE');
-    const replaced = (await http.get(`${DEPLOY}/get`, { deployment_id: live.deployment_id })).body.deployment;
+    const replaced = (await mast.http.get(`${DEPLOY}/get`, { deployment_id: live.deployment_id })).body
+      .deployment;
     expect(replaced.state).toBe('SUPERSEDED');
     await expect(fetch(`${live.endpoint}/ping`)).rejects.toThrow();
     const stillServing = await fetch(`${back.endpoint}/invocations`, {
@@ -147,7 +142,7 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
     expect(stillServing.status).toBe(200);
 
     // Prometheus: deployments by state, rollout durations by outcome, queue depth
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await (await fetch(`${mast.url}/metrics`)).text();
     expect(metrics).toMatch(/mast_deploy_deployments\{state="LIVE"\} 1/);
     expect(metrics).toMatch(/mast_deploy_deployments\{state="SUPERSEDED"\} 1/);
     expect(metrics).toMatch(/mast_deploy_deployments\{state="ROLLED_BACK"\} 1/);
@@ -160,7 +155,7 @@ describe('automated rollout to the LOCAL target of mast server (model server chi
     expect(metrics).toMatch(/mast_deploy_queue_jobs\{queue="deploy-pipeline",state="waiting"\} 0/);
 
     // GraphQL: the deployments of version 2, through the gateway (registry's ModelVersion + deploy's field)
-    const graph = await http.post('/graphql', {
+    const graph = await mast.http.post('/graphql', {
       query:
         '{ modelVersion(name: "churn", version: "2") { currentStage deployments { state endpoint target { kind } transitions { toState } } } }',
     });

@@ -1,4 +1,7 @@
-import { expect } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect } from '@jest/globals';
 import { createHttpApp, type Database, loadConfig, type MastConfig } from '@mast/common';
 import { type Backend, HttpClient, openTestDatabase } from '@mast/test-support';
 import {
@@ -11,8 +14,11 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Kysely, KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs } from 'kysely';
+import { type AllInOne, type AllInOneConfig, buildAllInOne } from '../src/all-in-one.js';
 import { registerGraphQL } from '../src/graphql/server.js';
 import { inProcessGateway } from '../src/graphql/supergraph.js';
+import { loadAllInOneConfig } from '../src/services.js';
+import { createPostgresDatabase } from './processes.js';
 
 /** Counts the SQL statements a Kysely instance executes (test-only, via a plugin). */
 export class StatementCounter implements KyselyPlugin {
@@ -145,4 +151,87 @@ export async function startInProcess(
       if (!options.database) await database.close();
     },
   };
+}
+
+export interface AllInOneFixtureOptions {
+  /** The start of the temporary directory's name (`mast-routes-`). */
+  name: string;
+  /** A fresh PostgreSQL database (dropped on close) instead of `memory://`. */
+  postgres?: boolean;
+  /**
+   * Settings over the defaults; a function is called at start, so it may read what the test file's
+   * earlier `beforeAll` hooks started (an S3 server, a registry).
+   */
+  env?: Record<string, string> | (() => Record<string, string>);
+}
+
+/** A running `mast server` (all-in-one) on a loopback port. */
+export interface AllInOneServer {
+  server: AllInOne;
+  config: AllInOneConfig;
+  /** The address it listens on (`http://127.0.0.1:<port>`), without the static prefix. */
+  url: string;
+  /** A client of `url` under the static prefix (what MLFLOW_TRACKING_URI names). */
+  http: HttpClient;
+  graphql: GraphQLClient;
+  /**
+   * A fresh temporary directory, removed on close: the artifact store (MAST_ARTIFACTS_DESTINATION)
+   * unless `env` says otherwise, with the deploy data directory at `deployments/`.
+   */
+  dir: string;
+  /** The backend store URI: `memory://` or the PostgreSQL database's URL. */
+  databaseUrl: string;
+  /** Closes the server, then drops the database and removes `dir`. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the whole platform in one process (`buildAllInOne`: tracking, registry, artifact, deploy and
+ * the gateway) with silent logs, on `memory://` or a fresh PostgreSQL database, its artifacts and
+ * deployments in a temporary directory, `options.env` over those defaults. What it opened is closed
+ * again when start-up fails.
+ */
+export async function startAllInOne(options: AllInOneFixtureOptions): Promise<AllInOneServer> {
+  const dir = mkdtempSync(join(tmpdir(), options.name));
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
+  let server: AllInOne | undefined;
+  const close = async () => {
+    await server?.close();
+    await database?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    if (options.postgres) database = await createPostgresDatabase();
+    const databaseUrl = database?.url ?? 'memory://';
+    const config = loadAllInOneConfig({
+      MAST_BACKEND_STORE_URI: databaseUrl,
+      MAST_ARTIFACTS_DESTINATION: dir,
+      MAST_DEPLOY_DATA_DIR: join(dir, 'deployments'),
+      MAST_LOG_LEVEL: 'silent',
+      ...(typeof options.env === 'function' ? options.env() : options.env),
+    });
+    server = await buildAllInOne(config);
+    const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const http = new HttpClient(`${url}${config.staticPrefix}`);
+    return { server, config, url, http, graphql: new GraphQLClient(http), dir, databaseUrl, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * `startAllInOne` for the enclosing `describe`: started in a `beforeAll` and closed in an `afterAll`
+ * registered where this is called (jest runs hooks in the order they are declared). The returned
+ * object is filled in when the server has started: read its fields inside hooks and tests only.
+ */
+export function useAllInOne(options: AllInOneFixtureOptions): AllInOneServer {
+  const fixture = {} as AllInOneServer;
+  let started: AllInOneServer | undefined;
+  beforeAll(async () => {
+    started = await startAllInOne(options);
+    Object.assign(fixture, started);
+  });
+  afterAll(async () => started?.close());
+  return fixture;
 }

@@ -3,51 +3,26 @@
  * joining tracking's runs and the registry's versions through the in-process gateway, and
  * `models:/<logged-model-id>` resolved through tracking's logged models (the in-process peer link).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { HttpClient } from '@mast/test-support';
-import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
-import { loadAllInOneConfig } from '../src/services.js';
-import { GraphQLClient } from './harness.js';
+import { describe, expect, test } from '@jest/globals';
+import { useAllInOne } from './harness.js';
 
 const API = '/api/2.0/mlflow';
 
 describe('registry in mast server (all-in-one)', () => {
-  let server: AllInOne;
-  let http: HttpClient;
-  let graphql: GraphQLClient;
-  const artifactsDir = mkdtempSync(join(tmpdir(), 'mast-registry-'));
-
-  beforeAll(async () => {
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: 'memory://',
-        MAST_ARTIFACTS_DESTINATION: artifactsDir,
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    http = new HttpClient(await server.app.listen({ host: '127.0.0.1', port: 0 }));
-    graphql = new GraphQLClient(http);
-  });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(artifactsDir, { recursive: true, force: true });
-  });
+  const mast = useAllInOne({ name: 'mast-registry-' });
 
   test('GraphQL joins runs and model versions across the tracking and registry subgraphs', async () => {
-    const run = (await http.post(`${API}/runs/create`, { experiment_id: '0', run_name: 'trainer' })).body.run
-      .info;
-    expect((await http.post(`${API}/registered-models/create`, { name: 'iris' })).status).toBe(200);
-    const created = await http.post(`${API}/model-versions/create`, {
+    const run = (await mast.http.post(`${API}/runs/create`, { experiment_id: '0', run_name: 'trainer' })).body
+      .run.info;
+    expect((await mast.http.post(`${API}/registered-models/create`, { name: 'iris' })).status).toBe(200);
+    const created = await mast.http.post(`${API}/model-versions/create`, {
       name: 'iris',
       source: `runs:/${run.run_id}/model`,
       run_id: run.run_id,
     });
     expect(created.status).toBe(200);
 
-    const data = await graphql.data(
+    const data = await mast.graphql.data(
       `query($runId: ID!) {
         modelVersion(name: "iris", version: "1") {
           version currentStage run { id name experimentId }
@@ -70,14 +45,17 @@ describe('registry in mast server (all-in-one)', () => {
 
   test('GraphQL searches are cursor connections over MLflow registry filters', async () => {
     for (const name of ['page-a', 'page-b', 'page-c']) {
-      await http.post(`${API}/registered-models/create`, { name, tags: [{ key: 'team', value: 'paging' }] });
+      await mast.http.post(`${API}/registered-models/create`, {
+        name,
+        tags: [{ key: 'team', value: 'paging' }],
+      });
     }
-    const first = await graphql.data(
+    const first = await mast.graphql.data(
       `{ registeredModels(filter: "tags.team = 'paging'", first: 2) { nodes { name } pageInfo { hasNextPage endCursor } } }`,
     );
     expect(first.registeredModels.nodes).toEqual([{ name: 'page-a' }, { name: 'page-b' }]);
     expect(first.registeredModels.pageInfo.hasNextPage).toBe(true);
-    const second = await graphql.data(
+    const second = await mast.graphql.data(
       `query($after: String) { registeredModels(filter: "tags.team = 'paging'", first: 2, after: $after) { edges { node { name } } pageInfo { hasNextPage } } }`,
       { after: first.registeredModels.pageInfo.endCursor },
     );
@@ -85,14 +63,14 @@ describe('registry in mast server (all-in-one)', () => {
       edges: [{ node: { name: 'page-c' } }],
       pageInfo: { hasNextPage: false },
     });
-    const error = await graphql.error(`{ registeredModels(filter: "owner = 'x'") { nodes { name } } }`);
+    const error = await mast.graphql.error(`{ registeredModels(filter: "owner = 'x'") { nodes { name } } }`);
     expect(error.extensions?.code).toBe('INVALID_PARAMETER_VALUE');
   });
 
   test('GraphQL mutations: transition, alias, tags; history readable', async () => {
-    await http.post(`${API}/registered-models/create`, { name: 'churn' });
-    await http.post(`${API}/model-versions/create`, { name: 'churn', source: 's3://b/churn/1' });
-    const moved = await graphql.data(
+    await mast.http.post(`${API}/registered-models/create`, { name: 'churn' });
+    await mast.http.post(`${API}/model-versions/create`, { name: 'churn', source: 's3://b/churn/1' });
+    const moved = await mast.graphql.data(
       `mutation {
         transitionModelVersionStage(name: "churn", version: "1", stage: "staging", reason: "tests pass") { currentStage }
         setRegisteredModelAlias(name: "churn", alias: "champion", version: "1") { aliases }
@@ -106,7 +84,7 @@ describe('registry in mast server (all-in-one)', () => {
       setModelVersionTag: { tags: [{ key: 'validated', value: 'yes' }] },
       setRegisteredModelTag: { tags: [{ key: 'team', value: 'risk' }] },
     });
-    const { registeredModel } = await graphql.data(
+    const { registeredModel } = await mast.graphql.data(
       `{ registeredModel(name: "churn") { aliases { alias version } history { kind version from to alias reason } } }`,
     );
     expect(registeredModel).toEqual({
@@ -123,20 +101,20 @@ describe('registry in mast server (all-in-one)', () => {
         { kind: 'ALIAS_SET', version: '1', from: null, to: '1', alias: 'champion', reason: null },
       ],
     });
-    const error = await graphql.error(
+    const error = await mast.graphql.error(
       `mutation { transitionModelVersionStage(name: "churn", version: "1", stage: "bogus") { currentStage } }`,
     );
     expect(error.extensions?.code).toBe('INVALID_PARAMETER_VALUE');
-    const { resolveModelUri } = await graphql.data(
+    const { resolveModelUri } = await mast.graphql.data(
       `{ resolveModelUri(uri: "models:/churn@champion") { artifactUri modelVersion { version } } }`,
     );
     expect(resolveModelUri).toEqual({ artifactUri: 's3://b/churn/1', modelVersion: { version: '1' } });
   });
 
   test('model-versions/get-artifact streams a version file through the artifact service', async () => {
-    const run = (await http.post(`${API}/runs/create`, { experiment_id: '0' })).body.run.info;
+    const run = (await mast.http.post(`${API}/runs/create`, { experiment_id: '0' })).body.run.info;
     const root = run.artifact_uri.replace('mlflow-artifacts:/', '');
-    const upload = await http.request(
+    const upload = await mast.http.request(
       'PUT',
       `/api/2.0/mlflow-artifacts/artifacts/${root}/model/MLmodel`,
       'flavors: {}\n',
@@ -145,13 +123,13 @@ describe('registry in mast server (all-in-one)', () => {
       },
     );
     expect(upload.status).toBe(200);
-    await http.post(`${API}/registered-models/create`, { name: 'with-files' });
-    await http.post(`${API}/model-versions/create`, {
+    await mast.http.post(`${API}/registered-models/create`, { name: 'with-files' });
+    await mast.http.post(`${API}/model-versions/create`, {
       name: 'with-files',
       source: `runs:/${run.run_id}/model`,
       run_id: run.run_id,
     });
-    await http.post(`${API}/model-versions/create`, {
+    await mast.http.post(`${API}/model-versions/create`, {
       name: 'with-files',
       source: `${run.artifact_uri}/model`,
       run_id: run.run_id,
@@ -161,7 +139,7 @@ describe('registry in mast server (all-in-one)', () => {
       ['2', ''],
       ['2', '/ajax-api/2.0/mlflow'],
     ]) {
-      const file = await http.get(`${prefix}/model-versions/get-artifact`, {
+      const file = await mast.http.get(`${prefix}/model-versions/get-artifact`, {
         name: 'with-files',
         version,
         path: 'MLmodel',
@@ -173,7 +151,7 @@ describe('registry in mast server (all-in-one)', () => {
         text: 'flavors: {}\n',
       });
     }
-    const bad = await http.get('/model-versions/get-artifact', {
+    const bad = await mast.http.get('/model-versions/get-artifact', {
       name: 'with-files',
       version: '1',
       path: '../x',
@@ -185,16 +163,16 @@ describe('registry in mast server (all-in-one)', () => {
   });
 
   test('models:/<logged-model-id> sources and URIs resolve through tracking', async () => {
-    const run = (await http.post(`${API}/runs/create`, { experiment_id: '0' })).body.run.info;
-    const logged = await http.post(`${API}/logged-models`, {
+    const run = (await mast.http.post(`${API}/runs/create`, { experiment_id: '0' })).body.run.info;
+    const logged = await mast.http.post(`${API}/logged-models`, {
       experiment_id: '0',
       name: 'model',
       source_run_id: run.run_id,
     });
     expect(logged.status).toBe(200);
     const { model_id: modelId, artifact_uri: artifactUri } = logged.body.model.info;
-    await http.post(`${API}/registered-models/create`, { name: 'from-logged' });
-    const version = await http.post(`${API}/model-versions/create`, {
+    await mast.http.post(`${API}/registered-models/create`, { name: 'from-logged' });
+    const version = await mast.http.post(`${API}/model-versions/create`, {
       name: 'from-logged',
       source: `models:/${modelId}`,
       model_id: modelId,
@@ -206,23 +184,23 @@ describe('registry in mast server (all-in-one)', () => {
       model_id: modelId,
     });
     // As MLflow 3, the logged model lists the versions made from it.
-    const tagged = await http.get(`${API}/logged-models/${modelId}`);
+    const tagged = await mast.http.get(`${API}/logged-models/${modelId}`);
     expect(tagged.body.model.info.tags).toContainEqual({
       key: 'mlflow.modelVersions',
       value: '[{"name": "from-logged", "version": "1"}]',
     });
-    const uri = await http.get(`${API}/model-versions/get-download-uri`, {
+    const uri = await mast.http.get(`${API}/model-versions/get-download-uri`, {
       name: 'from-logged',
       version: '1',
     });
     expect(uri.body).toEqual({ artifact_uri: artifactUri });
-    const resolved = await http.get('/api/2.0/mast/models/resolve', { uri: `models:/${modelId}` });
+    const resolved = await mast.http.get('/api/2.0/mast/models/resolve', { uri: `models:/${modelId}` });
     expect(resolved.body).toEqual({ model_id: modelId, artifact_uri: artifactUri });
-    const missing = await http.get('/api/2.0/mast/models/resolve', {
+    const missing = await mast.http.get('/api/2.0/mast/models/resolve', {
       uri: 'models:/m-00000000000000000000000000000000',
     });
     expect(missing.status).toBe(404);
-    const unknown = await http.post(`${API}/model-versions/create`, {
+    const unknown = await mast.http.post(`${API}/model-versions/create`, {
       name: 'from-logged',
       source: 'models:/m-00000000000000000000000000000000',
     });

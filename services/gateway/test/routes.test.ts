@@ -1,15 +1,13 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { API_PREFIXES, owningService } from '@mast/common';
-import { HttpClient } from '@mast/test-support';
 import type { HTTPMethods } from 'fastify';
-import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
 import { SUBGRAPH_SERVICES } from '../src/cluster.js';
 import { REST_ROUTES } from '../src/rest-proxy.js';
-import { loadAllInOneConfig, SERVICES } from '../src/services.js';
+import { SERVICES } from '../src/services.js';
+import { useAllInOne } from './harness.js';
 
 /** MLflow serves these under `/ajax-api` only (its web UI's endpoints). */
 const UI_ONLY = new Set([
@@ -29,28 +27,13 @@ function apiPrefixOf(url: string): string | undefined {
 }
 
 describe('the services, from their descriptors', () => {
-  let server: AllInOne;
-  let http: HttpClient;
-  const artifactsDir = mkdtempSync(join(tmpdir(), 'mast-routes-'));
-
-  beforeAll(async () => {
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: 'memory://',
-        MAST_ARTIFACTS_DESTINATION: artifactsDir,
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    http = new HttpClient(await server.app.listen({ host: '127.0.0.1', port: 0 }));
-  });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(artifactsDir, { recursive: true, force: true });
-  });
+  const mast = useAllInOne({ name: 'mast-routes-' });
 
   test('the all-in-one server hosts every service of the list', () => {
-    expect(server.services.map(({ descriptor }) => descriptor.name)).toEqual(SERVICES.map((s) => s.name));
-    for (const { descriptor, routes } of server.services) {
+    expect(mast.server.services.map(({ descriptor }) => descriptor.name)).toEqual(
+      SERVICES.map((s) => s.name),
+    );
+    for (const { descriptor, routes } of mast.server.services) {
       expect({ service: descriptor.name, routes: routes.length > 0 }).toEqual({
         service: descriptor.name,
         routes: true,
@@ -61,7 +44,7 @@ describe('the services, from their descriptors', () => {
   test('every MLflow RPC answers under /api/2.0, /ajax-api/2.0 and /api/2.0/preview', () => {
     const missing: string[] = [];
     let checked = 0;
-    for (const { routes } of server.services) {
+    for (const { routes } of mast.server.services) {
       for (const route of routes) {
         const prefix = apiPrefixOf(route.url);
         if (prefix === undefined) continue;
@@ -70,7 +53,7 @@ describe('the services, from their descriptors', () => {
         checked += 1;
         for (const method of [route.method].flat()) {
           for (const other of API_PREFIXES) {
-            if (!server.app.hasRoute({ method: method as HTTPMethods, url: `${other}${path}` }))
+            if (!mast.server.app.hasRoute({ method: method as HTTPMethods, url: `${other}${path}` }))
               missing.push(`${method} ${other}${path}`);
           }
         }
@@ -82,7 +65,7 @@ describe('the services, from their descriptors', () => {
 
   test('the cluster REST proxy sends every route to the service that registered it', () => {
     const misrouted: string[] = [];
-    for (const { descriptor, routes } of server.services) {
+    for (const { descriptor, routes } of mast.server.services) {
       for (const route of routes) {
         const owner = owningService(REST_ROUTES, samplePath(route.url));
         if (owner !== descriptor.name)
@@ -93,14 +76,14 @@ describe('the services, from their descriptors', () => {
   });
 
   test('real requests under the preview prefix', async () => {
-    const got = await http.get('/api/2.0/preview/mlflow/experiments/get-by-name', {
+    const got = await mast.http.get('/api/2.0/preview/mlflow/experiments/get-by-name', {
       experiment_name: 'Default',
     });
     expect({ status: got.status, id: got.body.experiment?.experiment_id }).toEqual({ status: 200, id: '0' });
-    const run = (await http.post('/api/2.0/preview/mlflow/runs/create', { experiment_id: '0' })).body.run
+    const run = (await mast.http.post('/api/2.0/preview/mlflow/runs/create', { experiment_id: '0' })).body.run
       .info;
     const path = run.artifact_uri.replace('mlflow-artifacts:/', '');
-    const put = await http.request(
+    const put = await mast.http.request(
       'PUT',
       `/api/2.0/preview/mlflow-artifacts/artifacts/${path}/a.txt`,
       'hello',
@@ -109,15 +92,15 @@ describe('the services, from their descriptors', () => {
       },
     );
     expect(put.status).toBe(200);
-    const listed = await http.get('/api/2.0/preview/mlflow/artifacts/list', { run_id: run.run_id });
+    const listed = await mast.http.get('/api/2.0/preview/mlflow/artifacts/list', { run_id: run.run_id });
     expect(listed.body.files).toEqual([{ path: 'a.txt', is_dir: false, file_size: 5 }]);
   });
 
   test("a logged model's artifacts: tracking has the model, the artifact service its files", async () => {
-    const model = (await http.post('/api/2.0/mlflow/logged-models', { experiment_id: '0', name: 'm' })).body
-      .model.info;
+    const model = (await mast.http.post('/api/2.0/mlflow/logged-models', { experiment_id: '0', name: 'm' }))
+      .body.model.info;
     const path = model.artifact_uri.replace('mlflow-artifacts:/', '');
-    const put = await http.request(
+    const put = await mast.http.request(
       'PUT',
       `/api/2.0/mlflow-artifacts/artifacts/${path}/MLmodel`,
       'flavors: {}\n',
@@ -126,14 +109,14 @@ describe('the services, from their descriptors', () => {
       },
     );
     expect(put.status).toBe(200);
-    const listed = await http.get(
+    const listed = await mast.http.get(
       `/api/2.0/preview/mlflow/logged-models/${model.model_id}/artifacts/directories`,
     );
     expect(listed.body).toEqual({
       root_uri: model.artifact_uri,
       files: [{ path: 'MLmodel', is_dir: false, file_size: 12 }],
     });
-    const file = await http.get(`/ajax-api/2.0/mlflow/logged-models/${model.model_id}/artifacts/files`, {
+    const file = await mast.http.get(`/ajax-api/2.0/mlflow/logged-models/${model.model_id}/artifacts/files`, {
       artifact_file_path: 'MLmodel',
     });
     expect({ status: file.status, text: file.text }).toEqual({ status: 200, text: 'flavors: {}\n' });

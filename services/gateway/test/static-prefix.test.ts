@@ -1,13 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { loadConfig } from '@mast/common';
 import { fetchModel } from '@mast/model-server';
 import { HttpClient } from '@mast/test-support';
-import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
 import { buildGateway, type Gateway } from '../src/cluster.js';
-import { loadAllInOneConfig } from '../src/services.js';
+import { type AllInOneServer, startAllInOne, useAllInOne } from './harness.js';
 
 const API = '/api/2.0/mlflow';
 
@@ -17,68 +15,56 @@ const API = '/api/2.0/mlflow';
  * the prefix, as MLflow's do.
  */
 describe('all-in-one under --static-prefix', () => {
-  let server: AllInOne;
-  let origin: string;
-  let http: HttpClient;
-  const artifactsDir = mkdtempSync(join(tmpdir(), 'mast-static-prefix-'));
-
-  beforeAll(async () => {
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: 'memory://',
-        MAST_ARTIFACTS_DESTINATION: artifactsDir,
-        MAST_STATIC_PREFIX: '/mlflow',
-        // A list without localhost: in-process calls between services pass the Host check all the same.
-        MAST_ALLOWED_HOSTS: '127.0.0.1:*',
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    origin = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    http = new HttpClient(`${origin}/mlflow`);
-  });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(artifactsDir, { recursive: true, force: true });
+  const mast = useAllInOne({
+    name: 'mast-static-prefix-',
+    env: {
+      MAST_STATIC_PREFIX: '/mlflow',
+      // A list without localhost: in-process calls between services pass the Host check all the same.
+      MAST_ALLOWED_HOSTS: '127.0.0.1:*',
+    },
   });
 
   /** Uploads `text` to `<artifactUri>/<path>` through the artifact proxy. */
   async function upload(artifactUri: string, path: string, text: string): Promise<void> {
     const root = artifactUri.replace(/^mlflow-artifacts:\//, '');
-    const put = await http.request('PUT', `/api/2.0/mlflow-artifacts/artifacts/${root}/${path}`, text, {
+    const put = await mast.http.request('PUT', `/api/2.0/mlflow-artifacts/artifacts/${root}/${path}`, text, {
       'content-type': 'text/plain',
     });
     expect(put.status).toBe(200);
   }
 
   test("a run's artifacts: artifacts/list and get-artifact", async () => {
-    const experiment = await http.post(`${API}/experiments/create`, { name: 'prefixed-runs' });
+    const experiment = await mast.http.post(`${API}/experiments/create`, { name: 'prefixed-runs' });
     expect(experiment.status).toBe(200);
-    const run = (await http.post(`${API}/runs/create`, { experiment_id: experiment.body.experiment_id })).body
-      .run.info;
+    const run = (await mast.http.post(`${API}/runs/create`, { experiment_id: experiment.body.experiment_id }))
+      .body.run.info;
     await upload(run.artifact_uri, 'model/MLmodel', 'flavors: {}\n');
 
-    const listed = await http.get(`${API}/artifacts/list`, { run_id: run.run_id, path: 'model' });
+    const listed = await mast.http.get(`${API}/artifacts/list`, { run_id: run.run_id, path: 'model' });
     expect(listed.status).toBe(200);
     expect(listed.body).toEqual({
       root_uri: run.artifact_uri,
       files: [{ path: 'model/MLmodel', is_dir: false, file_size: 12 }],
     });
-    const download = await http.get('/get-artifact', { run_id: run.run_id, path: 'model/MLmodel' });
+    const download = await mast.http.get('/get-artifact', { run_id: run.run_id, path: 'model/MLmodel' });
     expect(download.status).toBe(200);
     expect(download.text).toBe('flavors: {}\n');
   });
 
   test("a logged model's artifacts: directories and files", async () => {
-    const run = (await http.post(`${API}/runs/create`, { experiment_id: '0' })).body.run.info;
-    const logged = await http.post(`${API}/logged-models`, { experiment_id: '0', source_run_id: run.run_id });
+    const run = (await mast.http.post(`${API}/runs/create`, { experiment_id: '0' })).body.run.info;
+    const logged = await mast.http.post(`${API}/logged-models`, {
+      experiment_id: '0',
+      source_run_id: run.run_id,
+    });
     expect(logged.status).toBe(200);
     const { model_id: modelId, artifact_uri: location } = logged.body.model.info;
     await upload(location, 'MLmodel', 'flavors: {onnx: {}}\n');
 
-    const directories = await http.get(`${API}/logged-models/${modelId}/artifacts/directories`);
+    const directories = await mast.http.get(`${API}/logged-models/${modelId}/artifacts/directories`);
     expect(directories.status).toBe(200);
     expect(directories.body.files).toEqual([{ path: 'MLmodel', is_dir: false, file_size: 20 }]);
-    const file = await http.get(`/ajax-api/2.0/mlflow/logged-models/${modelId}/artifacts/files`, {
+    const file = await mast.http.get(`/ajax-api/2.0/mlflow/logged-models/${modelId}/artifacts/files`, {
       artifact_file_path: 'MLmodel',
     });
     expect(file.status).toBe(200);
@@ -86,10 +72,10 @@ describe('all-in-one under --static-prefix', () => {
   });
 
   test('model-versions/create with a run_id, and model-versions/get-artifact redirecting under the prefix', async () => {
-    const run = (await http.post(`${API}/runs/create`, { experiment_id: '0' })).body.run.info;
+    const run = (await mast.http.post(`${API}/runs/create`, { experiment_id: '0' })).body.run.info;
     await upload(run.artifact_uri, 'model/MLmodel', 'flavors: {sklearn: {}}\n');
-    expect((await http.post(`${API}/registered-models/create`, { name: 'lin' })).status).toBe(200);
-    const version = await http.post(`${API}/model-versions/create`, {
+    expect((await mast.http.post(`${API}/registered-models/create`, { name: 'lin' })).status).toBe(200);
+    const version = await mast.http.post(`${API}/model-versions/create`, {
       name: 'lin',
       source: `runs:/${run.run_id}/model`,
       run_id: run.run_id,
@@ -102,19 +88,19 @@ describe('all-in-one under --static-prefix', () => {
       `/ajax-api/2.0/mlflow/model-versions/get-artifact`,
     ]) {
       const query = new URLSearchParams({ name: 'lin', version: '1', path: 'MLmodel' });
-      const redirect = await fetch(`${origin}/mlflow${route}?${query}`, { redirect: 'manual' });
+      const redirect = await fetch(`${mast.url}/mlflow${route}?${query}`, { redirect: 'manual' });
       expect(redirect.status).toBe(302);
       const location = redirect.headers.get('location')!;
       expect(location).toMatch(/^\/mlflow\//);
-      const followed = await fetch(new URL(location, origin));
+      const followed = await fetch(new URL(location, mast.url));
       expect(followed.status).toBe(200);
       expect(await followed.text()).toBe('flavors: {sklearn: {}}\n');
     }
 
     // What `MLFLOW_TRACKING_URI=<origin>/mlflow mast models serve -m models:/lin/1` downloads.
     const fetched = await fetchModel('models:/lin/1', {
-      trackingUri: `${origin}/mlflow`,
-      downloadRoot: artifactsDir,
+      trackingUri: `${mast.url}/mlflow`,
+      downloadRoot: mast.dir,
     });
     try {
       expect(readFileSync(join(fetched.dir, 'MLmodel'), 'utf8')).toBe('flavors: {sklearn: {}}\n');
@@ -130,22 +116,17 @@ describe('all-in-one under --static-prefix', () => {
  * app under `/inner`): a service's redirect to one of its paths is followed through the gateway.
  */
 describe('cluster gateway under --static-prefix', () => {
-  let services: AllInOne;
+  let services: AllInOneServer;
   let gateway: Gateway;
   let origin: string;
   let http: HttpClient;
-  const artifactsDir = mkdtempSync(join(tmpdir(), 'mast-static-prefix-cluster-'));
 
   beforeAll(async () => {
-    services = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: 'memory://',
-        MAST_ARTIFACTS_DESTINATION: artifactsDir,
-        MAST_STATIC_PREFIX: '/inner',
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    const upstream = `${await services.app.listen({ host: '127.0.0.1', port: 0 })}/inner`;
+    services = await startAllInOne({
+      name: 'mast-static-prefix-cluster-',
+      env: { MAST_STATIC_PREFIX: '/inner' },
+    });
+    const upstream = `${services.url}/inner`;
     gateway = await buildGateway(
       loadConfig({
         MAST_LOG_LEVEL: 'silent',
@@ -161,7 +142,6 @@ describe('cluster gateway under --static-prefix', () => {
   afterAll(async () => {
     await gateway?.close();
     await services?.close();
-    rmSync(artifactsDir, { recursive: true, force: true });
   });
 
   test("model-versions/get-artifact redirects under the gateway's prefix", async () => {

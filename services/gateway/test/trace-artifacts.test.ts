@@ -3,37 +3,16 @@
  * tracking looks the trace up and redirects to the artifact service's download of its `traces.json`,
  * which the client uploaded through the artifact proxy; the cluster REST proxy routes it to tracking.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { owningService } from '@mast/common';
-import { HttpClient } from '@mast/test-support';
-import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
-import { loadAllInOneConfig, SERVICE_REST_ROUTES } from '../src/services.js';
+import { SERVICE_REST_ROUTES } from '../src/services.js';
+import { useAllInOne } from './harness.js';
 
 describe('trace span download in mast server (all-in-one)', () => {
-  let server: AllInOne;
-  let http: HttpClient;
-  const artifactsDir = mkdtempSync(join(tmpdir(), 'mast-trace-artifacts-'));
-
-  beforeAll(async () => {
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: 'memory://',
-        MAST_ARTIFACTS_DESTINATION: artifactsDir,
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    http = new HttpClient(await server.app.listen({ host: '127.0.0.1', port: 0 }));
-  });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(artifactsDir, { recursive: true, force: true });
-  });
+  const mast = useAllInOne({ name: 'mast-trace-artifacts-' });
 
   async function startTrace(traceId: string): Promise<string> {
-    const started = await http.post('/api/3.0/mlflow/traces', {
+    const started = await mast.http.post('/api/3.0/mlflow/traces', {
       trace: {
         trace_info: {
           trace_id: traceId,
@@ -50,7 +29,7 @@ describe('trace span download in mast server (all-in-one)', () => {
   test('answers the traces.json the client uploaded, with MLflow download headers', async () => {
     const location = await startTrace('tr-0000000000000000000000000000abcd');
     const spans = '{"spans": [{"name": "predict", "attributes": {"x": "\\u00e9"}}], "request": "{}"}';
-    const upload = await http.request(
+    const upload = await mast.http.request(
       'PUT',
       `/api/2.0/mlflow-artifacts/artifacts/${location.replace('mlflow-artifacts:/', '')}/traces.json`,
       spans,
@@ -58,7 +37,7 @@ describe('trace span download in mast server (all-in-one)', () => {
     );
     expect(upload.status).toBe(200);
     for (const prefix of ['/ajax-api/2.0', '/ajax-api/3.0']) {
-      const got = await http.get(`${prefix}/mlflow/get-trace-artifact`, {
+      const got = await mast.http.get(`${prefix}/mlflow/get-trace-artifact`, {
         request_id: 'tr-0000000000000000000000000000abcd',
       });
       expect({
@@ -77,16 +56,26 @@ describe('trace span download in mast server (all-in-one)', () => {
     }
   });
 
-  test('a trace whose spans were never uploaded, and an unknown trace, are 404', async () => {
-    await startTrace('tr-0000000000000000000000000000dcba');
-    const missing = await http.get('/ajax-api/2.0/mlflow/get-trace-artifact', {
-      request_id: 'tr-0000000000000000000000000000dcba',
-    });
-    expect({ status: missing.status, code: missing.body.error_code }).toEqual({
+  test('spans never uploaded (or empty) are MLflow’s trace data 404; an unknown trace is 404', async () => {
+    const location = await startTrace('tr-0000000000000000000000000000dcba');
+    const file = `${location.replace('mlflow-artifacts:/', '')}/traces.json`;
+    const notFound = {
       status: 404,
-      code: 'RESOURCE_DOES_NOT_EXIST',
+      body: { error_code: 'NOT_FOUND', message: `Trace data not found for path=${file}` },
+    };
+    const download = () =>
+      mast.http.get('/ajax-api/3.0/mlflow/get-trace-artifact', {
+        request_id: 'tr-0000000000000000000000000000dcba',
+      });
+    const missing = await download();
+    expect({ status: missing.status, body: missing.body }).toEqual(notFound);
+    const upload = await mast.http.request('PUT', `/api/2.0/mlflow-artifacts/artifacts/${file}`, '', {
+      'content-type': 'application/json',
     });
-    const unknown = await http.get('/ajax-api/2.0/mlflow/get-trace-artifact', { request_id: 'tr-nope' });
+    expect(upload.status).toBe(200);
+    const empty = await download();
+    expect({ status: empty.status, body: empty.body }).toEqual(notFound);
+    const unknown = await mast.http.get('/ajax-api/2.0/mlflow/get-trace-artifact', { request_id: 'tr-nope' });
     expect({ status: unknown.status, body: unknown.body }).toEqual({
       status: 404,
       body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message: "Trace with ID 'tr-nope' not found." },

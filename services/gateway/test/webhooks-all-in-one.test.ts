@@ -7,15 +7,19 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { HttpClient, waitFor } from '@mast/test-support';
-import { type AllInOne, buildAllInOne } from '../src/all-in-one.js';
-import { loadAllInOneConfig } from '../src/services.js';
+import { waitFor } from '@mast/test-support';
+import { useAllInOne } from './harness.js';
 
 const SECRET = 'all-in-one-secret';
 
 describe('webhooks in mast server (all-in-one, in-process queue)', () => {
-  let server: AllInOne;
-  let http: HttpClient;
+  const mast = useAllInOne({
+    name: 'mast-webhooks-all-in-one-',
+    env: {
+      MAST_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
+      MAST_WEBHOOKS_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'),
+    },
+  });
   const received: Array<{ headers: IncomingHttpHeaders; raw: string }> = [];
   const receiver = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -30,24 +34,14 @@ describe('webhooks in mast server (all-in-one, in-process queue)', () => {
   beforeAll(async () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: 'memory://',
-        MAST_LOG_LEVEL: 'silent',
-        MAST_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
-        MAST_WEBHOOKS_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'),
-      }),
-    );
-    http = new HttpClient(await server.app.listen({ host: '127.0.0.1', port: 0 }));
   });
   afterAll(async () => {
-    await server?.close();
     receiver.closeAllConnections();
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
   });
 
   test('a registered model reaches the receiver, signed as MLflow signs', async () => {
-    const created = await http.post('/api/2.0/mlflow/webhooks', {
+    const created = await mast.http.post('/api/2.0/mlflow/webhooks', {
       name: 'all-in-one',
       url: receiverUrl,
       secret: SECRET,
@@ -55,9 +49,9 @@ describe('webhooks in mast server (all-in-one, in-process queue)', () => {
     });
     expect(created.status).toBe(200);
     expect(created.text).not.toContain(SECRET);
-    expect((await http.post('/api/2.0/mlflow/registered-models/create', { name: 'aio-model' })).status).toBe(
-      200,
-    );
+    expect(
+      (await mast.http.post('/api/2.0/mlflow/registered-models/create', { name: 'aio-model' })).status,
+    ).toBe(200);
     await waitFor(() => received.length >= 1, 'delivery');
     const [{ headers, raw }] = received;
     const expected = createHmac('sha256', SECRET)
@@ -69,7 +63,7 @@ describe('webhooks in mast server (all-in-one, in-process queue)', () => {
       action: 'created',
       data: { name: 'aio-model', tags: {}, description: null },
     });
-    const log = await http.get('/api/2.0/mast/webhooks/deliveries', {
+    const log = await mast.http.get('/api/2.0/mast/webhooks/deliveries', {
       webhook_id: created.body.webhook.webhook_id,
     });
     expect(log.body.deliveries[0]).toMatchObject({

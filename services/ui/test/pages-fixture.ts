@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
-import { HttpClient } from '@mast/test-support';
+import type { HttpClient } from '@mast/test-support';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { createPostgresDatabase } from '../../gateway/test/processes.js';
+import { startAllInOne } from '../../gateway/test/harness.js';
 import { launchChromium, requireBuiltUi } from './browser.js';
 
 /**
@@ -29,26 +25,13 @@ export interface UiFixture {
 
 export async function startUi(): Promise<UiFixture> {
   requireBuiltUi();
-  const database = await createPostgresDatabase();
-  const artifacts = mkdtempSync(join(tmpdir(), 'mast-ui-pages-'));
-  let server: AllInOne | undefined;
+  const mast = await startAllInOne({ name: 'mast-ui-pages-', postgres: true });
   let browser: Browser | undefined;
   const close = async () => {
     await browser?.close();
-    await server?.close();
-    await database.drop();
-    rmSync(artifacts, { recursive: true, force: true });
+    await mast.close();
   };
   try {
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: database.url,
-        MAST_ARTIFACTS_DESTINATION: artifacts,
-        MAST_DEPLOY_DATA_DIR: join(artifacts, 'deployments'),
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
     const context = await browser.newContext({
       viewport: { width: 1440, height: 900 },
@@ -58,10 +41,10 @@ export async function startUi(): Promise<UiFixture> {
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     return {
-      base,
-      http: new HttpClient(base),
-      databaseUrl: database.url,
-      artifactsDir: artifacts,
+      base: mast.url,
+      http: mast.http,
+      databaseUrl: mast.databaseUrl,
+      artifactsDir: mast.dir,
       browser,
       page,
       pageErrors,
