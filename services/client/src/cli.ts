@@ -111,7 +111,8 @@ Open Inference Protocol (/v2/...). Flags are named as mlflow models serve's.
                                   (MLFLOW_TRACKING_URI); files are downloaded through its artifact routes.
                                   Credentials: http://user:password@host, else MLFLOW_TRACKING_USERNAME
                                   and MLFLOW_TRACKING_PASSWORD (basic auth), else MLFLOW_TRACKING_TOKEN.
-                                  TLS: MLFLOW_TRACKING_SERVER_CERT_PATH (CA bundle, PEM),
+                                  TLS: MLFLOW_TRACKING_SERVER_CERT_PATH (CA bundle, PEM, or a directory
+                                  of CA certificates),
                                   MLFLOW_TRACKING_CLIENT_CERT_PATH (one PEM: certificate and private key),
                                   MLFLOW_TRACKING_INSECURE_TLS=true (no certificate verification)
   -t, --timeout SECONDS           a request's time limit, 504 after it

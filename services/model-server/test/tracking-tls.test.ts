@@ -1,24 +1,28 @@
 /**
  * MLflow's TLS settings for the tracking server (`MLFLOW_TRACKING_INSECURE_TLS`,
  * `MLFLOW_TRACKING_SERVER_CERT_PATH`, `MLFLOW_TRACKING_CLIENT_CERT_PATH`) over real HTTPS: a throwaway
- * CA made with openssl signs a server certificate (127.0.0.1 and localhost) and a client certificate;
+ * CA made with openssl signs a server certificate (127.0.0.1 and localhost) and a client certificate
+ * (a second one signs a client certificate the servers refuse);
  * an HTTPS tracking server lists a run's model (the linear test model) and redirects each download
  * (`/get-artifact`) to a second HTTPS host, as presigned storage URLs do. `fetchModel` is checked
  * directly, and `mast models serve` as a user runs it (the compiled CLI; `npm run build` first).
  */
 import { execFile, spawn } from 'node:child_process';
 import {
+  copyFileSync,
   createReadStream,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { createServer, type Server, type ServerOptions } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -50,6 +54,9 @@ interface Pki {
   client: string;
   clientCertOnly: string;
   clientKeyOnly: string;
+  /** Another CA's certificate (`other-ca.pem`), and a client PEM (certificate + key) it signed. */
+  otherCa: string;
+  otherClient: string;
 }
 
 /** Runs `openssl` with `args` (one string, split at spaces) in `dir`. */
@@ -67,24 +74,32 @@ function makeCa(dir: string, name: string): Promise<unknown> {
 
 async function makePki(dir: string): Promise<Pki> {
   await makeCa(dir, 'ca');
+  await makeCa(dir, 'other-ca');
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const who of ['server', 'client']) {
+  const signed = [
+    ['server', 'ca'],
+    ['client', 'ca'],
+    ['other-client', 'other-ca'],
+  ];
+  for (const [who, ca] of signed) {
     await openssl(
       dir,
       `req -newkey rsa:2048 -nodes -keyout ${who}.key -out ${who}.csr -subj /CN=mast-test-${who}`,
     );
     await openssl(
       dir,
-      `x509 -req -in ${who}.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out ${who}.pem -days 1 -extfile ${who}.ext`,
+      `x509 -req -in ${who}.csr -CA ${ca}.pem -CAkey ${ca}.key -CAcreateserial -out ${who}.pem -days 1 -extfile ${who === 'server' ? 'server' : 'client'}.ext`,
     );
   }
   // requests' `cert` as one path: the certificate and its private key in one PEM file.
   const at = (name: string) => join(dir, name);
-  writeFileSync(
-    at('client-bundle.pem'),
-    Buffer.concat([readFileSync(at('client.pem')), readFileSync(at('client.key'))]),
-  );
+  for (const who of ['client', 'other-client']) {
+    writeFileSync(
+      at(`${who}-bundle.pem`),
+      Buffer.concat([readFileSync(at(`${who}.pem`)), readFileSync(at(`${who}.key`))]),
+    );
+  }
   return {
     ca: at('ca.pem'),
     serverCert: at('server.pem'),
@@ -92,7 +107,29 @@ async function makePki(dir: string): Promise<Pki> {
     client: at('client-bundle.pem'),
     clientCertOnly: at('client.pem'),
     clientKeyOnly: at('client.key'),
+    otherCa: at('other-ca.pem'),
+    otherClient: at('other-client-bundle.pem'),
   };
+}
+
+/**
+ * A fresh directory under `dir` holding `files` (name -> a file to copy, or text), `links`
+ * (name -> the file it links to) and the subdirectories `dirs`.
+ */
+function makeDir(
+  dir: string,
+  name: string,
+  entries: { files?: Record<string, string>; links?: Record<string, string>; dirs?: string[] },
+): string {
+  const path = join(dir, name);
+  mkdirSync(path);
+  for (const [file, source] of Object.entries(entries.files ?? {})) {
+    if (source.startsWith('/')) copyFileSync(source, join(path, file));
+    else writeFileSync(join(path, file), source);
+  }
+  for (const [link, target] of Object.entries(entries.links ?? {})) symlinkSync(target, join(path, link));
+  for (const sub of entries.dirs ?? []) mkdirSync(join(path, sub));
+  return path;
 }
 
 /** What the two HTTPS servers were asked: host (`tracking`/`storage`), path, and the client certificate's CN. */
@@ -289,29 +326,94 @@ describe("MLflow's TLS settings for the tracking server", () => {
   test('MLFLOW_TRACKING_SERVER_CERT_PATH: the CA bundle verifies both hosts', async () => {
     await expectFetched(open, { serverCertPath: pki.ca });
     // The bundle replaces the system's CAs (requests' `verify=<path>`): another CA's bundle fails.
-    await makeCa(dir, 'other-ca');
-    await expect(fetchWith(open, { serverCertPath: join(dir, 'other-ca.pem') })).rejects.toThrow(
+    await expect(fetchWith(open, { serverCertPath: pki.otherCa })).rejects.toThrow(
       /the TLS certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE:/,
     );
+  });
+
+  test("MLFLOW_TRACKING_SERVER_CERT_PATH as a directory (requests' capath): every regular file holding a PEM certificate, under any name", async () => {
+    const hash = String((await run('openssl', ['x509', '-hash', '-noout', '-in', pki.ca])).stdout).trim();
+    const rehashed = makeDir(dir, 'ca-rehashed', {
+      files: { README: 'CA certificates, as c_rehash links them\n', 'client.key': pki.clientKeyOnly },
+      // c_rehash's name for the CA: a link to its file.
+      links: { [`${hash}.0`]: pki.ca, 'dangling.0': join(dir, 'missing.pem') },
+      dirs: ['nested'],
+    });
+    // A FIFO is no regular file: reading it would wait for a writer for ever.
+    await run('mkfifo', [join(rehashed, 'fifo.pem')]);
+    await expectFetched(open, { serverCertPath: rehashed });
+    // Files dropped in by name, several CAs.
+    await expectFetched(open, {
+      serverCertPath: makeDir(dir, 'ca-named', { files: { 'other.crt': pki.otherCa, 'mast.pem': pki.ca } }),
+    });
+    // The directory replaces the system's CAs too.
+    const otherOnly = makeDir(dir, 'ca-other', { files: { 'other.pem': pki.otherCa } });
+    await expect(fetchWith(open, { serverCertPath: otherOnly })).rejects.toThrow(
+      `Cannot ${LIST_WHAT}: the TLS certificate of ${open.url} is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE:`,
+    );
+    // Without a certificate in it, one line naming the directory (a subdirectory's are not read).
+    const nested = makeDir(dir, 'ca-nested', { dirs: ['certs'] });
+    copyFileSync(pki.ca, join(nested, 'certs', 'ca.pem'));
+    for (const empty of [
+      makeDir(dir, 'ca-empty', {}),
+      makeDir(dir, 'ca-none', { files: { 'key.pem': pki.clientKeyOnly, 'notes.txt': 'no CA here\n' } }),
+      nested,
+    ]) {
+      const message = await fetchWith(open, { serverCertPath: empty }).catch((error: Error) => error.message);
+      expect(message).toBe(
+        `MLFLOW_TRACKING_SERVER_CERT_PATH ${empty} is a directory without a file holding a PEM certificate (-----BEGIN CERTIFICATE-----).`,
+      );
+    }
+    expect(readdirSync(downloadRoot)).toEqual([]);
   });
 
   test('MLFLOW_TRACKING_CLIENT_CERT_PATH: a server that wants a client certificate gets it on every call and download', async () => {
     await expectFetched(mutual, { serverCertPath: pki.ca, clientCertPath: pki.client });
     expect(mutual.seen.length).toBeGreaterThan(filesUnder(modelDir).length);
     expect(mutual.seen.every((seen) => seen.clientCn === 'mast-test-client')).toBe(true);
-    // Without a client certificate the server closes the connection: one line.
+  });
+
+  test('a TLS 1.3 server that closes the connection after the handshake, refusing the client certificate or wanting one, is said so in one line naming MLFLOW_TRACKING_CLIENT_CERT_PATH', async () => {
+    const closed = `Cannot ${LIST_WHAT}: the tracking server at ${mutual.url} closed the TLS connection right after the handshake, without answering: it probably refuses the client certificate or requires one; set MLFLOW_TRACKING_CLIENT_CERT_PATH to a PEM file holding a certificate it trusts and its private key.`;
     mutual.seen.length = 0;
-    const refused = await fetchWith(mutual, { ignoreTlsVerification: true }).catch(
-      (error: Error) => error.message,
-    );
-    expect(refused).toMatch(
-      new RegExp(
-        `^Cannot ${LIST_WHAT}: (the tracking server at ${mutual.url} is unreachable \\((other side closed|ECONNRESET)\\)|the TLS handshake with ${mutual.url} failed \\(ERR_SSL_[A-Z0-9_]+\\))\\.$`,
-      ),
-    );
+    // No client certificate; then one of a CA the server does not trust.
+    await expect(fetchWith(mutual, { serverCertPath: pki.ca })).rejects.toThrow(closed);
+    await expect(
+      fetchWith(mutual, { serverCertPath: pki.ca, clientCertPath: pki.otherClient }),
+    ).rejects.toThrow(closed);
     expect(mutual.seen).toEqual([]);
     expect(readdirSync(downloadRoot)).toEqual([]);
-  }, 30_000);
+
+    // Not every closed connection: one that closes after part of an answer (bytes were read on it)…
+    const partial = createServer(
+      { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) },
+      (request) => request.socket.end('HTTP/1.1 200 OK\r\n'),
+    );
+    // …and a plain HTTP server that closes without answering.
+    const plain = createTcpServer((socket) => socket.once('data', () => socket.end()));
+    try {
+      const partialUrl = `https://127.0.0.1:${await listen(partial, '127.0.0.1')}`;
+      await expect(
+        fetchModel(MODEL_URI, {
+          trackingUri: partialUrl,
+          credentials: { serverCertPath: pki.ca },
+          downloadRoot,
+        }),
+      ).rejects.toThrow(
+        `Cannot ${LIST_WHAT}: the tracking server at ${partialUrl} is unreachable (other side closed).`,
+      );
+      const plainPort = await new Promise<number>((resolve) =>
+        plain.listen(0, '127.0.0.1', () => resolve((plain.address() as AddressInfo).port)),
+      );
+      const plainUrl = `http://127.0.0.1:${plainPort}`;
+      await expect(fetchModel(MODEL_URI, { trackingUri: plainUrl, downloadRoot })).rejects.toThrow(
+        `Cannot ${LIST_WHAT}: the tracking server at ${plainUrl} is unreachable (other side closed).`,
+      );
+    } finally {
+      partial.close();
+      plain.close();
+    }
+  }, 60_000);
 
   test("bad settings are one line naming the variable, never a file's contents; a local model reads none", async () => {
     const missing = join(dir, 'missing.pem');
@@ -332,6 +434,11 @@ describe("MLflow's TLS settings for the tracking server", () => {
       [
         { serverCertPath: pki.clientKeyOnly },
         `MLFLOW_TRACKING_SERVER_CERT_PATH ${pki.clientKeyOnly} holds no PEM certificate (-----BEGIN CERTIFICATE-----).`,
+      ],
+      [
+        // A directory of private keys: its contents are not printed either.
+        { serverCertPath: makeDir(dir, 'keys', { files: { 'a.pem': pki.clientKeyOnly } }) },
+        `MLFLOW_TRACKING_SERVER_CERT_PATH ${join(dir, 'keys')} is a directory without a file holding a PEM certificate (-----BEGIN CERTIFICATE-----).`,
       ],
       [
         { clientCertPath: pki.clientCertOnly },
@@ -407,6 +514,14 @@ describe("MLflow's TLS settings for the tracking server", () => {
         [
           { MLFLOW_TRACKING_CLIENT_CERT_PATH: join(dir, 'nope.pem') },
           `mast models serve: Cannot read MLFLOW_TRACKING_CLIENT_CERT_PATH ${join(dir, 'nope.pem')}: no such file or directory.`,
+        ],
+        [
+          { MLFLOW_TRACKING_SERVER_CERT_PATH: makeDir(dir, 'cli-empty', {}) },
+          `mast models serve: MLFLOW_TRACKING_SERVER_CERT_PATH ${join(dir, 'cli-empty')} is a directory without a file holding a PEM certificate (-----BEGIN CERTIFICATE-----).`,
+        ],
+        [
+          { MLFLOW_TRACKING_SERVER_CERT_PATH: pki.ca },
+          `mast models serve: Cannot ${LIST_WHAT}: the tracking server at ${mutual.url} closed the TLS connection right after the handshake, without answering: it probably refuses the client certificate or requires one; set MLFLOW_TRACKING_CLIENT_CERT_PATH to a PEM file holding a certificate it trusts and its private key.`,
         ],
         [
           {},

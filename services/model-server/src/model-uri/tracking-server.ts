@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
@@ -35,7 +36,10 @@ export interface TrackingCredentials {
   token?: string;
   /** `MLFLOW_TRACKING_INSECURE_TLS`: the server's certificate is not verified. */
   ignoreTlsVerification?: boolean;
-  /** `MLFLOW_TRACKING_SERVER_CERT_PATH`: a PEM CA bundle the server is verified with (requests' `verify`). */
+  /**
+   * `MLFLOW_TRACKING_SERVER_CERT_PATH`: a PEM CA bundle, or a directory of CA certificates, the server
+   * is verified with (requests' `verify`).
+   */
   serverCertPath?: string;
   /** `MLFLOW_TRACKING_CLIENT_CERT_PATH`: one PEM file with the client certificate and its key (requests' `cert`). */
   clientCertPath?: string;
@@ -101,14 +105,69 @@ async function readSetting(variable: string, path: string): Promise<Buffer> {
   }
 }
 
+const PEM_CERTIFICATE = '-----BEGIN CERTIFICATE-----';
+
+/**
+ * The CA certificates of `MLFLOW_TRACKING_SERVER_CERT_PATH`, as requests reads its `verify=<path>`
+ * (`HTTPAdapter.cert_verify`): a file is a PEM bundle (OpenSSL's `cafile`); a directory
+ * (OpenSSL's `capath`) gives every regular file in it that holds a PEM certificate, under c_rehash's
+ * hash names (`abcd1234.0`, often links) or any other (`*.pem`, `*.crt`). Subdirectories, other
+ * files and files that cannot be read are skipped: OpenSSL's `capath` look-up finds no CA in them either.
+ * A path that cannot be read, a file without a certificate or a directory without one is a
+ * ModelUriError line naming the variable and the path (Node ignores what is no certificate in `ca`:
+ * such a setting would verify nothing).
+ */
+async function serverCertificates(path: string): Promise<Buffer[]> {
+  const variable = 'MLFLOW_TRACKING_SERVER_CERT_PATH';
+  // A path that is missing or cannot be examined is left to readSetting, which says why.
+  const directory = await stat(path).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
+  if (!directory) {
+    const bundle = await readSetting(variable, path);
+    if (!bundle.includes(PEM_CERTIFICATE)) {
+      throw new ModelUriError(`${variable} ${path} holds no PEM certificate (${PEM_CERTIFICATE}).`);
+    }
+    return [bundle];
+  }
+  let names: string[];
+  try {
+    names = (await readdir(path)).sort();
+  } catch (error) {
+    throw new ModelUriError(`Cannot read ${variable} ${path}: ${fsReason(error)}.`);
+  }
+  const certificates = await Promise.all(
+    names.map(async (name) => {
+      const file = join(path, name);
+      try {
+        // Only regular files (links followed): reading a FIFO or a device could block for ever.
+        if (!(await stat(file)).isFile()) return undefined;
+        const content = await readFile(file);
+        return content.includes(PEM_CERTIFICATE) ? content : undefined;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  const found = certificates.filter((content) => content !== undefined);
+  if (found.length === 0) {
+    throw new ModelUriError(
+      `${variable} ${path} is a directory without a file holding a PEM certificate (${PEM_CERTIFICATE}).`,
+    );
+  }
+  return found;
+}
+
 /**
  * The TLS settings MLflow's `http_request` (`mlflow/utils/rest_utils.py`) gives requests, as an undici
  * Agent that every call and download uses (a redirect to another host, such as a presigned URL, too):
- * `verify=False` for `ignoreTlsVerification`; `verify=<serverCertPath>`, whose PEM bundle replaces the
- * system's CAs; `cert=<clientCertPath>`, one PEM file holding the certificate and its private key.
- * Undefined when none is set (the system's CAs verify the server). As `MlflowHostCreds` does, it refuses
- * `ignoreTlsVerification` together with `serverCertPath`. A file that cannot be read, or holds no PEM of
- * its kind, is one ModelUriError line naming its variable and path (never its contents).
+ * `verify=False` for `ignoreTlsVerification`; `verify=<serverCertPath>`, whose PEM bundle or directory
+ * of CA certificates (`serverCertificates`) replaces the system's CAs; `cert=<clientCertPath>`, one PEM
+ * file holding the certificate and its private key. Undefined when none is set (the system's CAs verify
+ * the server). As `MlflowHostCreds` does, it refuses `ignoreTlsVerification` together with
+ * `serverCertPath`. A path that cannot be read, or holds no PEM of its kind, is one ModelUriError line
+ * naming its variable and path (never its contents).
  */
 export async function tlsDispatcher(credentials: TrackingCredentials): Promise<Agent | undefined> {
   const { ignoreTlsVerification = false, serverCertPath, clientCertPath } = credentials;
@@ -120,16 +179,7 @@ export async function tlsDispatcher(credentials: TrackingCredentials): Promise<A
   }
   if (!ignoreTlsVerification && serverCertPath === undefined && clientCertPath === undefined)
     return undefined;
-  const ca =
-    serverCertPath === undefined
-      ? undefined
-      : await readSetting('MLFLOW_TRACKING_SERVER_CERT_PATH', serverCertPath);
-  // Node skips what is no certificate in a CA bundle: one without any would verify nothing.
-  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new ModelUriError(
-      `MLFLOW_TRACKING_SERVER_CERT_PATH ${serverCertPath} holds no PEM certificate (-----BEGIN CERTIFICATE-----).`,
-    );
-  }
+  const ca = serverCertPath === undefined ? undefined : await serverCertificates(serverCertPath);
   const client =
     clientCertPath === undefined
       ? undefined
@@ -183,6 +233,26 @@ function tlsFailure(error: unknown, server: string): string | undefined {
   );
 }
 
+/**
+ * A TLS connection the server closed before sending one byte of an answer: undici's SocketError
+ * (`other side closed`), which it raises only on a connection whose handshake is done, with
+ * `socket.bytesRead` (the decrypted bytes) 0. Under TLS 1.3 that is how a server refusing the client's
+ * certificate, or wanting one that was not sent, shows: the client's side of the handshake is over
+ * before the server checks the certificate, and Node's and OpenSSL's servers then close without an
+ * alert the client reads (under TLS 1.2 the handshake fails, `tlsFailure`). A reused connection the
+ * server closed (bytes were read on it) and plain HTTP are not this.
+ */
+function closedTlsConnection(error: unknown, server: string): string | undefined {
+  const cause = (error as { cause?: { code?: unknown; socket?: { bytesRead?: unknown } } }).cause;
+  if (!/^https:/i.test(server) || cause?.code !== 'UND_ERR_SOCKET' || cause.socket?.bytesRead !== 0) {
+    return undefined;
+  }
+  return (
+    `the tracking server at ${server} closed the TLS connection right after the handshake, without answering: ` +
+    'it probably refuses the client certificate or requires one; set MLFLOW_TRACKING_CLIENT_CERT_PATH to a PEM file holding a certificate it trusts and its private key'
+  );
+}
+
 /** How every call and download to a tracking server goes. */
 export interface TrackingConnection {
   /** The `Authorization` header every call and download sends (`withoutUserinfo`, `credentialsHeader`). */
@@ -197,7 +267,8 @@ export interface TrackingConnection {
  * The REST calls `mast models serve` makes to a tracking server (Mast, or MLflow for the MLflow-standard
  * routes), each tried again on a transient failure. Every failure is one ModelUriError line: the
  * server's MLflow error message (`{"error_code","message"}`), a failed TLS handshake (not tried
- * again), or "unreachable" naming the server and the cause.
+ * again), a TLS connection closed before any answer (`closedTlsConnection`; tried again, as the cause
+ * is a guess), or "unreachable" naming the server and the cause.
  */
 export class TrackingServer {
   private readonly signal?: AbortSignal;
@@ -242,9 +313,10 @@ export class TrackingServer {
         const tls = tlsFailure(error, this.url);
         if (tls !== undefined) throw new ModelUriError(`Cannot ${what}: ${tls}.`);
         if (last) {
-          throw new ModelUriError(
-            `Cannot ${what}: the tracking server at ${this.url} is unreachable (${causeOf(error)}).`,
-          );
+          const cause =
+            closedTlsConnection(error, this.url) ??
+            `the tracking server at ${this.url} is unreachable (${causeOf(error)})`;
+          throw new ModelUriError(`Cannot ${what}: ${cause}.`);
         }
       }
       await sleep(RETRY_DELAYS_MS[attempt], undefined, { signal: this.signal }).catch(() => {
