@@ -4,12 +4,8 @@
  * an all-in-one server (every service, deploy's metrics and the GraphQL plugin included) and of a model
  * server serving a real ONNX model, both running in-process.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type AllInOne, buildAllInOne } from '../../services/gateway/src/all-in-one.js';
-import { loadAllInOneConfig } from '../../services/gateway/src/services.js';
+import { type AllInOneServer, startAllInOne } from '../../services/gateway/test/harness.js';
 import { generateTestModels } from '../../services/model-server/test/support/models.js';
 import { type RunningServer, startServer } from '../../services/model-server/test/support/server.js';
 import { alertRules, dashboardQueries, exposedSeries, metricNames } from './support.js';
@@ -18,21 +14,13 @@ import { alertRules, dashboardQueries, exposedSeries, metricNames } from './supp
 const PROMETHEUS_SERIES = ['up'];
 
 describe('metric names in dashboards and alerts', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mast-infra-metrics-'));
-  let server: AllInOne | undefined;
+  let server: AllInOneServer | undefined;
   let modelServer: RunningServer | undefined;
   let exposed: Set<string>;
 
   beforeAll(async () => {
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: 'memory://',
-        MAST_LOG_LEVEL: 'silent',
-        MAST_ARTIFACTS_DESTINATION: join(dataDir, 'artifacts'),
-        MAST_DEPLOY_DATA_DIR: join(dataDir, 'deployments'),
-      }),
-    );
-    const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+    server = await startAllInOne({ name: 'mast-infra-metrics-' });
+    const { url } = server;
     // one GraphQL operation, so its histogram has samples as well as its # TYPE line
     await fetch(`${url}/graphql`, {
       method: 'POST',
@@ -53,7 +41,6 @@ describe('metric names in dashboards and alerts', () => {
   afterAll(async () => {
     await server?.close();
     await modelServer?.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test('the metric-name reader finds the series of an expression, not its functions, labels or keywords', () => {
