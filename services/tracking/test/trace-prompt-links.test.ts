@@ -218,6 +218,22 @@ describe.each(BACKENDS)('trace prompt links and span download (%s)', (backend) =
         message: `The spans of trace '${s3Trace}' are at 's3://bucket/exp/traces/${s3Trace}/artifacts/traces.json', which this server does not proxy; read them from there.`,
       },
     });
+
+    // MLflow lets any trace tag be deleted, the artifact location's too; its span download then fails
+    // in get_artifact_uri_for_trace.
+    expectEmptyOk(
+      await server.client.request('DELETE', `/api/2.0/mlflow/traces/${traceId}/tags`, {
+        key: 'mlflow.artifactLocation',
+      }),
+    );
+    const unlocated = await traceArtifact(
+      server,
+      `/ajax-api/2.0/mlflow/get-trace-artifact?request_id=${traceId}`,
+    );
+    expect({ status: unlocated.status, body: await unlocated.json() }).toEqual({
+      status: 500,
+      body: { error_code: 'INTERNAL_ERROR', message: 'Unable to determine trace artifact location.' },
+    });
   });
 });
 

@@ -238,13 +238,14 @@ export class TraceService {
    * Where the artifact service serves the trace's `traces.json` (the web UI's span download, MLflow's
    * `get_trace_artifact_handler`): a path under the artifact proxy's route, whose download answers a
    * missing or empty file with MLflow's 404 NOT_FOUND "Trace data not found for path=...". An unknown
-   * trace is 404; a trace without `mlflow.artifactLocation` is MLflow's `MlflowTraceDataCorrupted` (500
-   * INVALID_STATE); a location the server does not proxy (s3://, file:, ...) is 501 NOT_IMPLEMENTED.
+   * trace is 404; a trace without `mlflow.artifactLocation` (its tag deleted) is the 500 INTERNAL_ERROR
+   * of MLflow's `get_artifact_uri_for_trace`; a location the server does not proxy (s3://, file:, ...)
+   * is 501 NOT_IMPLEMENTED.
    */
   async traceDataPath(traceId: string): Promise<string> {
     const location = (await this.get(traceId)).tags[ARTIFACT_LOCATION_TAG];
     if (location === undefined) {
-      throw new MlflowError('INVALID_STATE', `Trace data is corrupted for request_id=${traceId}`);
+      throw new MlflowError('INTERNAL_ERROR', 'Unable to determine trace artifact location.');
     }
     const path = traceDataProxyPath(location);
     if (path === undefined) {
