@@ -108,7 +108,10 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
     ...(isLogger(options.logger) ? { loggerInstance: options.logger } : { logger: options.logger }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
-    return503OnClosing: true,
+    // While closing, a request whose bytes arrived before the signal is still answered (with
+    // `Connection: close`), as uvicorn answers what it has begun reading; Fastify's 503 would refuse it
+    // with a body no MLflow client reads. New connections are already refused by the closed listener.
+    return503OnClosing: false,
     // Registered model names (the OIP routes' `{name}`) run past Fastify's default of 100 characters.
     routerOptions: { maxParamLength: 1000 },
     // A URL Fastify cannot route (a malformed %-escape, an over-long segment) answers as a path no
@@ -167,18 +170,28 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
         };
         if (options.batching)
           batcher = new AdaptiveBatcher(run, options.batching, (rows) => metrics.batchRows.observe(rows));
+        // Batching is named here: an operator checks that MAST_BATCHING or --max-batch-size took effect.
+        const batching = options.batching
+          ? `adaptive batching up to ${options.batching.maxBatchSize} rows, ${options.batching.maxWaitMs} ms wait`
+          : 'no batching';
         app.log.info(
-          `model loaded from ${loaded.modelDir} (flavor ${loaded.flavor}; inputs ${loaded.inputs.map((i) => i.name).join(', ')})`,
+          `model loaded from ${loaded.modelDir} (flavor ${loaded.flavor}; inputs ${loaded.inputs.map((i) => i.name).join(', ')}; ${batching})`,
         );
       },
       (error: unknown) => {
         loadFailed = true;
-        app.log.error(
-          { err: error },
-          `the model failed to load: ${(error as Error)?.message ?? String(error)}`,
-        );
+        // One line with the reason (a corrupt file, a missing input): Node's frames do not help an operator.
+        app.log.error(`the model failed to load: ${(error as Error)?.message ?? String(error)}`);
       },
     );
+  });
+  // A keep-alive connection whose request is in flight when closing starts would otherwise stay open
+  // after its answer until the client's keep-alive ends (Node's close() only ends the connections
+  // idle at that moment), holding the shutdown past MAST_SHUTDOWN_TIMEOUT: once closing, a connection
+  // is ended a second after its last answer (Node adds a second to keepAliveTimeout).
+  app.addHook('preClose', (done) => {
+    app.server.keepAliveTimeout = 1;
+    done();
   });
   app.addHook('onClose', async () => {
     await loading;

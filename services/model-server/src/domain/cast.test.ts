@@ -71,6 +71,17 @@ describe('castBySchema (cast_df_types_according_to_schema, _cast_schema_type)', 
     );
   });
 
+  test("a CSV integer column with an empty cell: read_csv's own ValueError, naming the column's position", () => {
+    for (const n of [[null], [1, null]]) {
+      const csv = failure(() =>
+        castBySchema(frame({ d: n.map(() => 1), n }), columns, true),
+      ) as CsvParseError;
+      expect(csv).toBeInstanceOf(CsvParseError);
+      expect(csv.message).toMatch(/Error: 'Integer column has NA values in column 1'$/);
+      expect(csv.stackTrace).toBe('ValueError: Integer column has NA values in column 1');
+    }
+  });
+
   test('an integer beyond int64 is OverflowError, as numpy fails to hold the Python int', () => {
     for (const n of [1e20, '99999999999999999999', -(2 ** 64)]) {
       expect(failure(() => castBySchema(frame({ n: [1, n] }), columns)).message).toBe(

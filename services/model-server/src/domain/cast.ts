@@ -235,6 +235,11 @@ function castFrame(frame: RawFrame, schema: Schema, csv: boolean): RawFrame {
     if (column === undefined || target === 'keep') continue;
     // Columns of lists (tensor specs) are left for schema enforcement, as MLflow leaves them.
     if (schema.kind === 'tensors' && Array.isArray(column[0])) continue;
+    // read_csv given an integer dtype refuses an empty cell itself, naming the column's position.
+    if (csv && (target === 'int32' || target === 'int64') && column.includes(null)) {
+      const message = `Integer column has NA values in column ${frame.columns.indexOf(name)}`;
+      throw new CsvParseError(message, { pyName: 'ValueError', message });
+    }
     try {
       values[name] = astypeColumn(column, target);
     } catch (error) {

@@ -174,8 +174,37 @@ describe('parseCsvRequest', () => {
 
   test('malformed CSV and an empty body: 400 BAD_REQUEST', () => {
     expect(() => parseCsvRequest('a,b\n1,"2\n')).toThrow(/^Failed to parse input as a Pandas DataFrame/);
-    expect(() => parseCsvRequest('a,b\n1,2,3\n')).toThrow(MlflowError);
+    expect(() => parseCsvRequest('a,b\n1,2\n1,2,3\n')).toThrow(MlflowError);
     expect(() => parseCsvRequest('')).toThrow(/No columns to parse from file/);
+  });
+
+  test("rows as pandas' C parser takes them: short rows padded, an implicit index dropped, long rows refused", () => {
+    expect(parseCsvRequest('a,b,c\n1,2\n3,4,5\n').input).toMatchObject({
+      values: { a: [1, 3], b: [2, 4], c: [null, 5] },
+      rows: 2,
+    });
+    expect(parseCsvRequest('a,b\n1,2"x\n', ['b']).input).toMatchObject({ values: { a: [1], b: ['2"x'] } });
+    // A first row one cell longer than the header: its first cell is the index (`to_csv()` with index).
+    expect(parseCsvRequest('a,b\n0,1,2\n1,3,4\n').input).toMatchObject({
+      columns: ['a', 'b'],
+      values: { a: [1, 3], b: [2, 4] },
+      rows: 2,
+    });
+    // pandas counts blank lines in the line number of its ParserError.
+    const caught = (() => {
+      try {
+        return parseCsvRequest('a,b\n1,2\n\n1,2,3,4\n');
+      } catch (error) {
+        return error;
+      }
+    })() as MlflowError & { stackTrace: string };
+    expect(caught).toBeInstanceOf(MlflowError);
+    expect(caught.message).toMatch(
+      /Error: 'Error tokenizing data\. C error: Expected 2 fields in line 4, saw 4\n'$/,
+    );
+    expect(caught.stackTrace).toBe(
+      'pandas.errors.ParserError: Error tokenizing data. C error: Expected 2 fields in line 4, saw 4\n',
+    );
   });
 });
 

@@ -293,29 +293,53 @@ function inputsInput(payload: unknown): RawInput {
 /**
  * Parses a CSV body with a header row into DataFrame columns (pandas `read_csv`): numbers where the
  * text is numeric, `True`/`False` as booleans, empty cells as null, the rest strings. Columns the
- * signature declares as strings stay text. A malformed CSV is CsvParseError (400 BAD_REQUEST with a
- * stack trace, `parse_csv_input`).
+ * signature declares as strings stay text; a quote inside an unquoted cell is text. Rows are as long
+ * as pandas' C parser takes them: a short row's missing cells are empty (NaN); a first row one cell
+ * longer than the header holds an index (pandas' implicit index, dropped: predictions follow row
+ * order); a longer row is pandas' `ParserError` ("Error tokenizing data. C error: Expected 4 fields
+ * in line 3, saw 5"). A malformed CSV is CsvParseError (400 BAD_REQUEST with a stack trace,
+ * `parse_csv_input`).
  */
 export function parseCsvRequest(body: string, stringColumns: readonly string[] = []): ScoringRequest {
-  let records: string[][];
+  let records: CsvRecord[];
   try {
-    records = parseCsvText(body, { skip_empty_lines: true, relax_column_count: false }) as string[][];
+    // csv-parse's types do not model `info: true`, which makes each record `{record, info}`.
+    records = parseCsvText(body, {
+      skip_empty_lines: true,
+      relax_column_count: true,
+      // pandas reads a quote inside an unquoted cell (`2"x`) as a character of the cell.
+      relax_quotes: true,
+      info: true,
+    }) as unknown as CsvRecord[];
   } catch (error) {
-    throw new CsvParseError((error as Error).message, error);
+    const { message } = error as Error;
+    throw new CsvParseError(message, { pyName: 'pandas.errors.ParserError', message });
   }
-  const [header, ...rows] = records;
+  const header = records[0]?.record;
   if (header === undefined) {
     const message = 'No columns to parse from file';
     throw new CsvParseError(message, { pyName: 'pandas.errors.EmptyDataError', message });
   }
+  const indexCells = records.length > 1 && records[1]!.record.length === header.length + 1 ? 1 : 0;
+  const expected = header.length + indexCells;
+  const rows = records.slice(1).map(({ record, info }) => {
+    if (record.length > expected) {
+      const message = `Error tokenizing data. C error: Expected ${expected} fields in line ${info.lines}, saw ${record.length}\n`;
+      throw new CsvParseError(message, { pyName: 'pandas.errors.ParserError', message });
+    }
+    return record.slice(indexCells);
+  });
   const values = Object.fromEntries(
     header.map((column, index) => {
-      const cells = rows.map((row) => row[index]!);
+      const cells = rows.map((row) => row[index] ?? '');
       return [column, stringColumns.includes(column) ? cells : csvColumn(cells)];
     }),
   );
   return { input: { kind: 'frame', columns: header, values, rows: rows.length }, unwrapped: false };
 }
+
+/** A CSV row with csv-parse's `info` (its last line's number, counting blank lines as pandas does). */
+type CsvRecord = { record: string[]; info: { lines: number } };
 
 const NUMBER = /^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|nan)$/i;
 
