@@ -130,7 +130,8 @@ Open Inference Protocol (/v2/...). Flags are named as mlflow models serve's.
                                   the Open Inference Protocol (/v2/...) without it
   --max-batch-size N              turn on adaptive batching: merge concurrent requests into one call of
                                   up to N rows (MAST_BATCH_MAX_SIZE, default 64 when MAST_BATCHING=true)
-  --max-batch-wait-ms MS          how long a batch waits for more rows (MAST_BATCH_MAX_WAIT_MS, default 2)
+  --max-batch-wait-ms MS          how long a batch waits for more rows (MAST_BATCH_MAX_WAIT_MS, default 2);
+                                  turns on adaptive batching too
   --help                          this text (-h is --host, as in mlflow models serve)
 
 A model whose flavors Mast does not run (an sklearn pickle, say) is handed to MLflow's own scoring
@@ -233,6 +234,8 @@ function parseCommandLine<
   const P extends boolean = false,
 >(command: string, args: string[], options: O, allowPositionals?: P) {
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
+  /** `--flag -1` spelled `--flag=-1` (index of the flag), and the value's own index to drop. */
+  const joined = new Map<number, string>();
   for (const token of tokens) {
     if (token.kind === 'positional' && !allowPositionals)
       refuse(command, `unexpected argument '${token.value}'`);
@@ -243,16 +246,26 @@ function parseCommandLine<
     if (option === undefined) refuse(command, `unknown flag '${token.rawName}'`);
     if (option.type === 'boolean' && token.value !== undefined)
       refuse(command, `flag ${flag} takes no value`);
-    // A following flag is not a value (`--port --host x`); an empty value is a mistake, not the
-    // default (an empty variable means unset).
+    // A following flag is not a value (`--port --host x`), but a negative number is (`-p -1`: the
+    // flag's own check refuses it by name); an empty value is a mistake, not the default (an empty
+    // variable means unset).
     const value = token.value;
+    if (option.type === 'string' && !token.inlineValue && value !== undefined && /^-\d/.test(value)) {
+      // parseArgs' strict pass takes `--flag -1` for a flag missing its value; `--flag=-1` it reads.
+      joined.set(token.index, `--${token.name}=${value}`).set(token.index + 1, '');
+      continue;
+    }
     if (
       option.type === 'string' &&
       (value === undefined || value.trim() === '' || (!token.inlineValue && value.startsWith('-')))
     )
       refuse(command, `flag ${flag} needs a value`);
   }
-  return parseArgs({ args, options, strict: true, allowPositionals });
+  const strictArgs = args.flatMap((arg, index) => {
+    const replacement = joined.get(index);
+    return replacement === undefined ? [arg] : replacement === '' ? [] : [replacement];
+  });
+  return parseArgs({ args: strictArgs, options, strict: true, allowPositionals });
 }
 
 /** Flags whose values are other servers' command lines (`--gunicorn-opts "--timeout 60"`). */

@@ -389,6 +389,23 @@ describe('the command line: help, and usage mistakes in one line with exit 2', (
         ['models', 'serve', '-m', 'x', '--port', '0'],
         "mast models serve: --port: expected a port number (1-65535), got '0'",
       ],
+      // A negative number is the flag's value, refused by the flag's own check, not taken for a flag.
+      [
+        ['models', 'serve', '-m', 'x', '-p', '-1'],
+        "mast models serve: --port: expected a port number (1-65535), got '-1'",
+      ],
+      [
+        ['models', 'serve', '-m', 'x', '--max-batch-size', '-5', '-p', '5099'],
+        "mast models serve: --max-batch-size: expected a positive integer, got '-5'",
+      ],
+      [
+        ['models', 'serve', '-m', 'x', '--max-batch-wait-ms', '-1'],
+        "mast models serve: --max-batch-wait-ms: expected a non-negative integer, got '-1'",
+      ],
+      [
+        ['server', '--backend-store-uri', dbDir, '--workers', '-2'],
+        "mast server: --workers: expected a number of processes (1-256), got '-2'",
+      ],
       [
         ['models', 'serve', '-m', 'x', '--colour'],
         "mast models serve: unknown flag '--colour' (see 'mast models serve --help')",
