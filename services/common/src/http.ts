@@ -100,6 +100,20 @@ export function hostMatcher(patterns: readonly string[] | 'default'): (host: str
     host !== undefined && regexes.some((regex) => regex.test(host) || regex.test(host.replace(/:\d+$/, '')));
 }
 
+/**
+ * Once `app` starts closing, a keep-alive connection ends a second after its last answer (Node adds a
+ * second to `keepAliveTimeout`) instead of when the client lets it go: Node's `server.close()` ends only
+ * the connections idle at that moment, so one whose request was in flight stayed open after its answer
+ * (Fastify's keep-alive is 72 s; a Python client's pool keeps it for ever), holding the shutdown past
+ * MAST_SHUTDOWN_TIMEOUT.
+ */
+export function endKeepAliveWhenClosing(app: FastifyInstance): void {
+  app.addHook('preClose', (done) => {
+    app.server.keepAliveTimeout = 1;
+    done();
+  });
+}
+
 export interface HttpApp {
   app: FastifyInstance;
   metrics: Registry;
@@ -152,6 +166,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       });
     });
   }
+  endKeepAliveWhenClosing(app);
   app.decorate('expensiveRequests', new ExpensiveRequestLimiter(options.expensiveRequests));
   // Path parameters (trace ids, model ids, ...) reach SQL as body strings do, and PostgreSQL text cannot
   // hold NUL: the same 400 as for a body value, before any handler runs.

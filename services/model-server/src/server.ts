@@ -1,5 +1,5 @@
 import type { Schema } from '@mast/common';
-import { MLFLOW_COMPATIBLE_VERSION, MlflowError } from '@mast/common';
+import { endKeepAliveWhenClosing, MLFLOW_COMPATIBLE_VERSION, MlflowError } from '@mast/common';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -185,14 +185,7 @@ export function buildModelServer(options: ModelServerOptions): FastifyInstance {
       },
     );
   });
-  // A keep-alive connection whose request is in flight when closing starts would otherwise stay open
-  // after its answer until the client's keep-alive ends (Node's close() only ends the connections
-  // idle at that moment), holding the shutdown past MAST_SHUTDOWN_TIMEOUT: once closing, a connection
-  // is ended a second after its last answer (Node adds a second to keepAliveTimeout).
-  app.addHook('preClose', (done) => {
-    app.server.keepAliveTimeout = 1;
-    done();
-  });
+  endKeepAliveWhenClosing(app);
   app.addHook('onClose', async () => {
     await loading;
     await batcher?.drain();
