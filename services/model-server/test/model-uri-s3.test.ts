@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ArtifactStorage } from '@mast/artifact';
-import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
+import { loadAllInOneConfig } from '@mast/gateway';
 import { S3_KEY, type S3Server, startS3rver } from '../../artifact/test/harness.js';
-import { createPostgresDatabase } from '../../gateway/test/processes.js';
+import { useAllInOne } from '../../gateway/test/harness.js';
 import { type FetchModelOptions, fetchModel } from '../src/model-uri/index.js';
 import { serveModel } from '../src/serve.js';
 import { filesUnder, LINEAR_INPUT, LINEAR_OUTPUT, numbers } from './serve-support.js';
@@ -22,8 +22,6 @@ const API = '/api/2.0/mlflow';
 
 describe('models on S3', () => {
   let s3: S3Server;
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  let server: AllInOne;
   let trackingUri: string;
   let modelDir: string;
   let openStore: FetchModelOptions['openStore'];
@@ -36,10 +34,11 @@ describe('models on S3', () => {
     }
   }
 
+  let s3Env: Record<string, string>;
   beforeAll(async () => {
     modelDir = (await generateTestModels()).linear;
     s3 = await startS3rver();
-    const s3Env = {
+    s3Env = {
       MAST_S3_ENDPOINT_URL: s3.endpointUrl,
       AWS_ACCESS_KEY_ID: S3_KEY,
       AWS_SECRET_ACCESS_KEY: S3_KEY,
@@ -50,21 +49,17 @@ describe('models on S3', () => {
       const storage = await ArtifactStorage.open({ destination: uri, allowedRoots: [], s3: settings });
       return { store: storage.destination, close: () => storage.close() };
     };
-    database = await createPostgresDatabase();
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        ...s3Env,
-        MAST_BACKEND_STORE_URI: database.url,
-        MAST_ARTIFACTS_DESTINATION: join(downloadRoot, 'unused-destination'),
-        MAST_DEFAULT_ARTIFACT_ROOT: `s3://${s3.bucket}/roots`,
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    trackingUri = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  // Closed before S3 (jest runs afterAll hooks in the order they are declared).
+  const mast = useAllInOne({
+    name: 'mast-s3-server-',
+    postgres: true,
+    env: () => ({ ...s3Env, MAST_DEFAULT_ARTIFACT_ROOT: `s3://${s3.bucket}/roots` }),
+  });
+  beforeAll(() => {
+    trackingUri = mast.url;
   });
   afterAll(async () => {
-    await server?.close();
-    await database?.drop();
     await s3?.close();
     rmSync(downloadRoot, { recursive: true, force: true });
   });

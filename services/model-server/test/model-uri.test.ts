@@ -11,9 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { type AllInOne, buildAllInOne, loadAllInOneConfig } from '@mast/gateway';
 import { HttpClient } from '@mast/test-support';
-import { createPostgresDatabase, freePort } from '../../gateway/test/processes.js';
+import { useAllInOne } from '../../gateway/test/harness.js';
+import { freePort } from '../../gateway/test/processes.js';
 import { fetchModel } from '../src/model-uri/index.js';
 import { type ServedModel, serveModel } from '../src/serve.js';
 import { filesUnder, LINEAR_INPUT, LINEAR_OUTPUT, logAndRegister, numbers } from './serve-support.js';
@@ -35,40 +35,23 @@ async function expectPredictions(served: ServedModel): Promise<void> {
 }
 
 describe('serveModel on model URIs through the registry and artifact services', () => {
-  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
-  let server: AllInOne;
+  const mast = useAllInOne({ name: 'mast-serve-artifacts-', postgres: true });
   let http: HttpClient;
   let trackingUri: string;
   let modelDir: string;
   let runId: string;
   let artifactUri: string;
-  const artifactsDir = mkdtempSync(join(tmpdir(), 'mast-serve-artifacts-'));
   const downloadRoot = mkdtempSync(join(tmpdir(), 'mast-serve-downloads-'));
   const serve = (modelUri: string) =>
     serveModel({ modelUri, trackingUri, host: '127.0.0.1', port: 0, logger: false, downloadRoot });
 
   beforeAll(async () => {
     modelDir = (await generateTestModels()).linear;
-    database = await createPostgresDatabase();
-    server = await buildAllInOne(
-      loadAllInOneConfig({
-        MAST_BACKEND_STORE_URI: database.url,
-        MAST_ARTIFACTS_DESTINATION: artifactsDir,
-        MAST_LOG_LEVEL: 'silent',
-      }),
-    );
-    trackingUri = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    http = new HttpClient(trackingUri);
-
+    ({ url: trackingUri, http } = mast);
     ({ runId, artifactUri } = await logAndRegister(trackingUri, modelDir, 'churn'));
   });
 
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-    rmSync(artifactsDir, { recursive: true, force: true });
-    rmSync(downloadRoot, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(downloadRoot, { recursive: true, force: true }));
 
   test('models:/churn@champion is resolved, downloaded, served and scored', async () => {
     const served = await serve('models:/churn@champion');
