@@ -8,6 +8,7 @@ import { experimentRoutes } from './rest/experiments.js';
 import { loggedModelRoutes } from './rest/logged-models.js';
 import { runRoutes } from './rest/runs.js';
 import { runExportRoutes } from './rest/runs-export.js';
+import { scorerRoutes } from './rest/scorers.js';
 import { traceRoutes } from './rest/traces.js';
 import { createTrackingServices } from './service/index.js';
 import type { DownsampleStrategy } from './store/graph-store.js';
@@ -53,6 +54,7 @@ export function createTracking(deps: TrackingDependencies): Tracking {
         loggedModelRoutes(scope, services);
         runExportRoutes(scope, services);
         traceRoutes(scope, services);
+        scorerRoutes(scope, services);
       });
     },
     registerSubgraph(app) {

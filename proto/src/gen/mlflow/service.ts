@@ -1376,3 +1376,105 @@ export interface DeleteAssessment {
 /** Empty. */
 export interface DeleteAssessment_Response {
 }
+
+/** POST /api/3.0/mlflow/scorers/register */
+export interface RegisterScorer {
+  /** R. */
+  experiment_id?:
+    | string
+    | undefined;
+  /** R. */
+  name?:
+    | string
+    | undefined;
+  /** R: the scorer serialized as JSON by the client. */
+  serialized_scorer?: string | undefined;
+}
+
+export interface RegisterScorer_Response {
+  /** The new version: 1, 2, ... per experiment and name. */
+  version?: number | undefined;
+  scorer_id?: string | undefined;
+  experiment_id?: string | undefined;
+  name?: string | undefined;
+  serialized_scorer?:
+    | string
+    | undefined;
+  /** Milliseconds since the epoch. */
+  creation_time?: number | undefined;
+}
+
+/** GET /api/3.0/mlflow/scorers/list */
+export interface ListScorers {
+  /** R. */
+  experiment_id?: string | undefined;
+}
+
+export interface ListScorers_Response {
+  /** The latest version of each scorer name. */
+  scorers?: Scorer[] | undefined;
+}
+
+/** GET /api/3.0/mlflow/scorers/versions */
+export interface ListScorerVersions {
+  /** R. */
+  experiment_id?:
+    | string
+    | undefined;
+  /** R. */
+  name?: string | undefined;
+}
+
+export interface ListScorerVersions_Response {
+  scorers?: Scorer[] | undefined;
+}
+
+/** GET /api/3.0/mlflow/scorers/get */
+export interface GetScorer {
+  /** R. */
+  experiment_id?:
+    | string
+    | undefined;
+  /** R. */
+  name?:
+    | string
+    | undefined;
+  /** The latest version when absent. */
+  version?: number | undefined;
+}
+
+export interface GetScorer_Response {
+  scorer?: Scorer | undefined;
+}
+
+/** DELETE /api/3.0/mlflow/scorers/delete */
+export interface DeleteScorer {
+  /** R. */
+  experiment_id?:
+    | string
+    | undefined;
+  /** R. */
+  name?:
+    | string
+    | undefined;
+  /** Every version when absent. */
+  version?: number | undefined;
+}
+
+/** Empty. */
+export interface DeleteScorer_Response {
+}
+
+/** One version of a scorer. */
+export interface Scorer {
+  /** int32 in MLflow's proto: a JSON number, unlike experiment ids elsewhere. */
+  experiment_id?: number | undefined;
+  scorer_name?: string | undefined;
+  scorer_version?: number | undefined;
+  serialized_scorer?:
+    | string
+    | undefined;
+  /** Milliseconds since the epoch. */
+  creation_time?: number | undefined;
+  scorer_id?: string | undefined;
+}

@@ -5,6 +5,7 @@ import { AssessmentService } from './assessments.js';
 import { ExperimentService } from './experiments.js';
 import { LoggedModelService } from './logged-models.js';
 import { RunService } from './runs.js';
+import { ScorerService } from './scorers.js';
 import { TraceService } from './traces.js';
 import { ViewService } from './views.js';
 
@@ -12,6 +13,7 @@ export { AssessmentService } from './assessments.js';
 export { DEFAULT_EXPERIMENT_ID, ExperimentService, type TagInput } from './experiments.js';
 export { LoggedModelService } from './logged-models.js';
 export { type LogBatchInput, type MetricInput, RunService } from './runs.js';
+export { ScorerService } from './scorers.js';
 export { type TraceInput, TraceService } from './traces.js';
 export { type SaveViewInput, ViewService } from './views.js';
 
@@ -24,6 +26,8 @@ export interface TrackingServices {
   traces: TraceService;
   /** Assessments (feedback, expectations) of traces. */
   assessments: AssessmentService;
+  /** MLflow 3's registered scorers of experiments, versioned by name. */
+  scorers: ScorerService;
   /** The web UI's saved views. */
   views: ViewService;
   /** Batched reads for GraphQL's DataLoaders and metric downsampling. */
@@ -47,6 +51,7 @@ export function createTrackingServices(deps: {
     loggedModels: new LoggedModelService(deps.db, clock),
     traces: new TraceService(deps.db),
     assessments: new AssessmentService(deps.db, clock),
+    scorers: new ScorerService(deps.db, clock),
     views: new ViewService(deps.db, clock),
     graph: new GraphStore(deps.db),
     experimentKeys: new ExperimentKeyStore(deps.db),

@@ -191,6 +191,21 @@ export interface AssessmentsTable {
   metadata: string | null;
 }
 
+/** A registered scorer (migration 0010): a name in an experiment; its versions are `ScorerVersionsTable`. */
+export interface ScorersTable {
+  scorer_id: string;
+  experiment_id: number;
+  scorer_name: string;
+}
+
+/** One registration of a scorer: its version (1, 2, ... per scorer), JSON text, time in milliseconds. */
+export interface ScorerVersionsTable {
+  scorer_id: string;
+  scorer_version: number;
+  serialized_scorer: string;
+  creation_time: number;
+}
+
 export interface TrackingDatabase {
   'tracking.experiments': ExperimentsTable;
   'tracking.experiment_tags': ExperimentTagsTable;
@@ -213,6 +228,8 @@ export interface TrackingDatabase {
   'tracking.trace_metadata': TraceKeyValueTable;
   'tracking.trace_runs': TraceRunsTable;
   'tracking.assessments': AssessmentsTable;
+  'tracking.scorers': ScorersTable;
+  'tracking.scorer_versions': ScorerVersionsTable;
 }
 
 /**

@@ -8,6 +8,7 @@ import * as savedViews from './0006-saved-views.js';
 import * as metricChunkSums from './0007-metric-chunk-sums.js';
 import * as traces from './0008-traces.js';
 import * as assessments from './0009-assessments.js';
+import * as scorers from './0010-scorers.js';
 
 export const trackingMigrations: ServiceMigrations = {
   schema: 'tracking',
@@ -21,5 +22,6 @@ export const trackingMigrations: ServiceMigrations = {
     '0007-metric-chunk-sums': metricChunkSums,
     '0008-traces': traces,
     '0009-assessments': assessments,
+    '0010-scorers': scorers,
   },
 };
