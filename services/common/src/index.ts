@@ -23,4 +23,5 @@ export * from './store/cancellation.js';
 export * from './store/errors.js';
 export * from './store/search-sql.js';
 export * from './store/transactions.js';
+export * from './trace-data.js';
 export * from './wire.js';

@@ -118,3 +118,21 @@ describe('checkWellFormedStrings (strings with an unpaired surrogate)', () => {
       expect(check(text)).not.toThrow();
   });
 });
+
+describe('RequestReader.int32', () => {
+  test("protobuf's int32 range: its ends are read, one past them is INVALID_PARAMETER_VALUE naming the field", () => {
+    const reader = RequestReader.of({
+      low: -(2 ** 31),
+      high: '2147483647',
+      over: 2 ** 31,
+      under: '-2147483649',
+    });
+    expect([reader.int32('low'), reader.int32('high'), reader.int32('absent')]).toEqual([
+      -(2 ** 31),
+      2 ** 31 - 1,
+      undefined,
+    ]);
+    expect(() => reader.int32('over')).toThrow(/Invalid value 2147483648 for parameter 'over'/);
+    expect(() => reader.int32('under')).toThrow(/Invalid value "-2147483649" for parameter 'under'/);
+  });
+});

@@ -76,6 +76,8 @@ export function invalidParameter(path: string, value: unknown, hint?: string): M
   );
 }
 
+const INT32_MAX = 2 ** 31 - 1;
+
 /**
  * Reads fields of a request message the way MLflow's server parses them: JSON bodies and query strings
  * alike, numbers given as strings, enums by name or number, repeated query keys as lists, unknown
@@ -193,6 +195,19 @@ export class RequestReader {
           ? Number(value)
           : NaN;
     if (!Number.isSafeInteger(parsed)) throw invalidParameter(this.path(name), value);
+    return parsed;
+  }
+
+  /**
+   * An int32 field (protobuf's range, -2^31 to 2^31-1): a value beyond it is no value the message
+   * could carry, so INVALID_PARAMETER_VALUE naming the field rather than a database range error.
+   */
+  int32(name: string, options: FieldOptions & { required: true }): number;
+  int32(name: string, options?: FieldOptions): number | undefined;
+  int32(name: string, options: FieldOptions = {}): number | undefined {
+    const parsed = this.integer(name, options);
+    if (parsed !== undefined && (parsed > INT32_MAX || parsed < -INT32_MAX - 1))
+      throw invalidParameter(this.path(name), this.raw(name, options));
     return parsed;
   }
 

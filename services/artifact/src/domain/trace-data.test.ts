@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { isTraceDataMissing, isTraceDataRequest, TRACE_DATA_QUERY, traceDataNotFound } from './trace-data.js';
+import { TRACE_DATA_QUERY } from '@mast/common';
+import { isTraceDataMissing, isTraceDataRequest, traceDataNotFound } from './trace-data.js';
 
 describe('trace span data behind the proxy download', () => {
   test('only trace_data=true marks the span download', () => {

@@ -3,13 +3,7 @@
  * proxy download of the trace's `traces.json` with `?trace_data=true`, and the artifact service then
  * answers a missing file as MLflow's handler does instead of as a plain missing artifact.
  */
-import { MlflowError } from '@mast/common';
-
-/**
- * The query parameter that marks a proxy download as a trace's span data; tracking's
- * `traceDataProxyPath` (`services/tracking/src/domain/traces.ts`) writes it into the redirect.
- */
-export const TRACE_DATA_QUERY = 'trace_data';
+import { MlflowError, TRACE_DATA_QUERY } from '@mast/common';
 
 /** Whether a proxy download's query asks for trace span data (`trace_data=true`). */
 export function isTraceDataRequest(query: unknown): boolean {

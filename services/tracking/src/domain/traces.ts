@@ -3,7 +3,7 @@
  * times (protobuf Timestamp and Duration JSON), previews, tag limits and DeleteTraces' argument rules.
  * Bad input raises `MlflowError` INVALID_PARAMETER_VALUE with MLflow's messages.
  */
-import { invalidParameter, MlflowError, pythonJson, validateKey } from '@mast/common';
+import { invalidParameter, MlflowError, pythonJson, TRACE_DATA_QUERY, validateKey } from '@mast/common';
 import { type AssessmentRecord, type JsonValue, pythonJsonDumps } from './assessments.js';
 import { newRunId } from './ids.js';
 
@@ -306,13 +306,6 @@ const ARTIFACT_PROXY_ROUTE = '/api/2.0/mlflow-artifacts/artifacts/';
 export const TRACE_DATA_FILE = 'traces.json';
 
 /**
- * Asks the artifact proxy's download for a trace's span data: a missing or empty file is then MLflow's
- * `MlflowTraceDataNotFound` 404 of `get_trace_artifact_handler` (the artifact service's
- * `TRACE_DATA_QUERY`, `services/artifact/src/domain/trace-data.ts`).
- */
-const TRACE_DATA_QUERY = 'trace_data=true';
-
-/**
  * Where the artifact service serves a trace's `traces.json` as the web UI's span download, given its
  * `mlflow.artifactLocation`: the proxy route, with `?trace_data=true`, for `mlflow-artifacts:`
  * locations and `http(s)` URLs of the proxy's route (MLflow's `_is_servable_proxied_run_artifact_root`
@@ -327,5 +320,5 @@ export function traceDataProxyPath(artifactLocation: string): string | undefined
       : undefined);
   if (proxied === undefined) return undefined;
   const segments = [...proxied.split('/').filter((s) => s !== ''), TRACE_DATA_FILE];
-  return `${ARTIFACT_PROXY_ROUTE}${segments.map(encodeURIComponent).join('/')}?${TRACE_DATA_QUERY}`;
+  return `${ARTIFACT_PROXY_ROUTE}${segments.map(encodeURIComponent).join('/')}?${TRACE_DATA_QUERY}=true`;
 }

@@ -1,4 +1,4 @@
-import { API_V3_PREFIXES, invalidParameter, nonEmpty, type RequestReader, rpc } from '@mast/common';
+import { API_V3_PREFIXES, nonEmpty, rpc } from '@mast/common';
 import type {
   GetScorer_Response,
   ListScorers_Response,
@@ -12,20 +12,6 @@ import type { TrackingServices } from '../service/index.js';
 
 const SCORERS = '/mlflow/scorers';
 const V3 = { prefixes: API_V3_PREFIXES };
-
-const INT32_MAX = 2 ** 31 - 1;
-
-/**
- * The optional int32 `version` of GetScorer and DeleteScorer: one beyond int32 is no version protobuf
- * could carry, so a 400 naming the field (not a database range error).
- */
-function readVersion(reader: RequestReader): number | undefined {
-  const version = reader.integer('version');
-  if (version !== undefined && (version > INT32_MAX || version < -INT32_MAX - 1)) {
-    throw invalidParameter(reader.path('version'), version);
-  }
-  return version;
-}
 
 /**
  * `ScorerVersion.to_proto` (mlflow/entities/scorer.py): `experiment_id` and `scorer_version` are int32
@@ -102,7 +88,7 @@ export function scorerRoutes(app: FastifyInstance, { scorers }: TrackingServices
     async (reader): Promise<GetScorer_Response> => {
       const experimentId = reader.id('experiment_id', { required: true });
       const name = reader.string('name', { required: true });
-      return { scorer: toWireScorer(await scorers.get(experimentId, name, readVersion(reader))) };
+      return { scorer: toWireScorer(await scorers.get(experimentId, name, reader.int32('version'))) };
     },
     V3,
   );
@@ -114,7 +100,7 @@ export function scorerRoutes(app: FastifyInstance, { scorers }: TrackingServices
     async (reader) => {
       const experimentId = reader.id('experiment_id', { required: true });
       const name = reader.string('name', { required: true });
-      await scorers.delete(experimentId, name, readVersion(reader));
+      await scorers.delete(experimentId, name, reader.int32('version'));
       return {};
     },
     V3,
